@@ -1,0 +1,18 @@
+/* clresnet: the whole public API. Include this one header.
+ *
+ *   status.h   status codes, error details, log callback
+ *   device.h   device discovery and the selection spec
+ *   context.h  one device's context, queues, kernel programs and binary cache
+ *   ops.h      the CNN ops (conv2d with fused epilogue, batchnorm, pooling, ...)
+ *   io.h       photo decoding, torchvision preprocessing, .npy files
+ */
+#ifndef CLRESNET_CLRESNET_H
+#define CLRESNET_CLRESNET_H
+
+#include "clresnet/status.h"
+#include "clresnet/device.h"
+#include "clresnet/context.h"
+#include "clresnet/ops.h"
+#include "clresnet/io.h"
+
+#endif

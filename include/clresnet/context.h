@@ -1,0 +1,109 @@
+/* A clresnet context: one OpenCL device with its cl_context, in-order command
+ * queues, merged device profile and the kernel programs built for it.
+ *
+ * Programs are built from the kernel sources embedded in the library (or read
+ * from CLRN_KERNEL_DIR) with -D options from the device profile, and kept in an
+ * on-disk binary cache (CLRN_CACHE_DIR, else $XDG_CACHE_HOME/clresnet, else
+ * ~/.cache/clresnet; CLRN_CACHE_DIR=off disables it), so a second start of the
+ * same program compiles nothing.
+ *
+ * Threads: a context may be shared by several threads for building programs and
+ * creating buffers; each command queue must be fed by one thread at a time.
+ */
+#ifndef CLRESNET_CONTEXT_H
+#define CLRESNET_CONTEXT_H
+
+#include "clresnet/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clrn_context clrn_context;
+
+/** Called once per program as clrn_context_prepare() goes: done of total programs
+ * are ready, and compiled says whether this one had to be compiled (false: it came
+ * from the binary cache or was already built). */
+typedef void (*clrn_build_progress_fn)(const clrn_device_info *device, size_t done, size_t total,
+                                       bool compiled, void *user_data);
+
+/** How a context is made. Start from clrn_context_options_default(). */
+typedef struct clrn_context_options {
+  bool profiling;     /**< queues record OpenCL profiling timestamps */
+  size_t queue_count; /**< in-order queues to create, 1..8 (default 2) */
+  clrn_build_progress_fn progress;
+  void *progress_user_data;
+} clrn_context_options;
+
+/** Build statistics of a context since it was created. */
+typedef struct clrn_build_stats {
+  size_t compiled;     /**< programs compiled from source */
+  size_t cache_hits;   /**< programs loaded from the binary cache */
+  size_t cache_bad;    /**< cache entries found corrupt or rejected, then replaced */
+  double compile_seconds; /**< wall time spent building programs, cached or not */
+} clrn_build_stats;
+
+/** Fills options with the defaults: no profiling, 2 queues, no progress callback. */
+CLRN_API void clrn_context_options_default(clrn_context_options *options);
+
+/** Creates a context on one device of a list from clrn_devices_enumerate(). The
+ * device info is copied. options may be NULL for the defaults. */
+CLRN_API clrn_status clrn_context_create(const clrn_device_info *device,
+                                         const clrn_context_options *options,
+                                         clrn_context **context);
+
+/** Waits for the context's queues, then releases everything it owns. NULL is ignored. */
+CLRN_API void clrn_context_release(clrn_context *context);
+
+/** The device this context runs on. */
+CLRN_API const clrn_device_info *clrn_context_device(const clrn_context *context);
+
+/** The underlying OpenCL context. Owned by the clresnet context. */
+CLRN_API cl_context clrn_context_cl(const clrn_context *context);
+
+/** In-order command queue number index (0 is the main queue), or NULL when out of range. */
+CLRN_API cl_command_queue clrn_context_queue(const clrn_context *context, size_t index);
+
+/** Number of queues the context has. */
+CLRN_API size_t clrn_context_queue_count(const clrn_context *context);
+
+/** Whether the queues record profiling timestamps. */
+CLRN_API bool clrn_context_profiling(const clrn_context *context);
+
+/** Returns the built program for an embedded kernel file ("conv2d" for
+ * kernels/conv2d.cl), building it (or loading it from the cache) on first use.
+ * The program stays owned by the context. A build failure returns
+ * CLRN_STATUS_BUILD_FAILED with the full build log in clrn_last_error(). */
+CLRN_API clrn_status clrn_context_program(clrn_context *context, const char *name,
+                                          cl_program *program);
+
+/** Builds the named programs (all embedded ones when names is NULL), reporting
+ * progress through the options' callback. */
+CLRN_API clrn_status clrn_context_prepare(clrn_context *context, const char *const *names,
+                                          size_t count);
+
+/** Creates a kernel from a named program: a fresh cl_kernel the caller releases. */
+CLRN_API clrn_status clrn_context_kernel(clrn_context *context, const char *program_name,
+                                         const char *kernel_name, cl_kernel *kernel);
+
+/** An integer tuning value of the device profile, or fallback. */
+CLRN_API long clrn_context_tuning(const clrn_context *context, const char *key, long fallback);
+
+/** Name of the device profile in use. */
+CLRN_API const char *clrn_context_profile_name(const clrn_context *context);
+
+/** Build statistics so far. */
+CLRN_API void clrn_context_build_stats(const clrn_context *context, clrn_build_stats *stats);
+
+/** Allocates a device buffer of bytes (>0), reporting failures with the size and
+ * the device's limits. host_data, if not NULL, is copied in (CL_MEM_COPY_HOST_PTR). */
+CLRN_API clrn_status clrn_buffer_create(clrn_context *context, cl_mem_flags flags, size_t bytes,
+                                        const void *host_data, cl_mem *buffer);
+
+/** Names of the embedded kernel programs ("conv2d", ...), NULL-terminated. */
+CLRN_API const char *const *clrn_program_names(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,88 @@
+/* Reading safetensors files (https://huggingface.co/docs/safetensors): an 8-byte
+ * little-endian header length, a JSON header mapping tensor names to
+ * {"dtype", "shape", "data_offsets": [begin, end]} (plus an optional
+ * "__metadata__" object of strings), then the data section.
+ *
+ * Validation follows the reference implementation: the header length is at most
+ * 100 MB and inside the file; the header is a JSON object; every entry has a known
+ * dtype and a shape of non-negative integers whose element count times the dtype
+ * size equals its byte range (overflow-checked); ranges lie inside the data
+ * section and do not overlap; names are unique. Errors name the tensor. A file
+ * that looks like a PyTorch .pth (a zip archive or a pickle) gets an error that
+ * says how to convert it.
+ *
+ * The file is mapped, not copied: tensors point into the mapping, and
+ * clrn_safetensors_read_f32() converts one tensor at a time into a caller buffer,
+ * so the weights never exist twice on the host.
+ */
+#ifndef CLRN_MODEL_SAFETENSORS_H
+#define CLRN_MODEL_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clresnet/status.h"
+
+#define CLRN_SAFETENSORS_MAX_HEADER (100u * 1000u * 1000u)
+#define CLRN_SAFETENSORS_MAX_DIMS 8
+
+typedef enum clrn_dtype {
+  CLRN_DTYPE_BOOL,
+  CLRN_DTYPE_U8,
+  CLRN_DTYPE_I8,
+  CLRN_DTYPE_I16,
+  CLRN_DTYPE_U16,
+  CLRN_DTYPE_F16,
+  CLRN_DTYPE_BF16,
+  CLRN_DTYPE_I32,
+  CLRN_DTYPE_U32,
+  CLRN_DTYPE_F32,
+  CLRN_DTYPE_F64,
+  CLRN_DTYPE_I64,
+  CLRN_DTYPE_U64,
+  CLRN_DTYPE_F8_E4M3,
+  CLRN_DTYPE_F8_E5M2,
+} clrn_dtype;
+
+/** "F32", "BF16", ... */
+const char *clrn_dtype_name(clrn_dtype dtype);
+
+/** Bytes per element. */
+size_t clrn_dtype_size(clrn_dtype dtype);
+
+typedef struct clrn_st_tensor {
+  char *name;
+  clrn_dtype dtype;
+  int ndim;
+  int64_t shape[CLRN_SAFETENSORS_MAX_DIMS];
+  uint64_t elements;
+  const unsigned char *data; /**< inside the mapping (or the parsed buffer) */
+  uint64_t bytes;
+} clrn_st_tensor;
+
+typedef struct clrn_safetensors {
+  clrn_st_tensor *tensors; /**< in header order */
+  size_t count;
+  void *mapping; /**< set by clrn_safetensors_open() */
+  size_t mapping_size;
+} clrn_safetensors;
+
+/** Parses and validates a whole file image held in memory (not copied: tensors
+ * point into bytes, which must outlive the result). name is used in errors. */
+clrn_status clrn_safetensors_parse(const void *bytes, size_t size, const char *name,
+                                   clrn_safetensors *file);
+
+/** Maps path read-only and parses it. */
+clrn_status clrn_safetensors_open(const char *path, clrn_safetensors *file);
+
+/** Frees the tensor table and unmaps the file. Safe on a zeroed struct. */
+void clrn_safetensors_close(clrn_safetensors *file);
+
+/** The tensor with this name, or NULL. */
+const clrn_st_tensor *clrn_safetensors_find(const clrn_safetensors *file, const char *name);
+
+/** Converts an F32, F16 or BF16 tensor to float32 into out (tensor->elements
+ * floats); other dtypes fail with CLRN_STATUS_UNSUPPORTED naming the tensor. */
+clrn_status clrn_safetensors_read_f32(const clrn_st_tensor *tensor, float *out);
+
+#endif

@@ -1,0 +1,187 @@
+/* Kernel program builds with the on-disk binary cache (see program.h). */
+#include "plan/program.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/embedded.h"
+#include "core/error.h"
+
+#define MAX_SOURCE_BYTES (16u << 20)
+
+const clrn_embedded_file *clrn_embedded_find(const clrn_embedded_file *table, const char *name) {
+  for (; table->name; table++)
+    if (strcmp(table->name, name) == 0)
+      return table;
+  return NULL;
+}
+
+/* The source of kernels/<name>.cl: from CLRN_KERNEL_DIR when set, else embedded.
+ * *owned is set when the caller must free *source. */
+static clrn_status load_source(const char *name, const char **source, size_t *size, char **owned) {
+  *owned = NULL;
+  char file_name[256];
+  if (snprintf(file_name, sizeof file_name, "%s.cl", name) >= (int)sizeof file_name)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel program name too long");
+  const char *dir = getenv("CLRN_KERNEL_DIR");
+  if (dir && *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file_name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+      return clrn_fail(CLRN_STATUS_IO_ERROR, "CLRN_KERNEL_DIR: cannot open %s", path);
+    char *text = malloc(MAX_SOURCE_BYTES + 1);
+    size_t n = text ? fread(text, 1, MAX_SOURCE_BYTES + 1, f) : 0;
+    bool error = ferror(f);
+    fclose(f);
+    if (!text || error || n > MAX_SOURCE_BYTES) {
+      free(text);
+      return clrn_fail(CLRN_STATUS_IO_ERROR, "CLRN_KERNEL_DIR: cannot read %s", path);
+    }
+    text[n] = '\0';
+    *owned = text;
+    *source = text;
+    *size = n;
+    return CLRN_STATUS_SUCCESS;
+  }
+  const clrn_embedded_file *file = clrn_embedded_find(clrn_embedded_kernels, file_name);
+  if (!file)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "no kernel program named \"%s\"", name);
+  *source = (const char *)file->data;
+  *size = file->size;
+  return CLRN_STATUS_SUCCESS;
+}
+
+bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile, char *out,
+                          size_t size) {
+  bool cl12 = device->opencl_c_major > 1 || device->opencl_c_minor >= 2;
+  int n = snprintf(out, size, "%s-DCLRN_FP16=%d -DCLRN_FP64=%d -DCLRN_LOCAL_MEM_IS_GLOBAL=%d",
+                   cl12 ? "-cl-std=CL1.2 " : "", device->fp16 ? 1 : 0, device->fp64 ? 1 : 0,
+                   device->local_mem_is_global ? 1 : 0);
+  if (n < 0 || (size_t)n >= size)
+    return false;
+  return clrn_profile_build_options(profile, out, size);
+}
+
+static void make_key(const clrn_device_info *device, const char *name, const char *source,
+                     size_t size, const char *options, char *key, size_t key_size) {
+  snprintf(key, key_size,
+           "clresnet %s\nprogram %s\nsource %zu %016llx\noptions %s\ndevice %s\nvendor %s\n"
+           "driver %s\ndevice-version %s\nplatform %s %s\n",
+           clrn_version(), name, size,
+           (unsigned long long)clrn_hash64(source, size, CLRN_HASH_SEED), options, device->name,
+           device->vendor, device->driver_version, device->device_version, device->platform_name,
+           device->platform_version);
+}
+
+static clrn_status fail_build(cl_program program, const clrn_device_info *device, const char *name,
+                              const char *options, cl_int code) {
+  size_t log_size = 0;
+  char *log = NULL;
+  if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, 0, NULL,
+                            &log_size) == CL_SUCCESS &&
+      (log = malloc(log_size + 1)) != NULL) {
+    if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, log_size, log,
+                              NULL) != CL_SUCCESS)
+      log_size = 0;
+    log[log_size] = '\0';
+  }
+  clrn_status status =
+      clrn_fail(CLRN_STATUS_BUILD_FAILED, "building kernels/%s.cl for %s failed (%s) with options "
+                "\"%s\"; build log:\n%s",
+                name, device->name, clrn_opencl_error_name(code), options,
+                log && *log ? log : "(empty)");
+  free(log);
+  return status;
+}
+
+static clrn_status binary_of(cl_program program, unsigned char **binary, size_t *size) {
+  *binary = NULL;
+  cl_int err = clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof *size, size, NULL);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "clGetProgramInfo(CL_PROGRAM_BINARY_SIZES)");
+  if (*size == 0)
+    return CLRN_STATUS_UNSUPPORTED;
+  *binary = malloc(*size);
+  if (!*binary)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "program binary of %zu bytes", *size);
+  err = clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof *binary, binary, NULL);
+  if (err != CL_SUCCESS) {
+    free(*binary);
+    *binary = NULL;
+    return clrn_fail_cl(err, "clGetProgramInfo(CL_PROGRAM_BINARIES)");
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Tries the cached binary; returns a built program or NULL (miss or rejected). */
+static cl_program from_cache(const clrn_device_info *device, cl_context context, const char *key,
+                             const char *options, clrn_cache_result *result) {
+  unsigned char *binary = NULL;
+  size_t size = 0;
+  *result = clrn_cache_load(key, &binary, &size);
+  if (*result != CLRN_CACHE_RESULT_HIT)
+    return NULL;
+  cl_int binary_status = CL_SUCCESS, err = CL_SUCCESS;
+  const unsigned char *binaries[1] = {binary};
+  cl_program program = clCreateProgramWithBinary(context, 1, &device->device_id, &size, binaries,
+                                                 &binary_status, &err);
+  free(binary);
+  if (err == CL_SUCCESS && binary_status == CL_SUCCESS)
+    err = clBuildProgram(program, 1, &device->device_id, options, NULL, NULL);
+  if (err == CL_SUCCESS && binary_status == CL_SUCCESS)
+    return program;
+  clrn_log(CLRN_LOG_LEVEL_WARNING, "cached binary rejected by the driver (%s); rebuilding",
+           clrn_opencl_error_name(err != CL_SUCCESS ? err : binary_status));
+  if (program)
+    clReleaseProgram(program);
+  *result = CLRN_CACHE_RESULT_BAD;
+  return NULL;
+}
+
+clrn_status clrn_program_build(const clrn_device_info *device, cl_context context,
+                               const clrn_profile *profile, const char *name, cl_program *program,
+                               clrn_program_origin *origin) {
+  *program = NULL;
+  origin->compiled = false;
+  origin->cache = CLRN_CACHE_RESULT_MISS;
+  const char *source = NULL;
+  size_t size = 0;
+  char *owned = NULL;
+  CLRN_TRY(load_source(name, &source, &size, &owned));
+  char options[4096];
+  if (!clrn_program_options(device, profile, options, sizeof options)) {
+    free(owned);
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel build options too long");
+  }
+  char key[8192];
+  make_key(device, name, source, size, options, key, sizeof key);
+  cl_program built = from_cache(device, context, key, options, &origin->cache);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  if (!built) {
+    cl_int err = CL_SUCCESS;
+    built = clCreateProgramWithSource(context, 1, &source, &size, &err);
+    if (err != CL_SUCCESS) {
+      free(owned);
+      return clrn_fail_cl(err, "clCreateProgramWithSource(%s)", name);
+    }
+    err = clBuildProgram(built, 1, &device->device_id, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+      status = fail_build(built, device, name, options, err);
+      clReleaseProgram(built);
+      free(owned);
+      return status;
+    }
+    origin->compiled = true;
+    unsigned char *binary = NULL;
+    size_t binary_size = 0;
+    if (binary_of(built, &binary, &binary_size) == CLRN_STATUS_SUCCESS)
+      clrn_cache_store(key, binary, binary_size);
+    free(binary);
+    clrn_clear_error();
+  }
+  free(owned);
+  *program = built;
+  return CLRN_STATUS_SUCCESS;
+}

@@ -1,0 +1,26 @@
+/* Building one kernel program for one device: source lookup (embedded, or
+ * CLRN_KERNEL_DIR), build options from device features and the profile, and the
+ * binary cache around clBuildProgram. */
+#ifndef CLRN_PLAN_PROGRAM_H
+#define CLRN_PLAN_PROGRAM_H
+
+#include "clresnet/device.h"
+#include "device/profile.h"
+#include "plan/cache.h"
+
+/** How a program came to be. */
+typedef struct clrn_program_origin {
+  bool compiled;              /**< built from source */
+  clrn_cache_result cache;    /**< what the cache lookup found */
+} clrn_program_origin;
+
+/** Builds program `name` ("conv2d") for device in context. */
+clrn_status clrn_program_build(const clrn_device_info *device, cl_context context,
+                               const clrn_profile *profile, const char *name, cl_program *program,
+                               clrn_program_origin *origin);
+
+/** The build options used for a device and profile (for logs and tests). */
+bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile,
+                          char *out, size_t size);
+
+#endif

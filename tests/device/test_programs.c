@@ -1,0 +1,188 @@
+/* Kernel program builds on a real device: success, failure with the build log,
+ * and the binary cache's miss, hit, corrupt-entry and disabled paths. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "plan/cache.h"
+
+static char cache_dir[256];
+static clrn_device_info device;
+
+static int setup(void) {
+  clrn_test_temp_dir(cache_dir, sizeof cache_dir);
+  setenv("CLRN_CACHE_DIR", cache_dir, 1);
+  unsetenv("CLRN_KERNEL_DIR");
+  return 0;
+}
+
+static int teardown(void) {
+  clrn_test_remove_dir(cache_dir);
+  return 0;
+}
+
+/* Builds program name in a fresh context and returns the context's stats. */
+static clrn_build_stats build_once(const char *name, clrn_status want) {
+  clrn_context *context = NULL;
+  CLRN_ASSERT_OK(clrn_context_create(&device, NULL, &context));
+  cl_program program = NULL;
+  clrn_status status = clrn_context_program(context, name, &program);
+  if (status != want)
+    fprintf(stderr, "\nbuilding %s: %s\n", name, clrn_last_error());
+  CU_ASSERT_EQUAL(status, want);
+  CU_ASSERT((program != NULL) == (want == CLRN_STATUS_SUCCESS));
+  clrn_build_stats stats;
+  clrn_context_build_stats(context, &stats);
+  clrn_context_release(context);
+  return stats;
+}
+
+static void test_build_and_run(void) {
+  clrn_context *context = NULL;
+  CLRN_ASSERT_OK(clrn_context_create(&device, NULL, &context));
+  cl_kernel kernel = NULL;
+  CLRN_ASSERT_OK(clrn_context_kernel(context, "eltwise", "relu_f32", &kernel));
+  float host[5] = {-2, -0.5f, 0, 0.5f, 2}, back[5];
+  cl_mem in = NULL, out = NULL;
+  CLRN_ASSERT_OK(clrn_buffer_create(context, CL_MEM_READ_ONLY, sizeof host, host, &in));
+  CLRN_ASSERT_OK(clrn_buffer_create(context, CL_MEM_WRITE_ONLY, sizeof host, NULL, &out));
+  cl_uint n = 5;
+  CU_ASSERT_EQUAL(clSetKernelArg(kernel, 0, sizeof in, &in), CL_SUCCESS);
+  CU_ASSERT_EQUAL(clSetKernelArg(kernel, 1, sizeof out, &out), CL_SUCCESS);
+  CU_ASSERT_EQUAL(clSetKernelArg(kernel, 2, sizeof n, &n), CL_SUCCESS);
+  size_t global = 5;
+  cl_command_queue queue = clrn_context_queue(context, 0);
+  CU_ASSERT_EQUAL(clEnqueueNDRangeKernel(queue, kernel, 1, NULL, &global, NULL, 0, NULL, NULL),
+                  CL_SUCCESS);
+  CU_ASSERT_EQUAL(clEnqueueReadBuffer(queue, out, CL_TRUE, 0, sizeof back, back, 0, NULL, NULL),
+                  CL_SUCCESS);
+  for (int i = 0; i < 5; i++)
+    CU_ASSERT_EQUAL(back[i], host[i] > 0 ? host[i] : 0.0f);
+  clReleaseMemObject(in);
+  clReleaseMemObject(out);
+  clReleaseKernel(kernel);
+  /* The same program is built once per context. */
+  clrn_build_stats stats;
+  cl_program a = NULL, b = NULL;
+  CLRN_ASSERT_OK(clrn_context_program(context, "eltwise", &a));
+  CLRN_ASSERT_OK(clrn_context_program(context, "eltwise", &b));
+  CU_ASSERT_PTR_EQUAL(a, b);
+  clrn_context_build_stats(context, &stats);
+  CU_ASSERT_EQUAL(stats.compiled + stats.cache_hits, 1);
+  CU_ASSERT_EQUAL(clrn_context_kernel(context, "eltwise", "no_such_kernel", &kernel),
+                  CLRN_STATUS_OPENCL_ERROR);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "CL_INVALID_KERNEL_NAME"));
+  clrn_context_release(context);
+}
+
+static void test_unknown_program(void) {
+  build_once("no_such_program", CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "no_such_program"));
+}
+
+static void test_build_failure_has_log(void) {
+  char kernel_dir[256], path[512];
+  clrn_test_temp_dir(kernel_dir, sizeof kernel_dir);
+  snprintf(path, sizeof path, "%s/broken.cl", kernel_dir);
+  FILE *f = fopen(path, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("__kernel void broken(__global float *x) { x[0] = undeclared_thing_42; }\n", f);
+  fclose(f);
+  setenv("CLRN_KERNEL_DIR", kernel_dir, 1);
+  build_once("broken", CLRN_STATUS_BUILD_FAILED);
+  const char *detail = clrn_last_error();
+  CU_ASSERT_PTR_NOT_NULL(strstr(detail, "broken.cl"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(detail, "build log"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(detail, "undeclared_thing_42")); /* the compiler's own words */
+  build_once("missing_file", CLRN_STATUS_IO_ERROR);
+  unsetenv("CLRN_KERNEL_DIR");
+  clrn_test_remove_dir(kernel_dir);
+}
+
+static void test_cache_paths(void) {
+  /* A fresh folder: earlier tests of this program filled cache_dir. */
+  char fresh[300];
+  snprintf(fresh, sizeof fresh, "%s/fresh", cache_dir);
+  setenv("CLRN_CACHE_DIR", fresh, 1);
+  clrn_build_stats s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1); /* cold: compiled and stored */
+  CU_ASSERT_EQUAL(s.cache_hits, 0);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 0); /* warm: nothing compiled */
+  CU_ASSERT_EQUAL(s.cache_hits, 1);
+
+  /* Corrupt the stored entry: it must be detected, rebuilt and replaced. */
+  /* The folder holds exactly one entry: eltwise's. */
+  char command[1024];
+  snprintf(command, sizeof command,
+           "f=$(ls %s/*.bin) && printf 'garbage' | dd of=$f bs=1 seek=100 conv=notrunc "
+           "status=none",
+           fresh);
+  CU_ASSERT_EQUAL_FATAL(system(command), 0);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.cache_bad, 1);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.cache_bad, 0);
+  CU_ASSERT_EQUAL(s.cache_hits, 1);
+
+  /* Truncated entry. */
+  snprintf(command, sizeof command, "f=$(ls %s/*.bin) && truncate -s 40 $f", fresh);
+  CU_ASSERT_EQUAL_FATAL(system(command), 0);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.cache_bad, 1);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+
+  /* Different build options (a tuning override) are a different entry. */
+  setenv("CLRN_TUNE", "ELTWISE_WG=32", 1);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  unsetenv("CLRN_TUNE");
+
+  /* Disabled cache: compiles every time and writes nothing. */
+  setenv("CLRN_CACHE_DIR", "off", 1);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  setenv("CLRN_CACHE_DIR", cache_dir, 1);
+}
+
+static void progress(const clrn_device_info *d, size_t done, size_t total, bool compiled,
+                     void *user) {
+  (void)d;
+  (void)compiled;
+  size_t *calls = user;
+  CU_ASSERT(done >= 1 && done <= total);
+  (*calls)++;
+}
+
+static void test_prepare_all(void) {
+  clrn_context_options options;
+  clrn_context_options_default(&options);
+  size_t calls = 0;
+  options.progress = progress;
+  options.progress_user_data = &calls;
+  clrn_context *context = NULL;
+  CLRN_ASSERT_OK(clrn_context_create(&device, &options, &context));
+  CLRN_ASSERT_OK(clrn_context_prepare(context, NULL, 0));
+  size_t programs = 0;
+  for (const char *const *n = clrn_program_names(); *n; n++)
+    programs++;
+  CU_ASSERT(programs >= 1);
+  CU_ASSERT_EQUAL(calls, programs);
+  clrn_context_release(context);
+}
+
+int main(void) {
+  if (!clrn_test_pick_device(&device)) {
+    fprintf(stderr, "no OpenCL device: skipping\n");
+    return CLRN_TEST_SKIP;
+  }
+  clrn_test_add_suite("programs", setup, teardown, "build and run", test_build_and_run,
+                      "unknown program", test_unknown_program, "build failure has the log",
+                      test_build_failure_has_log, "cache miss, hit, corrupt, off",
+                      test_cache_paths, "prepare all", test_prepare_all, NULL);
+  return clrn_test_run();
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs every package clresnet needs to build, test and run, from Debian's
+# archive. Idempotent and non-interactive: packages already present are not
+# fetched again, and nothing is asked. Runs apt-get through sudo when not root.
+set -eu
+
+packages="
+  cmake make gcc pkg-config file
+  ocl-icd-opencl-dev opencl-c-headers clinfo
+  pocl-opencl-icd oclgrind
+  libclblast-dev libcjson-dev libjpeg62-turbo-dev libpng-dev
+  libcunit1-dev
+  clang libclang-rt-14-dev
+  python3 python3-numpy python3-torchvision python3-pil
+"
+
+missing=""
+for p in $packages; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "setup.sh: all packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+  sudo="sudo"
+else
+  echo "setup.sh: need root (or sudo) to install:$missing" >&2
+  exit 1
+fi
+
+echo "setup.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
