@@ -5,6 +5,8 @@
  *   context.h  one device's context, queues, kernel programs and binary cache
  *   ops.h      the CNN ops (conv2d with fused epilogue, batchnorm, pooling, ...)
  *   io.h       photo decoding, torchvision preprocessing, .npy files
+ *   model.h    ResNet architectures, weights files, a network on one device
+ *   engine.h   one network across several devices, batches split by speed
  */
 #ifndef CLRESNET_CLRESNET_H
 #define CLRESNET_CLRESNET_H
@@ -14,5 +16,7 @@
 #include "clresnet/context.h"
 #include "clresnet/ops.h"
 #include "clresnet/io.h"
+#include "clresnet/model.h"
+#include "clresnet/engine.h"
 
 #endif

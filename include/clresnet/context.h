@@ -30,7 +30,7 @@ typedef void (*clrn_build_progress_fn)(const clrn_device_info *device, size_t do
 /** How a context is made. Start from clrn_context_options_default(). */
 typedef struct clrn_context_options {
   bool profiling;     /**< queues record OpenCL profiling timestamps */
-  size_t queue_count; /**< in-order queues to create, 1..8 (default 2) */
+  size_t queue_count; /**< in-order queues to create, 1..8 (default 3: main, branch, transfers) */
   clrn_build_progress_fn progress;
   void *progress_user_data;
 } clrn_context_options;
@@ -43,7 +43,7 @@ typedef struct clrn_build_stats {
   double compile_seconds; /**< wall time spent building programs, cached or not */
 } clrn_build_stats;
 
-/** Fills options with the defaults: no profiling, 2 queues, no progress callback. */
+/** Fills options with the defaults: no profiling, 3 queues, no progress callback. */
 CLRN_API void clrn_context_options_default(clrn_context_options *options);
 
 /** Creates a context on one device of a list from clrn_devices_enumerate(). The

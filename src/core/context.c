@@ -40,7 +40,7 @@ static double now_seconds(void) {
 
 void clrn_context_options_default(clrn_context_options *options) {
   memset(options, 0, sizeof *options);
-  options->queue_count = 2;
+  options->queue_count = 3;
 }
 
 static void CL_CALLBACK context_notify(const char *message, const void *info, size_t size,

@@ -1,9 +1,14 @@
 /* Shared command-line helpers: error printing, exit codes and the log sink. */
 #include "cli.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int cli_verbosity = 1;
 
@@ -46,4 +51,90 @@ void cli_install_log(void) {
                          : cli_verbosity == 1 ? CLRN_LOG_LEVEL_WARNING
                                               : CLRN_LOG_LEVEL_DEBUG;
   clrn_log_set_callback(log_to_stderr, level, NULL);
+}
+
+double cli_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bool cli_parse_int(const char *text, long min, long max, long *value) {
+  if (!text || !*text || isspace((unsigned char)*text))
+    return false;
+  errno = 0;
+  char *end = NULL;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || !end || *end != '\0' || v < min || v > max)
+    return false;
+  *value = v;
+  return true;
+}
+
+int cli_int_option(const char *command, const char *flag, const char *text, long min, long max,
+                   long *value) {
+  if (cli_parse_int(text, min, max, value))
+    return CLI_EXIT_OK;
+  return cli_usage_error(command, "%s: '%s' is not an integer in %ld..%ld", flag, text, min, max);
+}
+
+int cli_select_devices(const char *spec, cli_devices *d) {
+  memset(d, 0, sizeof *d);
+  clrn_status status = clrn_devices_enumerate(&d->all, &d->all_count);
+  if (status != CLRN_STATUS_SUCCESS) {
+    cli_error("%s", clrn_last_error());
+    return CLI_EXIT_FAILURE;
+  }
+  size_t count = 0;
+  size_t *chosen = malloc(d->all_count * sizeof *chosen);
+  if (chosen)
+    status = clrn_devices_select(d->all, d->all_count, spec, chosen, d->all_count, &count);
+  if (!chosen || status != CLRN_STATUS_SUCCESS) {
+    cli_error("%s", chosen ? clrn_last_error() : "out of memory");
+    free(chosen);
+    cli_devices_free(d);
+    return status == CLRN_STATUS_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+  }
+  d->chosen = malloc(count * sizeof *d->chosen);
+  for (size_t i = 0; d->chosen && i < count; i++)
+    d->chosen[i] = d->all[chosen[i]];
+  d->count = d->chosen ? count : 0;
+  free(chosen);
+  if (!d->chosen) {
+    cli_error("out of memory");
+    cli_devices_free(d);
+    return CLI_EXIT_FAILURE;
+  }
+  return CLI_EXIT_OK;
+}
+
+void cli_devices_free(cli_devices *d) {
+  clrn_devices_free(d->all);
+  free(d->chosen);
+  memset(d, 0, sizeof *d);
+}
+
+/* Progress state: compiled counts programs that were not in the cache. */
+static size_t progress_compiled;
+static double progress_start;
+
+void cli_progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,
+                  void *user_data) {
+  (void)user_data;
+  if (done == 1) {
+    progress_compiled = 0;
+    progress_start = cli_now();
+  }
+  progress_compiled += compiled;
+  if (cli_verbosity <= 0 || progress_compiled == 0)
+    return;
+  if (isatty(fileno(stderr))) {
+    fprintf(stderr, "\rcompiling kernels for %s: %zu/%zu", device->name, done, total);
+    if (done == total)
+      fputc('\n', stderr);
+  } else if (done == total) {
+    fprintf(stderr, "clresnet: compiled %zu of %zu kernel programs for %s in %.1f s\n",
+            progress_compiled, total, device->name, cli_now() - progress_start);
+  }
+  fflush(stderr);
 }

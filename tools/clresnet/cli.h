@@ -31,7 +31,52 @@ int cli_fail(clrn_status status, const char *what);
 /** Routes library log messages to stderr according to cli_verbosity. */
 void cli_install_log(void);
 
+/** Parses a whole decimal integer in min..max; false (nothing printed) otherwise. */
+bool cli_parse_int(const char *text, long min, long max, long *value);
+
+/** Parses an integer option value or prints a usage error naming the flag; returns
+ * CLI_EXIT_OK or CLI_EXIT_USAGE. */
+int cli_int_option(const char *command, const char *flag, const char *text, long min, long max,
+                   long *value);
+
+/** Devices chosen by a spec (NULL: CLRN_DEVICE, else the default). */
+typedef struct cli_devices {
+  clrn_device_info *all;
+  size_t all_count;
+  clrn_device_info *chosen; /* copies, in spec order */
+  size_t count;
+} cli_devices;
+
+/** Enumerates and selects; prints the error and returns CLI_EXIT_FAILURE on failure
+ * (CLI_EXIT_USAGE for a malformed spec). */
+int cli_select_devices(const char *spec, cli_devices *devices);
+
+/** Frees what cli_select_devices() made. */
+void cli_devices_free(cli_devices *devices);
+
+/** Kernel-compilation progress for engine/context options: a live counter on a
+ * terminal, one summary line otherwise, nothing when everything came from the cache. */
+void cli_progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,
+                  void *user_data);
+
+/** Writes the Chrome trace-event JSON of the engine's last run to path (atomically).
+ * host_start_us is the host time, in microseconds, when that run began. */
+int cli_write_trace(const char *path, const clrn_engine *engine, double host_start_us);
+
+/** Monotonic time in seconds. */
+double cli_now(void);
+
+/** The ImageNet label of class index (the list built into the program), or NULL
+ * when the model does not have the 1000 ImageNet classes. */
+const char *cli_label(int index, int num_classes);
+
 /** The `devices` command: prints the device table. */
 int cmd_devices(int argc, char **argv);
+
+/** The `run` command: classifies photos or .npy tensors. */
+int cmd_run(int argc, char **argv);
+
+/** The `bench` command: measures inference speed on synthetic input. */
+int cmd_bench(int argc, char **argv);
 
 #endif

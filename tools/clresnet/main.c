@@ -11,6 +11,8 @@ static void print_help(void) {
          "\n"
          "Commands:\n"
          "  devices     list OpenCL devices and the numbers -d accepts\n"
+         "  run         classify photos or .npy tensors\n"
+         "  bench       measure inference speed on synthetic input\n"
          "\n"
          "Options:\n"
          "  --list-devices  same as 'clresnet devices'\n"
@@ -31,6 +33,10 @@ int main(int argc, char **argv) {
   const char *command = argv[1];
   if (strcmp(command, "devices") == 0)
     return cmd_devices(argc - 1, argv + 1);
+  if (strcmp(command, "run") == 0)
+    return cmd_run(argc - 1, argv + 1);
+  if (strcmp(command, "bench") == 0)
+    return cmd_bench(argc - 1, argv + 1);
   if (strcmp(command, "--list-devices") == 0)
     return cmd_devices(argc - 1, argv + 1);
   if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||

@@ -1,0 +1,75 @@
+/* An engine runs one ResNet across one or more devices, of one vendor or several.
+ * Each device gets its own context, queues, compiled programs, weights and buffers
+ * (devices of different platforms cannot share a cl_mem). A batch is split into
+ * per-device shards in proportion to each device's measured speed, the shards run
+ * concurrently (one host thread per device), and the results are gathered in
+ * input order: they do not depend on the split.
+ *
+ * Speeds are measured on first use with a short run and cached in the kernel
+ * cache folder (file calibration.txt), keyed by device, driver and model shape.
+ */
+#ifndef CLRESNET_ENGINE_H
+#define CLRESNET_ENGINE_H
+
+#include "clresnet/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How an engine is made. Start from clrn_engine_options_default(). */
+typedef struct clrn_engine_options {
+  clrn_model_options model; /**< per-device model options */
+  bool profiling;           /**< record OpenCL profiling timestamps (for traces) */
+  bool recalibrate;         /**< measure device speeds even when cached */
+  const double *speeds;     /**< if not NULL: one relative speed per device, used instead
+                                 of calibration (e.g. {1, 1} for an even split) */
+  clrn_build_progress_fn progress; /**< kernel compilation progress, per device */
+  void *progress_user_data;
+} clrn_engine_options;
+
+/** Fills options with the defaults (model defaults, no profiling). */
+CLRN_API void clrn_engine_options_default(clrn_engine_options *options);
+
+typedef struct clrn_engine clrn_engine;
+
+/** Builds the model on each of count devices. With more than one device the
+ * speeds are calibrated (or read from the cache) here. */
+CLRN_API clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
+                                        const clrn_weights *weights,
+                                        const clrn_engine_options *options,
+                                        clrn_engine **engine);
+
+/** Runs batch images (NCHW float32) and writes batch*num_classes logits and, if not
+ * NULL, probabilities, in input order. */
+CLRN_API clrn_status clrn_engine_run(clrn_engine *engine, const float *input, int batch,
+                                     float *logits, float *probabilities);
+
+/** Number of devices. */
+CLRN_API size_t clrn_engine_device_count(const clrn_engine *engine);
+
+/** The model on device i (its context tells the device). */
+CLRN_API clrn_model *clrn_engine_model(const clrn_engine *engine, size_t i);
+
+/** Device i's measured speed in images per second (0 with a single device, which
+ * is not calibrated). */
+CLRN_API double clrn_engine_speed(const clrn_engine *engine, size_t i);
+
+/** Images device i ran in the last clrn_engine_run(). */
+CLRN_API int clrn_engine_last_shard(const clrn_engine *engine, size_t i);
+
+/** Number of output classes. */
+CLRN_API int clrn_engine_num_classes(const clrn_engine *engine);
+
+/** Releases every device's model and context. NULL is ignored. */
+CLRN_API void clrn_engine_release(clrn_engine *engine);
+
+/** Splits batch images over count devices in proportion to speeds (largest
+ * remainder; every device with a positive speed may get images; equal speeds when
+ * all are zero). Writes count shard sizes summing to batch. */
+CLRN_API void clrn_engine_split(const double *speeds, size_t count, int batch, int *shards);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

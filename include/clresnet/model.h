@@ -1,0 +1,133 @@
+/* ResNet models: architectures, weights files and a network ready to run on one
+ * device.
+ *
+ * A clrn_weights is a safetensors file holding a torchvision ResNet state_dict,
+ * mapped (not copied) and validated; its architecture and class count are inferred
+ * from the tensors. A clrn_model is the network built on one clrn_context from such
+ * weights: BatchNorm folded into the convolutions (unless fusion is off), device
+ * buffers planned by liveness, kernels enqueued with event dependencies.
+ *
+ * Threads: a clrn_weights may be shared by threads once opened (it is read-only).
+ * A clrn_model may be run by one thread at a time; two models, on the same device
+ * or not, may run concurrently from different threads.
+ */
+#ifndef CLRESNET_MODEL_H
+#define CLRESNET_MODEL_H
+
+#include "clresnet/context.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The five torchvision ResNets. */
+typedef enum clrn_arch {
+  CLRN_ARCH_AUTO = 0, /**< infer from the weights */
+  CLRN_ARCH_RESNET18,
+  CLRN_ARCH_RESNET34,
+  CLRN_ARCH_RESNET50,
+  CLRN_ARCH_RESNET101,
+  CLRN_ARCH_RESNET152,
+} clrn_arch;
+
+/** "resnet18" ... "resnet152" ("auto" for CLRN_ARCH_AUTO). */
+CLRN_API const char *clrn_arch_name(clrn_arch arch);
+
+/** Parses "resnet50" (also "50", "ResNet-50"); INVALID_ARGUMENT lists the valid names. */
+CLRN_API clrn_status clrn_arch_parse(const char *text, clrn_arch *arch);
+
+/** Multiply-adds of one image through the network at height x width (convolutions
+ * and the final linear layer), for GFLOP/s figures (FLOPs = 2 * MACs). */
+CLRN_API double clrn_arch_macs(clrn_arch arch, int num_classes, int height, int width);
+
+typedef struct clrn_weights clrn_weights;
+
+/** Opens and validates a safetensors file of a torchvision ResNet state_dict.
+ * arch AUTO infers the architecture from the tensor names and shapes; any other
+ * value is checked against them. Every expected tensor must be present with its
+ * shape and a float dtype (F32, F16, BF16); num_batches_tracked (I64) is accepted
+ * and ignored; unexpected tensors are an error naming them. */
+CLRN_API clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **weights);
+
+/** Makes seeded random weights in memory (for benchmarks without a weights file):
+ * Kaiming-style convolution weights and non-trivial BatchNorm statistics. */
+CLRN_API clrn_status clrn_weights_random(clrn_arch arch, int num_classes, uint64_t seed,
+                                         clrn_weights **weights);
+
+/** The weights' architecture. */
+CLRN_API clrn_arch clrn_weights_arch(const clrn_weights *weights);
+
+/** Number of output classes (fc.weight's first dimension). */
+CLRN_API int clrn_weights_num_classes(const clrn_weights *weights);
+
+/** A value of the file's "__metadata__" (the export tool writes "arch", "weights"
+ * ("random" or the torchvision weights name) and "seed"), or NULL. */
+CLRN_API const char *clrn_weights_metadata(const clrn_weights *weights, const char *key);
+
+/** Releases the weights (unmaps the file). NULL is ignored. */
+CLRN_API void clrn_weights_close(clrn_weights *weights);
+
+/** How a model is built. Start from clrn_model_options_default(). */
+typedef struct clrn_model_options {
+  bool fuse;     /**< fold BatchNorm into convolutions and fuse ReLU/add (default true) */
+  int max_batch; /**< images per enqueue; buffers are sized for it (default 8) */
+  int height;    /**< input height (default 224; at least 32) */
+  int width;     /**< input width (default 224; at least 32) */
+} clrn_model_options;
+
+/** Fills options with the defaults. */
+CLRN_API void clrn_model_options_default(clrn_model_options *options);
+
+typedef struct clrn_model clrn_model;
+
+/** Builds the network on a context: uploads the weights, plans buffers and creates
+ * the kernels. If the activations for max_batch do not fit the device's memory, the
+ * model is built for the largest batch that fits (see clrn_model_max_batch()). */
+CLRN_API clrn_status clrn_model_create(clrn_context *context, const clrn_weights *weights,
+                                       const clrn_model_options *options, clrn_model **model);
+
+/** Runs batch images (NCHW float32, preprocessed, batch*3*height*width floats) and
+ * writes batch*num_classes logits; probabilities (softmax of the logits, same size)
+ * may be NULL. Any batch size: batches larger than the model's maximum are run in
+ * pieces, with the upload of each piece overlapping the compute of the previous. */
+CLRN_API clrn_status clrn_model_run(clrn_model *model, const float *input, int batch,
+                                    float *logits, float *probabilities);
+
+/** The largest batch one enqueue runs (may be below the requested max_batch). */
+CLRN_API int clrn_model_max_batch(const clrn_model *model);
+
+/** Peak device memory of the model in bytes: weights plus planned activation buffers. */
+CLRN_API size_t clrn_model_device_bytes(const clrn_model *model);
+
+/** Number of output classes. */
+CLRN_API int clrn_model_num_classes(const clrn_model *model);
+
+/** The context the model runs on. */
+CLRN_API clrn_context *clrn_model_context(const clrn_model *model);
+
+/** One device command of the last clrn_model_run(), timed by OpenCL profiling. */
+typedef struct clrn_trace_record {
+  const char *name;   /**< "layer3.2.conv2", "input", "logits", "probabilities" */
+  const char *kernel; /**< "conv2d/blocked", "batchnorm", ...; "upload" or "download" */
+  int queue;          /**< 0 main path, 1 downsample branch, 2 transfers */
+  int chunk;          /**< which piece of the batch (0 when it fit in one) */
+  int batch;          /**< images in that piece */
+  double macs;        /**< multiply-adds of the command (0 for transfers and cheap ops) */
+  size_t bytes;       /**< bytes moved (transfers) */
+  char shape[48];     /**< output shape, "8x256x56x56" */
+  uint64_t queued_ns, start_ns, end_ns; /**< device clock, nanoseconds */
+} clrn_trace_record;
+
+/** The commands of the last clrn_model_run(), in enqueue order. Needs a context
+ * created with profiling on (otherwise *count is 0). Valid until the next run or
+ * the model's release. */
+CLRN_API clrn_status clrn_model_trace(const clrn_model *model, const clrn_trace_record **records,
+                                      size_t *count);
+
+/** Releases the model's device objects. NULL is ignored. */
+CLRN_API void clrn_model_release(clrn_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,62 @@
+/* The ResNet graph exactly as torchvision builds it, before any fusion: stem
+ * (conv 7x7/2, BN, ReLU, maxpool 3x3/2 pad 1), four stages of BasicBlocks or
+ * Bottlenecks made by _make_layer's rule (a stage's first block gets a downsample,
+ * 1x1 conv with the stage's stride then BN, when the stride is not 1 or the
+ * channel count changes; Bottleneck puts the stride on its 3x3 conv), adaptive
+ * average pooling to 1x1 and fc. Nodes are in execution order; values are the
+ * tensors between them, with per-image shapes. Node names are the state_dict
+ * module paths ("layer3.2.conv2"), so weights are found by name + ".weight". */
+#ifndef CLRN_GRAPH_GRAPH_H
+#define CLRN_GRAPH_GRAPH_H
+
+#include <stddef.h>
+
+#include "clresnet/model.h"
+
+typedef enum clrn_node_kind {
+  CLRN_NODE_CONV,
+  CLRN_NODE_BATCHNORM,
+  CLRN_NODE_RELU,
+  CLRN_NODE_ADD, /**< inputs[0] + inputs[1] (the residual) */
+  CLRN_NODE_MAXPOOL,
+  CLRN_NODE_AVGPOOL, /**< adaptive average pooling to 1x1 */
+  CLRN_NODE_LINEAR,
+} clrn_node_kind;
+
+/** Per-image shape of a value. */
+typedef struct clrn_value {
+  int c, h, w;
+} clrn_value;
+
+typedef struct clrn_node {
+  clrn_node_kind kind;
+  char name[48]; /**< module path: "conv1", "layer1.0.bn2", "layer2.0.downsample.0", "fc" */
+  int inputs[2]; /**< value indices; inputs[1] is -1 except for ADD */
+  int output;    /**< value index */
+  int branch;    /**< 0 main path, 1 a block's downsample path */
+  int in_channels, out_channels; /**< CONV, BATCHNORM (both = channels), LINEAR */
+  int kernel, stride, pad;       /**< CONV and MAXPOOL (square) */
+} clrn_node;
+
+typedef struct clrn_graph {
+  clrn_arch arch;
+  int num_classes;
+  clrn_node *nodes;
+  size_t node_count;
+  clrn_value *values;
+  size_t value_count;
+  int input; /**< value index of the image, 3 x H x W */
+  int output; /**< value index of the logits, num_classes x 1 x 1 */
+} clrn_graph;
+
+/** Builds the graph of arch for height x width images. */
+clrn_status clrn_graph_build(clrn_arch arch, int num_classes, int height, int width,
+                             clrn_graph *graph);
+
+/** Frees the graph's arrays. */
+void clrn_graph_free(clrn_graph *graph);
+
+/** Multiply-adds of one image through node (convolutions and linear; 0 otherwise). */
+double clrn_graph_node_macs(const clrn_graph *graph, const clrn_node *node);
+
+#endif

@@ -1,0 +1,307 @@
+/* clrn_weights: a validated torchvision ResNet state_dict from a safetensors file
+ * (architecture inferred from the tensors), or seeded random weights. */
+#include "model/weights.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "graph/graph.h"
+#include "model/arch.h"
+#include "model/safetensors.h"
+
+struct clrn_weights {
+  clrn_arch arch;
+  int num_classes;
+  bool random;
+  uint64_t seed;
+  clrn_safetensors file;
+  char path[1024];
+};
+
+clrn_arch clrn_weights_arch(const clrn_weights *w) { return w->arch; }
+int clrn_weights_num_classes(const clrn_weights *w) { return w->num_classes; }
+
+void clrn_weights_close(clrn_weights *w) {
+  if (!w)
+    return;
+  clrn_safetensors_close(&w->file);
+  free(w);
+}
+
+/* An expected tensor: its name and shape (ndim 0 for a scalar). */
+typedef struct expected_tensor {
+  char name[72];
+  int ndim;
+  int64_t shape[4];
+  bool integer; /* num_batches_tracked: I64, optional, ignored */
+} expected_tensor;
+
+typedef struct expected_list {
+  expected_tensor *items;
+  size_t count, capacity;
+} expected_list;
+
+static clrn_status expect(expected_list *list, const char *module, const char *leaf, int ndim,
+                          int64_t a, int64_t b, int64_t c, int64_t d, bool integer) {
+  if (list->count == list->capacity) {
+    size_t capacity = list->capacity ? 2 * list->capacity : 256;
+    expected_tensor *grown = realloc(list->items, capacity * sizeof *grown);
+    if (!grown)
+      return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "tensor list");
+    list->items = grown;
+    list->capacity = capacity;
+  }
+  expected_tensor *t = &list->items[list->count++];
+  snprintf(t->name, sizeof t->name, "%s.%s", module, leaf);
+  t->ndim = ndim;
+  int64_t dims[4] = {a, b, c, d};
+  memcpy(t->shape, dims, sizeof dims);
+  t->integer = integer;
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Every tensor torchvision's state_dict has for this graph. */
+static clrn_status expected_tensors(const clrn_graph *g, expected_list *list) {
+  for (size_t i = 0; i < g->node_count; i++) {
+    const clrn_node *n = &g->nodes[i];
+    int64_t c = n->out_channels;
+    switch (n->kind) {
+    case CLRN_NODE_CONV:
+      CLRN_TRY(expect(list, n->name, "weight", 4, c, n->in_channels, n->kernel, n->kernel, false));
+      break;
+    case CLRN_NODE_BATCHNORM:
+      CLRN_TRY(expect(list, n->name, "weight", 1, c, 0, 0, 0, false));
+      CLRN_TRY(expect(list, n->name, "bias", 1, c, 0, 0, 0, false));
+      CLRN_TRY(expect(list, n->name, "running_mean", 1, c, 0, 0, 0, false));
+      CLRN_TRY(expect(list, n->name, "running_var", 1, c, 0, 0, 0, false));
+      CLRN_TRY(expect(list, n->name, "num_batches_tracked", 0, 0, 0, 0, 0, true));
+      break;
+    case CLRN_NODE_LINEAR:
+      CLRN_TRY(expect(list, n->name, "weight", 2, c, n->in_channels, 0, 0, false));
+      CLRN_TRY(expect(list, n->name, "bias", 1, c, 0, 0, 0, false));
+      break;
+    default: break;
+    }
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+static bool has(const clrn_safetensors *f, const char *name) {
+  return clrn_safetensors_find(f, name) != NULL;
+}
+
+/* Infers the architecture from which layerS.B.* blocks exist and whether blocks
+ * have a conv3 (Bottleneck). */
+static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
+  int blocks[4] = {0, 0, 0, 0};
+  char name[64];
+  for (int s = 0; s < 4; s++)
+    for (;; blocks[s]++) {
+      snprintf(name, sizeof name, "layer%d.%d.conv1.weight", s + 1, blocks[s]);
+      if (!has(&w->file, name))
+        break;
+    }
+  bool bottleneck = has(&w->file, "layer1.0.conv3.weight");
+  size_t count;
+  const clrn_arch_spec *specs = clrn_arch_specs(&count);
+  for (size_t i = 0; i < count; i++)
+    if (memcmp(specs[i].blocks, blocks, sizeof blocks) == 0 &&
+        (specs[i].block == CLRN_BLOCK_BOTTLENECK) == bottleneck) {
+      *arch = specs[i].arch;
+      return CLRN_STATUS_SUCCESS;
+    }
+  return clrn_fail(CLRN_STATUS_MISMATCH,
+                   "%s: not a torchvision ResNet: found %s blocks [%d, %d, %d, %d] per stage, "
+                   "which matches none of resnet18/34/50/101/152",
+                   w->path, bottleneck ? "Bottleneck" : "BasicBlock", blocks[0], blocks[1],
+                   blocks[2], blocks[3]);
+}
+
+static bool is_float(clrn_dtype dtype) {
+  return dtype == CLRN_DTYPE_F32 || dtype == CLRN_DTYPE_F16 || dtype == CLRN_DTYPE_BF16;
+}
+
+static void format_shape(const int64_t *shape, int ndim, char *out, size_t size) {
+  int used = snprintf(out, size, "[");
+  for (int i = 0; i < ndim && used > 0 && (size_t)used < size; i++)
+    used += snprintf(out + used, size - (size_t)used, "%s%lld", i ? ", " : "",
+                     (long long)shape[i]);
+  if (used > 0 && (size_t)used < size)
+    snprintf(out + used, size - (size_t)used, "]");
+}
+
+static clrn_status check_tensor(const clrn_weights *w, const expected_tensor *e) {
+  const clrn_st_tensor *t = clrn_safetensors_find(&w->file, e->name);
+  if (!t) {
+    if (e->integer)
+      return CLRN_STATUS_SUCCESS; /* num_batches_tracked is optional */
+    return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing (%s expects it)", w->path,
+                     e->name, clrn_arch_name(w->arch));
+  }
+  if (e->integer)
+    return CLRN_STATUS_SUCCESS; /* accepted and ignored, whatever its dtype */
+  if (!is_float(t->dtype))
+    return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s has dtype %s; expected F32, F16 or BF16",
+                     w->path, e->name, clrn_dtype_name(t->dtype));
+  bool same = t->ndim == e->ndim;
+  for (int i = 0; same && i < e->ndim; i++)
+    same = t->shape[i] == e->shape[i];
+  if (!same) {
+    char got[96], want[96];
+    format_shape(t->shape, t->ndim, got, sizeof got);
+    format_shape(e->shape, e->ndim, want, sizeof want);
+    return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s has shape %s; %s expects %s", w->path,
+                     e->name, got, clrn_arch_name(w->arch), want);
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+static clrn_status check_all(const clrn_weights *w) {
+  clrn_graph graph;
+  CLRN_TRY(clrn_graph_build(w->arch, w->num_classes, 224, 224, &graph));
+  expected_list list = {0};
+  clrn_status status = expected_tensors(&graph, &list);
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < list.count; i++)
+    status = check_tensor(w, &list.items[i]);
+  /* Anything in the file that the architecture does not have is an error too. */
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < w->file.count; i++) {
+    bool known = false;
+    for (size_t k = 0; k < list.count && !known; k++)
+      known = strcmp(list.items[k].name, w->file.tensors[i].name) == 0;
+    if (!known)
+      status = clrn_fail(CLRN_STATUS_MISMATCH, "%s: unexpected tensor %s (not part of %s)",
+                         w->path, w->file.tensors[i].name, clrn_arch_name(w->arch));
+  }
+  free(list.items);
+  clrn_graph_free(&graph);
+  return status;
+}
+
+clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **out) {
+  if (!path || !out)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_weights_open: NULL argument");
+  *out = NULL;
+  clrn_weights *w = calloc(1, sizeof *w);
+  if (!w)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights");
+  snprintf(w->path, sizeof w->path, "%s", path);
+  clrn_status status = clrn_safetensors_open(path, &w->file);
+  clrn_arch inferred = CLRN_ARCH_AUTO;
+  if (status == CLRN_STATUS_SUCCESS)
+    status = infer_arch(w, &inferred);
+  if (status == CLRN_STATUS_SUCCESS && arch != CLRN_ARCH_AUTO && arch != inferred)
+    status = clrn_fail(CLRN_STATUS_MISMATCH, "%s holds %s weights, not %s", path,
+                       clrn_arch_name(inferred), clrn_arch_name(arch));
+  if (status == CLRN_STATUS_SUCCESS) {
+    w->arch = inferred;
+    const clrn_st_tensor *fc = clrn_safetensors_find(&w->file, "fc.weight");
+    if (!fc || fc->ndim != 2 || fc->shape[0] < 1 || fc->shape[0] > 1000000)
+      status = clrn_fail(CLRN_STATUS_MISMATCH, "%s: fc.weight is missing or not [classes, features]",
+                         path);
+    else
+      w->num_classes = (int)fc->shape[0];
+  }
+  if (status == CLRN_STATUS_SUCCESS)
+    status = check_all(w);
+  if (status != CLRN_STATUS_SUCCESS) {
+    clrn_weights_close(w);
+    return status;
+  }
+  *out = w;
+  return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_weights_random(clrn_arch arch, int num_classes, uint64_t seed,
+                                clrn_weights **out) {
+  if (!out)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_weights_random: NULL argument");
+  *out = NULL;
+  if (!clrn_arch_spec_of(arch))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "random weights need an architecture");
+  if (num_classes < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "num_classes %d must be at least 1",
+                     num_classes);
+  clrn_weights *w = calloc(1, sizeof *w);
+  if (!w)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights");
+  w->arch = arch;
+  w->num_classes = num_classes;
+  w->random = true;
+  w->seed = seed;
+  snprintf(w->path, sizeof w->path, "random(seed %llu)", (unsigned long long)seed);
+  *out = w;
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* splitmix64: a small, well-mixed generator; seeded per tensor from its name. */
+static uint64_t next_random(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *state) { return (double)(next_random(state) >> 11) * 0x1p-53; }
+
+static double normal(uint64_t *state) {
+  double u = uniform(state), v = uniform(state);
+  return sqrt(-2.0 * log(u > 0 ? u : 0x1p-53)) * cos(2.0 * M_PI * v);
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Fills a random tensor: He-normal convolutions (fan-out, as torchvision), BatchNorm
+ * statistics and affine parameters that are far from the identity, PyTorch's
+ * uniform init for fc. */
+static void fill_random(const clrn_weights *w, const char *name, int ndim, const int64_t *shape,
+                        float *out, size_t n) {
+  uint64_t state = w->seed ^ 0x2545f4914f6cdd1dull;
+  for (const char *p = name; *p; p++)
+    state = (state ^ (unsigned char)*p) * 0x100000001b3ull;
+  bool fc = strncmp(name, "fc.", 3) == 0;
+  bool conv = !fc && ndim == 4;
+  double fan_out = conv ? (double)(shape[0] * shape[2] * shape[3]) : 1.0;
+  double fc_in = fc && ndim == 2 ? (double)shape[1] : 1.0;
+  for (size_t i = 0; i < n; i++) {
+    double v;
+    if (fc && ends_with(name, ".weight"))
+      v = (2.0 * uniform(&state) - 1.0) / sqrt(fc_in);
+    else if (fc)
+      v = (2.0 * uniform(&state) - 1.0) * 0.05;
+    else if (conv)
+      v = normal(&state) * sqrt(2.0 / fan_out);
+    else if (ends_with(name, "running_var"))
+      v = 0.5 + 1.5 * uniform(&state);
+    else if (ends_with(name, "running_mean") || ends_with(name, "bias"))
+      v = 0.1 * normal(&state);
+    else
+      v = 0.5 + uniform(&state); /* BatchNorm weight */
+    out[i] = (float)v;
+  }
+}
+
+clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
+                              const int64_t *shape, float *out) {
+  size_t elements = 1;
+  for (int i = 0; i < ndim; i++)
+    elements *= (size_t)shape[i];
+  if (w->random) {
+    fill_random(w, name, ndim, shape, out, elements);
+    return CLRN_STATUS_SUCCESS;
+  }
+  const clrn_st_tensor *t = clrn_safetensors_find(&w->file, name);
+  bool same = t && t->ndim == ndim;
+  for (int i = 0; same && i < ndim; i++)
+    same = t->shape[i] == shape[i];
+  if (!same)
+    return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing or has another shape",
+                     w->path, name);
+  return clrn_safetensors_read_f32(t, out);
+}

@@ -1,0 +1,103 @@
+/* Liveness-based buffer slots for a plan's intermediate tensors (see plan.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "plan/plan.h"
+
+typedef struct slot_pool {
+  size_t *floats;
+  bool *busy;
+  size_t count, capacity;
+} slot_pool;
+
+/* Best fit: the smallest free slot that holds need floats, else the largest free
+ * slot (grown), else a new slot. Returns the slot or -1 when out of memory. */
+static int take_slot(slot_pool *pool, size_t need) {
+  int best = -1, largest = -1;
+  for (size_t i = 0; i < pool->count; i++) {
+    if (pool->busy[i])
+      continue;
+    if (pool->floats[i] >= need && (best < 0 || pool->floats[i] < pool->floats[best]))
+      best = (int)i;
+    if (largest < 0 || pool->floats[i] > pool->floats[largest])
+      largest = (int)i;
+  }
+  if (best < 0 && largest >= 0) {
+    best = largest;
+    pool->floats[best] = need;
+  }
+  if (best < 0) {
+    if (pool->count == pool->capacity) {
+      size_t capacity = pool->capacity ? 2 * pool->capacity : 8;
+      size_t *floats = realloc(pool->floats, capacity * sizeof *floats);
+      if (floats)
+        pool->floats = floats;
+      bool *busy = realloc(pool->busy, capacity * sizeof *busy);
+      if (busy)
+        pool->busy = busy;
+      if (!floats || !busy)
+        return -1;
+      pool->capacity = capacity;
+    }
+    best = (int)pool->count++;
+    pool->floats[best] = need;
+  }
+  pool->busy[best] = true;
+  return best;
+}
+
+static bool runs_in_place(clrn_step_kind kind) {
+  return kind == CLRN_STEP_BATCHNORM || kind == CLRN_STEP_RELU || kind == CLRN_STEP_ADD;
+}
+
+clrn_status clrn_plan_assign_slots(clrn_plan *plan) {
+  const clrn_graph *g = &plan->graph;
+  size_t values = g->value_count;
+  int *last_use = malloc(values * sizeof *last_use);
+  plan->value_slot = malloc(values * sizeof *plan->value_slot);
+  slot_pool pool = {0};
+  if (!last_use || !plan->value_slot) {
+    free(last_use);
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "buffer plan");
+  }
+  for (size_t v = 0; v < values; v++) {
+    last_use[v] = -1;
+    plan->value_slot[v] = -1;
+  }
+  for (size_t i = 0; i < plan->step_count; i++)
+    for (int k = 0; k < 2; k++)
+      if (plan->steps[i].inputs[k] >= 0)
+        last_use[plan->steps[i].inputs[k]] = (int)i;
+  plan->value_slot[g->input] = CLRN_SLOT_INPUT;
+  plan->value_slot[g->output] = CLRN_SLOT_LOGITS;
+  plan->value_slot[plan->probs_value] = CLRN_SLOT_PROBS;
+
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  for (size_t i = 0; i < plan->step_count && status == CLRN_STATUS_SUCCESS; i++) {
+    const clrn_step *s = &plan->steps[i];
+    int in = s->inputs[0];
+    bool in_place = runs_in_place(s->kind) && in >= 0 && plan->value_slot[in] >= 0 &&
+                    last_use[in] == (int)i && plan->value_slot[s->output] == -1;
+    if (in_place) {
+      plan->value_slot[s->output] = plan->value_slot[in];
+    } else if (plan->value_slot[s->output] == -1) {
+      int slot = take_slot(&pool, clrn_plan_value_floats(plan, s->output));
+      if (slot < 0)
+        status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "buffer plan");
+      plan->value_slot[s->output] = slot;
+    }
+    /* Inputs that die here free their slots (unless the output took it over). */
+    for (int k = 0; k < 2; k++) {
+      int v = s->inputs[k];
+      if (v >= 0 && last_use[v] == (int)i && plan->value_slot[v] >= 0 &&
+          plan->value_slot[v] != plan->value_slot[s->output])
+        pool.busy[plan->value_slot[v]] = false;
+    }
+  }
+  free(last_use);
+  free(pool.busy);
+  plan->slot_floats = pool.floats;
+  plan->slot_count = pool.count;
+  return status;
+}

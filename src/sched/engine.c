@@ -1,0 +1,209 @@
+/* clrn_engine: one network over several devices (see clresnet/engine.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+
+#include "clresnet/engine.h"
+#include "core/error.h"
+#include "sched/calibrate.h"
+
+typedef struct device_slot {
+  clrn_context *ctx;
+  clrn_model *model;
+  double speed;
+  int shard;
+} device_slot;
+
+struct clrn_engine {
+  device_slot *devices;
+  size_t count;
+  clrn_engine_options options;
+  int num_classes;
+};
+
+/* One device's share of a run, executed on its own thread. */
+typedef struct shard_job {
+  clrn_model *model;
+  const float *input;
+  float *logits;
+  float *probabilities;
+  int batch;
+  clrn_status status;
+  char error[1024];
+} shard_job;
+
+void clrn_engine_options_default(clrn_engine_options *o) {
+  memset(o, 0, sizeof *o);
+  clrn_model_options_default(&o->model);
+}
+
+void clrn_engine_split(const double *speeds, size_t count, int batch, int *shards) {
+  double total = 0.0;
+  for (size_t i = 0; i < count; i++)
+    total += speeds[i] > 0 ? speeds[i] : 0.0;
+  int given = 0;
+  for (size_t i = 0; i < count; i++) {
+    double share = total > 0 ? (speeds[i] > 0 ? speeds[i] : 0.0) / total : 1.0 / (double)count;
+    shards[i] = (int)floor(share * batch);
+    given += shards[i];
+  }
+  /* Largest remainder: hand out what is left one image at a time. */
+  while (given < batch) {
+    size_t best = 0;
+    double best_rest = -1.0;
+    for (size_t i = 0; i < count; i++) {
+      double share = total > 0 ? (speeds[i] > 0 ? speeds[i] : 0.0) / total : 1.0 / (double)count;
+      double rest = share * batch - shards[i];
+      if (rest > best_rest) {
+        best_rest = rest;
+        best = i;
+      }
+    }
+    shards[best]++;
+    given++;
+  }
+}
+
+static clrn_status add_device(clrn_engine *e, const clrn_device_info *device,
+                              const clrn_weights *weights, device_slot *slot) {
+  clrn_context_options co;
+  clrn_context_options_default(&co);
+  co.profiling = e->options.profiling;
+  co.progress = e->options.progress;
+  co.progress_user_data = e->options.progress_user_data;
+  CLRN_TRY(clrn_context_create(device, &co, &slot->ctx));
+  clrn_status status = clrn_context_prepare(slot->ctx, NULL, 0);
+  if (status == CLRN_STATUS_SUCCESS)
+    status = clrn_model_create(slot->ctx, weights, &e->options.model, &slot->model);
+  if (status != CLRN_STATUS_SUCCESS)
+    clrn_fail_prefix(status, "%s", device->name);
+  return status;
+}
+
+clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
+                               const clrn_weights *weights, const clrn_engine_options *options,
+                               clrn_engine **out) {
+  if (!devices || count == 0 || !weights || !out)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_engine_create: no devices or weights");
+  *out = NULL;
+  clrn_engine *e = calloc(1, sizeof *e);
+  if (!e || !(e->devices = calloc(count, sizeof *e->devices))) {
+    free(e);
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "engine");
+  }
+  e->count = count;
+  if (options)
+    e->options = *options;
+  else
+    clrn_engine_options_default(&e->options);
+  e->options.speeds = NULL; /* copied below: the caller's array need not outlive the call */
+  e->num_classes = clrn_weights_num_classes(weights);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  for (size_t i = 0; i < count && status == CLRN_STATUS_SUCCESS; i++)
+    status = add_device(e, &devices[i], weights, &e->devices[i]);
+  for (size_t i = 0; count > 1 && i < count && status == CLRN_STATUS_SUCCESS; i++) {
+    if (options && options->speeds) {
+      e->devices[i].speed = options->speeds[i];
+      continue;
+    }
+    status = clrn_calibrate(e->devices[i].model, &e->options.model, e->options.recalibrate,
+                            &e->devices[i].speed);
+    if (status != CLRN_STATUS_SUCCESS)
+      clrn_fail_prefix(status, "calibrating %s", devices[i].name);
+  }
+  if (status != CLRN_STATUS_SUCCESS) {
+    clrn_engine_release(e);
+    return status;
+  }
+  *out = e;
+  return CLRN_STATUS_SUCCESS;
+}
+
+static int run_shard(void *arg) {
+  shard_job *job = arg;
+  job->status = clrn_model_run(job->model, job->input, job->batch, job->logits,
+                               job->probabilities);
+  if (job->status != CLRN_STATUS_SUCCESS)
+    snprintf(job->error, sizeof job->error, "%s", clrn_last_error());
+  return 0;
+}
+
+clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float *logits,
+                            float *probabilities) {
+  if (!e || !input || !logits)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_engine_run: NULL argument");
+  if (batch < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "batch %d must be at least 1", batch);
+  if (e->count == 1) {
+    e->devices[0].shard = batch;
+    return clrn_model_run(e->devices[0].model, input, batch, logits, probabilities);
+  }
+  double *speeds = malloc(e->count * sizeof *speeds);
+  int *shards = malloc(e->count * sizeof *shards);
+  shard_job *jobs = calloc(e->count, sizeof *jobs);
+  thrd_t *threads = calloc(e->count, sizeof *threads);
+  bool *started = calloc(e->count, sizeof *started);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  if (!speeds || !shards || !jobs || !threads || !started) {
+    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "engine run");
+    goto done;
+  }
+  for (size_t i = 0; i < e->count; i++)
+    speeds[i] = e->devices[i].speed;
+  clrn_engine_split(speeds, e->count, batch, shards);
+  const clrn_model_options *o = &e->options.model;
+  size_t in_floats = 3 * (size_t)o->height * (size_t)o->width;
+  size_t out_floats = (size_t)e->num_classes;
+  int offset = 0;
+  for (size_t i = 0; i < e->count; i++) {
+    e->devices[i].shard = shards[i];
+    jobs[i] = (shard_job){.model = e->devices[i].model,
+                          .input = input + (size_t)offset * in_floats,
+                          .logits = logits + (size_t)offset * out_floats,
+                          .probabilities =
+                              probabilities ? probabilities + (size_t)offset * out_floats : NULL,
+                          .batch = shards[i]};
+    offset += shards[i];
+    if (shards[i] == 0)
+      continue;
+    if (thrd_create(&threads[i], run_shard, &jobs[i]) != thrd_success) {
+      status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "cannot start a device thread");
+      break;
+    }
+    started[i] = true;
+  }
+  for (size_t i = 0; i < e->count; i++) {
+    if (!started[i])
+      continue;
+    thrd_join(threads[i], NULL);
+    if (jobs[i].status != CLRN_STATUS_SUCCESS && status == CLRN_STATUS_SUCCESS)
+      status = clrn_fail(jobs[i].status, "%s: %s",
+                         clrn_context_device(e->devices[i].ctx)->name, jobs[i].error);
+  }
+done:
+  free(speeds);
+  free(shards);
+  free(jobs);
+  free(threads);
+  free(started);
+  return status;
+}
+
+size_t clrn_engine_device_count(const clrn_engine *e) { return e->count; }
+clrn_model *clrn_engine_model(const clrn_engine *e, size_t i) { return e->devices[i].model; }
+double clrn_engine_speed(const clrn_engine *e, size_t i) { return e->devices[i].speed; }
+int clrn_engine_last_shard(const clrn_engine *e, size_t i) { return e->devices[i].shard; }
+int clrn_engine_num_classes(const clrn_engine *e) { return e->num_classes; }
+
+void clrn_engine_release(clrn_engine *e) {
+  if (!e)
+    return;
+  for (size_t i = 0; i < e->count; i++) {
+    clrn_model_release(e->devices[i].model);
+    clrn_context_release(e->devices[i].ctx);
+  }
+  free(e->devices);
+  free(e);
+}

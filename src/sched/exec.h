@@ -1,0 +1,37 @@
+/* The scheduler: runs a plan on its device with event dependencies instead of
+ * waits. Each step goes to its in-order queue (0 main path, 1 a block's
+ * downsample branch) with a wait list built from the hazards on its buffers:
+ * the last writer of each input (read after write) and, for its output, the last
+ * writer and every reader since (write after write, write after read). Events of
+ * the step's own queue are left out (an in-order queue already orders them). No
+ * clFinish between layers: the host waits once, for the downloads at the end.
+ *
+ * A batch larger than the buffers is cut into chunks; input, logits and
+ * probabilities buffers are doubled so chunk k+1 uploads (on queue 2) while chunk
+ * k computes, and chunk k downloads while k+1 computes. */
+#ifndef CLRN_SCHED_EXEC_H
+#define CLRN_SCHED_EXEC_H
+
+#include "plan/plan.h"
+
+typedef struct clrn_exec clrn_exec;
+
+/** Allocates the buffers of plan for max_batch images on context (zero-filled, so
+ * allocation failures surface here rather than at the first run). */
+clrn_status clrn_exec_create(clrn_context *context, const clrn_plan *plan, int max_batch,
+                             clrn_exec **exec);
+
+/** Runs batch images from input into logits and probabilities (may be NULL). */
+clrn_status clrn_exec_run(clrn_exec *exec, const float *input, int batch, float *logits,
+                          float *probabilities);
+
+/** Device bytes of the activation and I/O buffers. */
+size_t clrn_exec_buffer_bytes(const clrn_exec *exec);
+
+/** Trace records of the last run (empty without profiling). */
+void clrn_exec_trace(const clrn_exec *exec, const clrn_trace_record **records, size_t *count);
+
+/** Waits for the queues and frees everything. NULL is ignored. */
+void clrn_exec_release(clrn_exec *exec);
+
+#endif

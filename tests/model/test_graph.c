@@ -1,0 +1,152 @@
+/* The ResNet graph builder against torchvision's structure (no device needed):
+ * layer counts, _make_layer's downsample rule, Bottleneck's stride placement,
+ * output sizes and the multiply-add counts torchvision's models are known for. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clresnet/engine.h"
+#include "graph/graph.h"
+#include "harness.h"
+
+static int count_kind(const clrn_graph *g, clrn_node_kind kind) {
+  int n = 0;
+  for (size_t i = 0; i < g->node_count; i++)
+    n += g->nodes[i].kind == kind;
+  return n;
+}
+
+static const clrn_node *find(const clrn_graph *g, const char *name) {
+  for (size_t i = 0; i < g->node_count; i++)
+    if (strcmp(g->nodes[i].name, name) == 0)
+      return &g->nodes[i];
+  return NULL;
+}
+
+static void test_structure(void) {
+  /* convs = stem + blocks * convs per block + downsamples (torchvision's counts). */
+  struct {
+    clrn_arch arch;
+    int convs, downsamples, adds;
+  } want[] = {{CLRN_ARCH_RESNET18, 1 + 8 * 2 + 3, 3, 8},
+              {CLRN_ARCH_RESNET34, 1 + 16 * 2 + 3, 3, 16},
+              {CLRN_ARCH_RESNET50, 1 + 16 * 3 + 4, 4, 16},
+              {CLRN_ARCH_RESNET101, 1 + 33 * 3 + 4, 4, 33},
+              {CLRN_ARCH_RESNET152, 1 + 50 * 3 + 4, 4, 50}};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    clrn_graph g;
+    CLRN_ASSERT_OK(clrn_graph_build(want[i].arch, 1000, 224, 224, &g));
+    CU_ASSERT_EQUAL(count_kind(&g, CLRN_NODE_CONV), want[i].convs);
+    CU_ASSERT_EQUAL(count_kind(&g, CLRN_NODE_ADD), want[i].adds);
+    int downsamples = 0;
+    for (size_t k = 0; k < g.node_count; k++)
+      downsamples += g.nodes[k].branch == 1 && g.nodes[k].kind == CLRN_NODE_CONV;
+    CU_ASSERT_EQUAL(downsamples, want[i].downsamples);
+    CU_ASSERT_EQUAL(count_kind(&g, CLRN_NODE_BATCHNORM), want[i].convs);
+    const clrn_value *out = &g.values[g.output];
+    CU_ASSERT(out->c == 1000 && out->h == 1 && out->w == 1);
+    clrn_graph_free(&g);
+  }
+}
+
+static void test_downsample_rule(void) {
+  clrn_graph g;
+  /* resnet18 layer1: stride 1 and 64 == 64 channels, so no downsample. */
+  CLRN_ASSERT_OK(clrn_graph_build(CLRN_ARCH_RESNET18, 1000, 224, 224, &g));
+  CU_ASSERT_PTR_NULL(find(&g, "layer1.0.downsample.0"));
+  const clrn_node *d = find(&g, "layer2.0.downsample.0");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  CU_ASSERT(d->kernel == 1 && d->stride == 2 && d->in_channels == 64 && d->out_channels == 128);
+  CU_ASSERT_EQUAL(find(&g, "layer2.0.conv1")->stride, 2); /* BasicBlock: stride on conv1 */
+  CU_ASSERT_PTR_NULL(find(&g, "layer2.1.downsample.0"));
+  clrn_graph_free(&g);
+  /* resnet50 layer1: 64 -> 256 channels, so a stride-1 downsample; stride on conv2. */
+  CLRN_ASSERT_OK(clrn_graph_build(CLRN_ARCH_RESNET50, 1000, 224, 224, &g));
+  d = find(&g, "layer1.0.downsample.0");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  CU_ASSERT(d->stride == 1 && d->in_channels == 64 && d->out_channels == 256);
+  CU_ASSERT_EQUAL(find(&g, "layer3.0.conv1")->stride, 1);
+  CU_ASSERT_EQUAL(find(&g, "layer3.0.conv2")->stride, 2);
+  CU_ASSERT_EQUAL(find(&g, "layer3.0.conv3")->out_channels, 1024);
+  CU_ASSERT_EQUAL(find(&g, "fc")->in_channels, 2048);
+  const clrn_node *pool = find(&g, "maxpool");
+  CU_ASSERT(pool->kernel == 3 && pool->stride == 2 && pool->pad == 1);
+  CU_ASSERT_EQUAL(g.values[pool->output].h, 56);
+  CU_ASSERT_EQUAL(g.values[find(&g, "layer4.2.relu")->output].h, 7);
+  clrn_graph_free(&g);
+}
+
+static void test_sizes(void) {
+  clrn_graph g;
+  /* Odd and small inputs: every spatial size follows floor((n + 2p - k) / s) + 1. */
+  CLRN_ASSERT_OK(clrn_graph_build(CLRN_ARCH_RESNET50, 10, 97, 131, &g));
+  const clrn_value *stem = &g.values[g.nodes[0].output];
+  CU_ASSERT(stem->h == 49 && stem->w == 66);
+  CU_ASSERT_EQUAL(g.values[find(&g, "layer4.2.relu")->output].h, 4);
+  CU_ASSERT_EQUAL(g.values[find(&g, "layer4.2.relu")->output].w, 5);
+  CU_ASSERT_EQUAL(g.values[g.output].c, 10);
+  clrn_graph_free(&g);
+  CLRN_ASSERT_OK(clrn_graph_build(CLRN_ARCH_RESNET18, 1000, 32, 32, &g));
+  CU_ASSERT_EQUAL(g.values[find(&g, "layer4.1.relu")->output].h, 1);
+  clrn_graph_free(&g);
+  CU_ASSERT_EQUAL(clrn_graph_build(CLRN_ARCH_RESNET18, 1000, 0, 32, &g),
+                  CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clrn_graph_build(CLRN_ARCH_AUTO, 1000, 32, 32, &g),
+                  CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clrn_graph_build(CLRN_ARCH_RESNET18, 0, 32, 32, &g),
+                  CLRN_STATUS_INVALID_ARGUMENT);
+}
+
+static void test_macs(void) {
+  /* Multiply-adds at 224x224, as torchvision's documentation lists them (GFLOPS
+   * there are GMACs): 1.81, 3.66, 4.09, 7.80, 11.51. */
+  struct {
+    clrn_arch arch;
+    double gmacs;
+  } want[] = {{CLRN_ARCH_RESNET18, 1.81}, {CLRN_ARCH_RESNET34, 3.66},
+              {CLRN_ARCH_RESNET50, 4.09}, {CLRN_ARCH_RESNET101, 7.80},
+              {CLRN_ARCH_RESNET152, 11.51}};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    double gmacs = clrn_arch_macs(want[i].arch, 1000, 224, 224) / 1e9;
+    if (fabs(gmacs - want[i].gmacs) > 0.01 * want[i].gmacs)
+      fprintf(stderr, "\n%s: %.3f GMAC, want %.2f\n", clrn_arch_name(want[i].arch), gmacs,
+              want[i].gmacs);
+    CU_ASSERT(fabs(gmacs - want[i].gmacs) <= 0.01 * want[i].gmacs);
+  }
+}
+
+static void test_names(void) {
+  clrn_arch arch;
+  CLRN_ASSERT_OK(clrn_arch_parse("resnet50", &arch));
+  CU_ASSERT_EQUAL(arch, CLRN_ARCH_RESNET50);
+  CLRN_ASSERT_OK(clrn_arch_parse("ResNet-101", &arch));
+  CU_ASSERT_EQUAL(arch, CLRN_ARCH_RESNET101);
+  CLRN_ASSERT_OK(clrn_arch_parse("18", &arch));
+  CU_ASSERT_EQUAL(arch, CLRN_ARCH_RESNET18);
+  CU_ASSERT_EQUAL(clrn_arch_parse("resnet51", &arch), CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clrn_arch_parse("vgg16", &arch), CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clrn_arch_parse("", &arch), CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_STRING_EQUAL(clrn_arch_name(CLRN_ARCH_RESNET152), "resnet152");
+}
+
+static void test_split(void) {
+  int shards[3];
+  clrn_engine_split((double[]){1.0, 1.0}, 2, 8, shards);
+  CU_ASSERT(shards[0] == 4 && shards[1] == 4);
+  clrn_engine_split((double[]){3.0, 1.0}, 2, 8, shards);
+  CU_ASSERT(shards[0] == 6 && shards[1] == 2);
+  clrn_engine_split((double[]){2.0, 1.0, 1.0}, 3, 5, shards);
+  CU_ASSERT_EQUAL(shards[0] + shards[1] + shards[2], 5);
+  CU_ASSERT(shards[0] >= 2);
+  clrn_engine_split((double[]){100.0, 1.0}, 2, 1, shards);
+  CU_ASSERT(shards[0] == 1 && shards[1] == 0);
+  clrn_engine_split((double[]){0.0, 0.0}, 2, 3, shards);
+  CU_ASSERT_EQUAL(shards[0] + shards[1], 3);
+}
+
+int main(void) {
+  clrn_test_add_suite("graph", NULL, NULL, "structure", test_structure, "downsample rule",
+                      test_downsample_rule, "sizes", test_sizes, "multiply-adds", test_macs,
+                      "architecture names", test_names, "batch split", test_split, NULL);
+  return clrn_test_run();
+}

@@ -1,0 +1,162 @@
+/* One model across several devices: the logits of a batch split across the
+ * devices named by CLRN_TEST_DEVICES must equal, within fp32 tolerance, those of
+ * one device running the whole batch. Run by CTest in two setups: two PoCL
+ * devices (POCL_DEVICES="pthread pthread") and two platforms (PoCL and Oclgrind
+ * through OCL_ICD_VENDORS). Skips when fewer than two devices match.
+ *
+ * CLRN_TEST_SIZE (default 64) and CLRN_TEST_BATCH (default 5) keep the work small
+ * for slow simulators. Tolerance: as the network test, 1e-4 of the largest logit;
+ * different devices compile the kernels with different compilers, so their
+ * float32 rounding differs slightly even though the math is the same. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define TOLERANCE 1e-4
+
+static clrn_device_info *devices;
+static size_t device_count;
+static clrn_weights *weights;
+static int size, batch;
+static float *input, *expected;
+static size_t classes;
+
+static int env_int(const char *name, int fallback) {
+  const char *text = getenv(name);
+  return text && atoi(text) > 0 ? atoi(text) : fallback;
+}
+
+static clrn_engine_options engine_options(void) {
+  clrn_engine_options o;
+  clrn_engine_options_default(&o);
+  o.model.height = size;
+  o.model.width = size;
+  o.model.max_batch = batch;
+  return o;
+}
+
+/* Runs the batch through an engine over the given devices and compares. */
+static void run_and_compare(const clrn_device_info *list, size_t count, const double *speeds,
+                            bool expect_every_device_used) {
+  clrn_engine_options o = engine_options();
+  o.speeds = speeds;
+  clrn_engine *engine = NULL;
+  CLRN_ASSERT_OK(clrn_engine_create(list, count, weights, &o, &engine));
+  size_t n = (size_t)batch * classes;
+  float *logits = malloc(n * sizeof *logits);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
+  CLRN_ASSERT_OK(clrn_engine_run(engine, input, batch, logits, NULL));
+  int total = 0;
+  for (size_t i = 0; i < count; i++) {
+    int shard = clrn_engine_last_shard(engine, i);
+    printf("\n  %s: %d images (speed %.3g)", list[i].name, shard, clrn_engine_speed(engine, i));
+    total += shard;
+    if (expect_every_device_used)
+      CU_ASSERT(shard > 0);
+  }
+  CU_ASSERT_EQUAL(total, batch);
+  double largest = 0.0, worst = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    largest = fmax(largest, fabs(expected[i]));
+    worst = fmax(worst, fabs((double)logits[i] - expected[i]));
+  }
+  printf("\n  max difference from one device: %.3g of max |logit| %.4g (tolerance %.0e)", worst,
+         largest, TOLERANCE);
+  CU_ASSERT(worst <= TOLERANCE * largest);
+  free(logits);
+  clrn_engine_release(engine);
+}
+
+static void test_even_split(void) {
+  double speeds[8];
+  for (size_t i = 0; i < device_count && i < 8; i++)
+    speeds[i] = 1.0;
+  run_and_compare(devices, device_count < 8 ? device_count : 8, speeds, true);
+}
+
+static void test_uneven_split(void) {
+  /* Device 0 twice as fast as the others: shards 2:1:..., still in input order. */
+  double speeds[8];
+  for (size_t i = 0; i < device_count && i < 8; i++)
+    speeds[i] = i == 0 ? 2.0 : 1.0;
+  run_and_compare(devices, device_count < 8 ? device_count : 8, speeds, false);
+}
+
+static void test_calibrated_split(void) {
+  run_and_compare(devices, device_count < 8 ? device_count : 8, NULL, false);
+}
+
+static void test_one_device_engine(void) { run_and_compare(devices, 1, NULL, true); }
+
+static int setup(void) {
+  clrn_device_info *all = NULL;
+  size_t all_count = 0;
+  if (clrn_devices_enumerate(&all, &all_count) != CLRN_STATUS_SUCCESS)
+    return 1;
+  const char *spec = getenv("CLRN_TEST_DEVICES");
+  size_t chosen[16], count = 0;
+  if (clrn_devices_select(all, all_count, spec ? spec : "all", chosen, 16, &count) !=
+      CLRN_STATUS_SUCCESS) {
+    fprintf(stderr, "%s\n", clrn_last_error());
+    clrn_devices_free(all);
+    return 1;
+  }
+  device_count = count < 16 ? count : 16;
+  devices = malloc(device_count * sizeof *devices);
+  for (size_t i = 0; i < device_count; i++)
+    devices[i] = all[chosen[i]];
+  clrn_devices_free(all);
+  size = env_int("CLRN_TEST_SIZE", 64);
+  batch = env_int("CLRN_TEST_BATCH", 5);
+  if (clrn_weights_random(CLRN_ARCH_RESNET18, 1000, 7, &weights) != CLRN_STATUS_SUCCESS)
+    return 1;
+  classes = 1000;
+  size_t in = (size_t)batch * 3 * (size_t)size * (size_t)size;
+  input = malloc(in * sizeof *input);
+  expected = malloc((size_t)batch * classes * sizeof *expected);
+  for (size_t i = 0; input && i < in; i++)
+    input[i] = (float)sin(0.37 * (double)i) * 1.5f;
+  /* The reference: device 0 alone runs the whole batch. */
+  clrn_context *ctx = NULL;
+  clrn_model *model = NULL;
+  clrn_model_options mo = engine_options().model;
+  if (!input || !expected || clrn_context_create(&devices[0], NULL, &ctx) != CLRN_STATUS_SUCCESS ||
+      clrn_model_create(ctx, weights, &mo, &model) != CLRN_STATUS_SUCCESS ||
+      clrn_model_run(model, input, batch, expected, NULL) != CLRN_STATUS_SUCCESS) {
+    fprintf(stderr, "reference run: %s\n", clrn_last_error());
+    return 1;
+  }
+  clrn_model_release(model);
+  clrn_context_release(ctx);
+  return 0;
+}
+
+static int teardown(void) {
+  clrn_weights_close(weights);
+  free(devices);
+  free(input);
+  free(expected);
+  return 0;
+}
+
+int main(void) {
+  clrn_device_info *all = NULL;
+  size_t all_count = 0, chosen[16], count = 0;
+  const char *spec = getenv("CLRN_TEST_DEVICES");
+  if (clrn_devices_enumerate(&all, &all_count) != CLRN_STATUS_SUCCESS ||
+      clrn_devices_select(all, all_count, spec ? spec : "all", chosen, 16, &count) !=
+          CLRN_STATUS_SUCCESS ||
+      count < 2) {
+    fprintf(stderr, "fewer than two devices match \"%s\": skipping\n", spec ? spec : "all");
+    clrn_devices_free(all);
+    return CLRN_TEST_SKIP;
+  }
+  clrn_devices_free(all);
+  clrn_test_add_suite("multidevice", setup, teardown, "one device through the engine",
+                      test_one_device_engine, "even split", test_even_split, "uneven split",
+                      test_uneven_split, "calibrated split", test_calibrated_split, NULL);
+  return clrn_test_run();
+}

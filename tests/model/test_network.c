@@ -1,0 +1,135 @@
+/* Whole networks against torchvision: for the depth named on the command line,
+ * seeded random weights with non-trivial BatchNorm statistics, a batch of two
+ * different inputs at 224x224 and at an odd size, fused and unfused. The
+ * reference data is made at test time by make_reference.py with Debian's
+ * python3-torchvision (the test skips when it is missing).
+ *
+ * Tolerance: every logit within 1e-4 of the largest reference logit magnitude.
+ * Both sides compute in float32 with different summation orders (and the fused
+ * path folds BatchNorm into the weights); the rounding differences of ~50 layers
+ * accumulate to a few 1e-6 relative, well inside 1e-4; a real error (a wrong
+ * tensor, a shifted window, a missed ReLU) shows up at 1e-2 or more. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+#define TOLERANCE 1e-4
+
+static const char *arch_name;
+static char dir[1024];
+static clrn_context *context;
+static clrn_weights *weights;
+
+static bool exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* Makes the reference data unless it is there; returns the script's exit code. */
+static int make_reference(void) {
+  char marker[1100], command[4096];
+  snprintf(marker, sizeof marker, "%s/logits_odd.npy", dir);
+  if (exists(marker))
+    return 0;
+  snprintf(command, sizeof command, "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s",
+           CLRN_SOURCE_DIR, arch_name, dir);
+  fprintf(stderr, "%s\n", command);
+  int status = system(command);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static void compare(const char *size, bool fuse) {
+  char path[1100];
+  clrn_npy input, reference;
+  snprintf(path, sizeof path, "%s/input_%s.npy", dir, size);
+  CLRN_ASSERT_OK(clrn_npy_read(path, 1u << 28, &input));
+  snprintf(path, sizeof path, "%s/logits_%s.npy", dir, size);
+  CLRN_ASSERT_OK(clrn_npy_read(path, 1u << 28, &reference));
+  int batch = (int)input.shape[0], classes = (int)reference.shape[1];
+  CU_ASSERT_FATAL(batch >= 2 && reference.shape[0] == batch);
+  clrn_model_options options;
+  clrn_model_options_default(&options);
+  options.fuse = fuse;
+  options.max_batch = batch;
+  options.height = (int)input.shape[2];
+  options.width = (int)input.shape[3];
+  clrn_model *model = NULL;
+  CLRN_ASSERT_OK(clrn_model_create(context, weights, &options, &model));
+  size_t n = (size_t)batch * (size_t)classes;
+  float *logits = malloc(n * sizeof *logits), *probs = malloc(n * sizeof *probs);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(probs);
+  CLRN_ASSERT_OK(clrn_model_run(model, input.data, batch, logits, probs));
+  double largest = 0.0, worst = 0.0, prob_sum_error = 0.0;
+  for (size_t i = 0; i < n; i++)
+    largest = fmax(largest, fabs(reference.data[i]));
+  for (size_t i = 0; i < n; i++)
+    worst = fmax(worst, fabs((double)logits[i] - reference.data[i]));
+  for (int b = 0; b < batch; b++) {
+    double sum = 0.0;
+    for (int c = 0; c < classes; c++)
+      sum += probs[(size_t)b * classes + c];
+    prob_sum_error = fmax(prob_sum_error, fabs(sum - 1.0));
+  }
+  /* The inputs differ, so their logits must too (a model ignoring its input fails). */
+  double spread = 0.0;
+  for (int c = 0; c < classes; c++)
+    spread = fmax(spread, fabs(reference.data[c] - reference.data[classes + c]));
+  printf("\n  %s %s %s: max |logit| %.4g, max error %.3g = %.3g of it (tolerance %.0e); "
+         "softmax sums within %.1e",
+         arch_name, size, fuse ? "fused" : "unfused", largest, worst, worst / largest, TOLERANCE,
+         prob_sum_error);
+  CU_ASSERT(largest > 0.0 && spread > 1e-3 * largest);
+  CU_ASSERT(worst <= TOLERANCE * largest);
+  CU_ASSERT(prob_sum_error < 1e-4);
+  free(logits);
+  free(probs);
+  clrn_model_release(model);
+  clrn_npy_free(&input);
+  clrn_npy_free(&reference);
+}
+
+static void test_224_fused(void) { compare("224", true); }
+static void test_224_unfused(void) { compare("224", false); }
+static void test_odd_fused(void) { compare("odd", true); }
+static void test_odd_unfused(void) { compare("odd", false); }
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: test_network resnet18|resnet34|resnet50|resnet101|resnet152\n");
+    return 2;
+  }
+  arch_name = argv[1];
+  clrn_arch arch;
+  if (clrn_arch_parse(arch_name, &arch) != CLRN_STATUS_SUCCESS) {
+    fprintf(stderr, "%s\n", clrn_last_error());
+    return 2;
+  }
+  snprintf(dir, sizeof dir, "%s/network/%s", CLRN_TEST_BINARY_DIR, arch_name);
+  int made = make_reference();
+  if (made == CLRN_TEST_SKIP)
+    return CLRN_TEST_SKIP;
+  if (made != 0) {
+    fprintf(stderr, "making the torchvision reference failed (exit %d)\n", made);
+    return 1;
+  }
+  context = clrn_test_context(false);
+  char path[1100];
+  snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+  if (clrn_weights_open(path, arch, &weights) != CLRN_STATUS_SUCCESS) {
+    fprintf(stderr, "%s\n", clrn_last_error());
+    return 1;
+  }
+  clrn_test_add_suite(arch_name, NULL, NULL, "224x224 fused", test_224_fused,
+                      "224x224 unfused", test_224_unfused, "99x117 fused", test_odd_fused,
+                      "99x117 unfused", test_odd_unfused, NULL);
+  int status = clrn_test_run();
+  clrn_weights_close(weights);
+  clrn_context_release(context);
+  return status;
+}
