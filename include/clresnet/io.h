@@ -54,8 +54,8 @@ CLRN_API void clrn_image_free(clrn_image *image);
 
 /** torchvision's preprocessing parameters. */
 typedef struct clrn_preprocess {
-  int resize;   /**< Resize(resize): the shorter side becomes this, bilinear, antialiased */
-  int crop;     /**< CenterCrop(crop) */
+  int resize; /**< Resize(resize): the shorter side becomes this, bilinear, antialiased */
+  int crop;   /**< CenterCrop(crop) */
   float mean[3];
   float std[3];
 } clrn_preprocess;

@@ -96,8 +96,7 @@ clrn_status clrn_atomic_open(const char *path, char *temp, size_t size, FILE **f
     int n = snprintf(temp, size, "%s/.%s.%s.tmp", dir, base, suffix);
     if (n < 0 || (size_t)n >= size)
       return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
-                       "%s: temporary name needs %d bytes, the buffer has %zu", path, n + 1,
-                       size);
+                       "%s: temporary name needs %d bytes, the buffer has %zu", path, n + 1, size);
     int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno == EEXIST)
       continue;

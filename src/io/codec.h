@@ -20,7 +20,6 @@ clrn_status clrn_png_decode(const unsigned char *data, size_t size, const char *
 /** Refuses width*height > CLRN_IMAGE_MAX_PIXELS (or a zero side), then allocates
  * width*height*3 bytes of pixels into image. Called once the header is read and
  * before anything else is allocated for the pixels. */
-clrn_status clrn_image_alloc(clrn_image *image, uint64_t width, uint64_t height,
-                             const char *name);
+clrn_status clrn_image_alloc(clrn_image *image, uint64_t width, uint64_t height, const char *name);
 
 #endif

@@ -18,8 +18,7 @@
 
 static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
-clrn_status clrn_image_alloc(clrn_image *image, uint64_t width, uint64_t height,
-                             const char *name) {
+clrn_status clrn_image_alloc(clrn_image *image, uint64_t width, uint64_t height, const char *name) {
   if (width == 0 || height == 0)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: image has no pixels (%llu x %llu)", name,
                      (unsigned long long)width, (unsigned long long)height);
@@ -57,8 +56,7 @@ static const char *other_format(const unsigned char *p, size_t size) {
   return NULL;
 }
 
-clrn_status clrn_image_decode(const void *data, size_t size, const char *name,
-                              clrn_image *image) {
+clrn_status clrn_image_decode(const void *data, size_t size, const char *name, clrn_image *image) {
   if (image)
     memset(image, 0, sizeof *image);
   if ((!data && size) || !image)
@@ -77,8 +75,8 @@ clrn_status clrn_image_decode(const void *data, size_t size, const char *name,
                      size);
   const char *other = other_format(p, size);
   if (other)
-    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
-                     "%s: %s images are not supported (only JPEG and PNG)", name, other);
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: %s images are not supported (only JPEG and PNG)",
+                     name, other);
   return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                    "%s: not a JPEG or PNG image (unrecognised content, starts %02x %02x %02x %02x)",
                    name, p[0], size > 1 ? p[1] : 0, size > 2 ? p[2] : 0, size > 3 ? p[3] : 0);

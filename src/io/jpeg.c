@@ -90,12 +90,11 @@ clrn_status clrn_jpeg_decode(const unsigned char *data, size_t size, const char 
   errors.message[0] = '\0';
   if (setjmp(errors.jump)) {
     if (errors.truncated)
-      status = clrn_fail(CLRN_STATUS_INVALID_FORMAT,
-                         "%s: image file is truncated (JPEG data ends before the image does)",
-                         name);
+      status =
+          clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                    "%s: image file is truncated (JPEG data ends before the image does)", name);
     else
-      status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: corrupt JPEG: %s", name,
-                         errors.message);
+      status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: corrupt JPEG: %s", name, errors.message);
     goto done;
   }
   jpeg_create_decompress(&cinfo);
@@ -114,8 +113,7 @@ clrn_status clrn_jpeg_decode(const unsigned char *data, size_t size, const char 
   jpeg_start_decompress(&cinfo);
   if (cinfo.output_components != components || (int)cinfo.output_width != image->width ||
       (int)cinfo.output_height != image->height) {
-    status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: JPEG output differs from its header",
-                       name);
+    status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: JPEG output differs from its header", name);
     goto done;
   }
   row = malloc((size_t)image->width * (size_t)components);

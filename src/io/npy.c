@@ -50,12 +50,13 @@ static void swap_bytes(unsigned char *bytes, size_t count) {
  * file is shorter). */
 static clrn_status parse_prefix(const unsigned char *p, size_t avail, const char *name,
                                 size_t *offset, size_t *length) {
-  if (avail < 8 || memcmp(p, MAGIC, MAGIC_LENGTH) != 0)
-    return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
-                     avail < 8 && memcmp(p, MAGIC, avail < MAGIC_LENGTH ? avail : MAGIC_LENGTH) == 0
-                         ? "%s: .npy file is cut short (%zu bytes)"
-                         : "%s: not a .npy file (no \\x93NUMPY magic)",
-                     name, avail);
+  if (avail == 0)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: empty file (0 bytes)", name);
+  if (memcmp(p, MAGIC, avail < MAGIC_LENGTH ? avail : MAGIC_LENGTH) != 0)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", name);
+  if (avail < 8)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: .npy file is cut short (%zu bytes)", name,
+                     avail);
   int major = p[6], minor = p[7];
   if (major < 1 || major > 3 || minor != 0)
     return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: .npy format version %d.%d; need 1.0, 2.0 or 3.0",
@@ -85,8 +86,8 @@ static void format_shape(const clrn_npy_header *h, char *out, size_t size) {
 }
 
 /* product(shape), refused when it exceeds max_elements or addressable bytes. */
-static clrn_status element_count(const clrn_npy_header *h, const char *name,
-                                 size_t max_elements, size_t *count) {
+static clrn_status element_count(const clrn_npy_header *h, const char *name, size_t max_elements,
+                                 size_t *count) {
   uint64_t n = 1;
   bool empty = false, overflow = false;
   for (int i = 0; i < h->ndim; i++)
@@ -276,8 +277,7 @@ clrn_status clrn_npy_write(const char *path, const float *data, int ndim, const 
   char temp[4300];
   FILE *file = NULL;
   CLRN_TRY(clrn_atomic_open(path, temp, sizeof temp, &file));
-  bool ok = fwrite(prefix, 1, sizeof prefix, file) == sizeof prefix &&
-            fputs(text, file) >= 0;
+  bool ok = fwrite(prefix, 1, sizeof prefix, file) == sizeof prefix && fputs(text, file) >= 0;
   for (size_t i = 0; ok && i < pad; i++)
     ok = fputc(' ', file) != EOF;
   ok = ok && fputc('\n', file) != EOF && write_floats(file, data, count);

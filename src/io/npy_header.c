@@ -103,8 +103,7 @@ static clrn_status parse_dim(cursor *c, int64_t *value) {
   if (c->at - start > 1 && c->text[start] == '0')
     return syntax(c, "a dimension without leading zeros");
   char next = peek(c);
-  if ((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') || next == '_' ||
-      next == '.')
+  if ((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') || next == '_' || next == '.')
     return syntax(c, "',' or ')' after a dimension");
   *value = v;
   return CLRN_STATUS_SUCCESS;
@@ -135,8 +134,8 @@ static clrn_status parse_shape(cursor *c, clrn_npy_header *header) {
   }
   if (count == 1 && !comma)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
-                     "%s: .npy shape (%lld) is an integer, not a tuple (needs a comma)",
-                     c->name, (long long)header->shape[0]);
+                     "%s: .npy shape (%lld) is an integer, not a tuple (needs a comma)", c->name,
+                     (long long)header->shape[0]);
   c->at++;
   header->ndim = count;
   return CLRN_STATUS_SUCCESS;
@@ -202,7 +201,9 @@ clrn_status clrn_npy_header_parse(const char *text, size_t length, const char *n
     return syntax(&c, "only whitespace after '}'");
   if (!seen_descr || !seen_order || !seen_shape)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: .npy header lacks the key '%s'", name,
-                     !seen_descr ? "descr" : !seen_order ? "fortran_order" : "shape");
+                     !seen_descr   ? "descr"
+                     : !seen_order ? "fortran_order"
+                                   : "shape");
   if (strcmp(header->descr, "<f4") != 0)
     return clrn_fail(CLRN_STATUS_UNSUPPORTED,
                      "%s: .npy dtype is '%s'; need '<f4' (little-endian float32)", name,

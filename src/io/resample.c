@@ -120,8 +120,8 @@ static unsigned char sample(const unsigned char *p, size_t step, const int32_t *
 
 clrn_status clrn_resample_window(const clrn_image *image, int out_width, int out_height, int x0,
                                  int y0, int w, int h, unsigned char *out) {
-  if (!image || !image->rgb || !out || w < 1 || h < 1 || x0 < 0 || y0 < 0 ||
-      w > out_width - x0 || h > out_height - y0)
+  if (!image || !image->rgb || !out || w < 1 || h < 1 || x0 < 0 || y0 < 0 || w > out_width - x0 ||
+      h > out_height - y0)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "resample window [%d, +%d) x [%d, +%d) of %dx%d",
                      x0, w, y0, h, out_width, out_height);
   bool horizontal = out_width != image->width, vertical = out_height != image->height;
