@@ -231,6 +231,8 @@ void clrn_npy_free(clrn_npy *array) {
 
 /* Writes count floats little-endian, converting in small blocks on big-endian hosts. */
 static bool write_floats(FILE *file, const float *data, size_t count) {
+  if (count == 0)
+    return true; /* data may be NULL, which fwrite() must not see */
   if (host_little_endian())
     return fwrite(data, 4, count, file) == count;
   unsigned char block[4096];
