@@ -71,8 +71,9 @@ CLRN_API void clrn_preprocess_default(clrn_preprocess *preprocess);
  * each only when that side changes), CenterCrop with round-half-even offsets and
  * zero padding when the resized image is smaller than the crop, then
  * (v/255 - mean)/std in float32. Only the pixels inside the crop are computed, so
- * very elongated images cost no more than others. Needs 1 <= resize <= 2^24,
- * 1 <= crop <= 2^14 and finite, non-zero std. */
+ * very elongated images cost no more than others. Needs an image of 1 to
+ * CLRN_IMAGE_MAX_PIXELS pixels, 1 <= resize <= 2^24, 1 <= crop <= 2^14, finite
+ * means and finite, non-zero stds. */
 CLRN_API clrn_status clrn_image_preprocess(const clrn_image *image,
                                            const clrn_preprocess *preprocess, float *out);
 
@@ -93,7 +94,8 @@ typedef struct clrn_npy {
  * Fortran order are refused with CLRN_STATUS_UNSUPPORTED and a detail saying what
  * was found and what is needed; malformed files with CLRN_STATUS_INVALID_FORMAT.
  * max_elements bounds the declared size before anything is allocated
- * (CLRN_STATUS_UNSUPPORTED when exceeded). On failure *array is left empty. */
+ * (CLRN_STATUS_UNSUPPORTED when exceeded; SIZE_MAX for no bound but memory). On
+ * failure *array is left empty. */
 CLRN_API clrn_status clrn_npy_read(const char *path, size_t max_elements, clrn_npy *array);
 
 /** Parses .npy bytes already in memory (same checks as clrn_npy_read). */
