@@ -76,26 +76,36 @@ static void load_palette(png_structp png, png_infop info, unsigned char *palette
 static void row_to_rgb(const png_layout *layout, const unsigned char *in, int width,
                        unsigned char *out) {
   bool wide = layout->bit_depth == 16;
-  for (int x = 0; x < width; x++, out += 3) {
-    switch (layout->color_type) {
-    case PNG_COLOR_TYPE_GRAY:
-      if (wide) {
-        unsigned v = (unsigned)in[2 * x] << 8 | in[2 * x + 1];
-        out[0] = out[1] = out[2] = (unsigned char)(v > 255 ? 255 : v);
-      } else {
-        out[0] = out[1] = out[2] = in[x];
-      }
-      break;
-    case PNG_COLOR_TYPE_GRAY_ALPHA: out[0] = out[1] = out[2] = in[(wide ? 4 : 2) * x]; break;
-    case PNG_COLOR_TYPE_RGB:
-    case PNG_COLOR_TYPE_RGB_ALPHA: {
-      int step = (layout->color_type == PNG_COLOR_TYPE_RGB ? 3 : 4) * (wide ? 2 : 1);
-      for (int c = 0; c < 3; c++)
-        out[c] = in[step * x + c * (wide ? 2 : 1)];
+  int step = wide ? 2 : 1; /* bytes per sample; big-endian, so the high byte first */
+  switch (layout->color_type) {
+  case PNG_COLOR_TYPE_GRAY:
+    for (int x = 0; x < width; x++, out += 3) {
+      unsigned v = wide ? (unsigned)in[2 * x] << 8 | in[2 * x + 1] : in[x];
+      out[0] = out[1] = out[2] = (unsigned char)(v > 255 ? 255 : v); /* PIL's I -> RGB */
+    }
+    break;
+  case PNG_COLOR_TYPE_GRAY_ALPHA:
+    for (int x = 0; x < width; x++, out += 3)
+      out[0] = out[1] = out[2] = in[2 * step * x];
+    break;
+  case PNG_COLOR_TYPE_RGB:
+  case PNG_COLOR_TYPE_RGB_ALPHA: {
+    int pixel = (layout->color_type == PNG_COLOR_TYPE_RGB ? 3 : 4) * step;
+    if (pixel == 3) {
+      memcpy(out, in, (size_t)width * 3);
       break;
     }
-    default: memcpy(out, layout->palette + 3 * in[x], 3); break; /* palette, 1 index per byte */
+    for (int x = 0; x < width; x++, out += 3, in += pixel) {
+      out[0] = in[0];
+      out[1] = in[step];
+      out[2] = in[2 * step];
     }
+    break;
+  }
+  default: /* palette, one index per byte */
+    for (int x = 0; x < width; x++, out += 3)
+      memcpy(out, layout->palette + 3 * in[x], 3);
+    break;
   }
 }
 

@@ -110,12 +110,38 @@ static unsigned char clip8(int64_t sum) {
   return (unsigned char)(sum > 255 ? 255 : sum);
 }
 
-/* One output sample: the dot product of n pixels, step bytes apart, with weights. */
-static unsigned char sample(const unsigned char *p, size_t step, const int32_t *k, int n) {
-  int64_t sum = 1 << (CLRN_RESAMPLE_PRECISION_BITS - 1);
-  for (int i = 0; i < n; i++)
-    sum += (int64_t)p[(size_t)i * step] * k[i];
-  return clip8(sum);
+/* The horizontal pass for one row: w output pixels, three channels at a time. */
+static void horizontal_row(const clrn_resample_axis *axis, const unsigned char *in, int w,
+                           unsigned char *out) {
+  for (int i = 0; i < w; i++) {
+    const int32_t *k = axis->weights + (size_t)i * (size_t)axis->ksize;
+    const unsigned char *p = in + (size_t)axis->bounds[2 * i] * 3;
+    int64_t s0 = 1 << (CLRN_RESAMPLE_PRECISION_BITS - 1), s1 = s0, s2 = s0;
+    for (int x = 0; x < axis->bounds[2 * i + 1]; x++, p += 3) {
+      s0 += (int64_t)p[0] * k[x];
+      s1 += (int64_t)p[1] * k[x];
+      s2 += (int64_t)p[2] * k[x];
+    }
+    out[3 * i] = clip8(s0);
+    out[3 * i + 1] = clip8(s1);
+    out[3 * i + 2] = clip8(s2);
+  }
+}
+
+/* The vertical pass for one output row: n input rows, stride bytes apart, summed
+ * row after row into acc (integer sums: the order does not change them). */
+static void vertical_row(const unsigned char *rows, size_t stride, const int32_t *k, int n,
+                         size_t bytes, int64_t *acc, unsigned char *out) {
+  for (size_t i = 0; i < bytes; i++)
+    acc[i] = 1 << (CLRN_RESAMPLE_PRECISION_BITS - 1);
+  for (int y = 0; y < n; y++) {
+    const unsigned char *row = rows + (size_t)y * stride;
+    int64_t weight = k[y];
+    for (size_t i = 0; i < bytes; i++)
+      acc[i] += row[i] * weight;
+  }
+  for (size_t i = 0; i < bytes; i++)
+    out[i] = clip8(acc[i]);
 }
 
 clrn_status clrn_resample_window(const clrn_image *image, int out_width, int out_height, int x0,
@@ -128,6 +154,7 @@ clrn_status clrn_resample_window(const clrn_image *image, int out_width, int out
   clrn_status status = CLRN_STATUS_SUCCESS;
   clrn_resample_axis across = {0}, down = {0};
   unsigned char *temp = NULL;
+  int64_t *acc = NULL;
   /* Input rows the window needs: all of the vertical weights' rows, or the
    * window's own rows when the height does not change. */
   int row_first = y0, row_count = h;
@@ -146,33 +173,32 @@ clrn_status clrn_resample_window(const clrn_image *image, int out_width, int out
       status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "resample rows: %d x %d", row_count, w);
       goto done;
     }
-    for (int r = 0; r < row_count; r++) {
-      const unsigned char *in = image->rgb + (size_t)(row_first + r) * in_stride;
-      unsigned char *o = temp + (size_t)r * (size_t)w * 3;
-      for (int i = 0; i < w; i++) {
-        const int32_t *k = across.weights + (size_t)i * (size_t)across.ksize;
-        const unsigned char *p = in + (size_t)across.bounds[2 * i] * 3;
-        for (int c = 0; c < 3; c++)
-          o[3 * i + c] = sample(p + c, 3, k, across.bounds[2 * i + 1]);
-      }
-    }
+    for (int r = 0; r < row_count; r++)
+      horizontal_row(&across, image->rgb + (size_t)(row_first + r) * in_stride, w,
+                     temp + (size_t)r * (size_t)w * 3);
     rows = temp;
     stride = (size_t)w * 3;
   }
+  if (vertical) {
+    acc = malloc(sizeof *acc * (size_t)w * 3);
+    if (!acc) {
+      status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "resample row: %d pixels", w);
+      goto done;
+    }
+  }
   for (int j = 0; j < h; j++) {
     unsigned char *o = out + (size_t)j * (size_t)w * 3;
-    if (!vertical) {
+    if (vertical)
+      vertical_row(rows + (size_t)(down.bounds[2 * j] - row_first) * stride, stride,
+                   down.weights + (size_t)j * (size_t)down.ksize, down.bounds[2 * j + 1],
+                   (size_t)w * 3, acc, o);
+    else
       memcpy(o, rows + (size_t)j * stride, (size_t)w * 3);
-      continue;
-    }
-    const int32_t *k = down.weights + (size_t)j * (size_t)down.ksize;
-    const unsigned char *p = rows + (size_t)(down.bounds[2 * j] - row_first) * stride;
-    for (int i = 0; i < 3 * w; i++)
-      o[i] = sample(p + i, stride, k, down.bounds[2 * j + 1]);
   }
 done:
   clrn_resample_axis_free(&across);
   clrn_resample_axis_free(&down);
   free(temp);
+  free(acc);
   return status;
 }
