@@ -9,10 +9,12 @@
  *                      ramp (i, i, i); tRNS ignored
  * Gamma, colour profiles, sBIT and tRNS are not applied, as in PIL.
  *
- * libpng's errors longjmp back here; its warnings are silenced. CRC errors in any
- * chunk are refused (PIL refuses them before the image data; it does not check
- * IDAT CRCs, we do). Chunks after the image data are not read, so a missing IEND
- * is accepted, as PIL accepts it.
+ * libpng's errors longjmp back here; its warnings are silenced. Stricter than PIL
+ * on three corrupt cases: CRC errors in any chunk are refused (PIL checks the
+ * chunks before the image data, not IDAT), so is a file cut inside its last IDAT
+ * chunk even when every row is there, and a palette image without PLTE (PIL
+ * shows its grey ramp). Chunks after the image data are not read, so a missing
+ * IEND is accepted, as PIL accepts it.
  */
 #include <setjmp.h>
 #include <stdbool.h>
