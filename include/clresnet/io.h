@@ -30,11 +30,22 @@ typedef struct clrn_image {
 } clrn_image;
 
 /** Decodes a JPEG or PNG file (recognised by content, not name) to 8-bit RGB, as
- * PIL's Image.open(path).convert("RGB") does: grey is replicated, alpha dropped,
- * 16-bit samples reduced to their high byte, palettes expanded. */
+ * PIL 9's Image.open(path).convert("RGB") does, pixel for pixel:
+ *  - grey is replicated to R, G and B; alpha is dropped (no compositing);
+ *  - palettes are expanded (indices past the palette's end read PIL's grey ramp);
+ *  - 16-bit RGB, RGBA and grey+alpha PNGs keep the high byte of each sample;
+ *    16-bit grey PNGs become PIL mode "I" and convert by clipping: min(v, 255);
+ *  - CMYK and YCCK JPEGs use Adobe's inverted convention and PIL's cmyk2rgb;
+ *  - EXIF orientation, gamma and colour profiles are ignored, as PIL does here.
+ * Refused, with a one-line detail that names the file: empty, truncated (a JPEG
+ * whose data ends early, as PIL's "image file is truncated"), corrupt (bad PNG CRC
+ * or zlib data, libjpeg errors) and unrecognised files, other formats (GIF, BMP,
+ * WebP, TIFF: CLRN_STATUS_UNSUPPORTED) and images over CLRN_IMAGE_MAX_PIXELS
+ * (CLRN_STATUS_UNSUPPORTED, checked from the header before pixels are allocated). */
 CLRN_API clrn_status clrn_image_load(const char *path, clrn_image *image);
 
-/** The same from memory; name is used in error messages. */
+/** The same from memory; name is used in error messages. On failure *image is
+ * left empty (no pixels to free). */
 CLRN_API clrn_status clrn_image_decode(const void *data, size_t size, const char *name,
                                        clrn_image *image);
 
@@ -43,8 +54,8 @@ CLRN_API void clrn_image_free(clrn_image *image);
 
 /** torchvision's preprocessing parameters. */
 typedef struct clrn_preprocess {
-  int resize;   /**< Resize(resize): the shorter side becomes this, bilinear, antialiased */
-  int crop;     /**< CenterCrop(crop) */
+  int resize; /**< Resize(resize): the shorter side becomes this, bilinear, antialiased */
+  int crop;   /**< CenterCrop(crop) */
   float mean[3];
   float std[3];
 } clrn_preprocess;
@@ -53,21 +64,38 @@ typedef struct clrn_preprocess {
  * Normalize(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)). */
 CLRN_API void clrn_preprocess_default(clrn_preprocess *preprocess);
 
-/** Applies the preprocessing exactly as torchvision does on a PIL image (PIL's
- * fixed-point antialiased bilinear resample, round-half-even crop offsets, float32
- * normalisation) and writes 3*crop*crop floats, channel-major, into out. */
+/** Applies the preprocessing exactly as torchvision 0.14 does on a PIL image and
+ * writes 3*crop*crop floats, channel-major, into out: the resized size as
+ * torchvision computes it (shorter side = resize, longer = int(resize*long/short)),
+ * PIL's fixed-point antialiased bilinear resample (horizontal pass, then vertical,
+ * each only when that side changes), CenterCrop with round-half-even offsets and
+ * zero padding when the resized image is smaller than the crop, then
+ * (v/255 - mean)/std in float32. Only the pixels inside the crop are computed, so
+ * very elongated images cost no more than others. Needs an image of 1 to
+ * CLRN_IMAGE_MAX_PIXELS pixels, 1 <= resize <= 2^24, 1 <= crop <= 2^14, finite
+ * means and finite, non-zero stds. */
 CLRN_API clrn_status clrn_image_preprocess(const clrn_image *image,
                                            const clrn_preprocess *preprocess, float *out);
 
+/** Most dimensions a clrn_npy array can have. */
+#define CLRN_NPY_MAX_DIMS 8
+
 /** A float32 array read from a .npy file. */
 typedef struct clrn_npy {
-  int ndim;
-  int64_t shape[8];
-  float *data; /**< product(shape) floats, C order */
+  int ndim; /**< 0 (a scalar) to CLRN_NPY_MAX_DIMS */
+  int64_t shape[CLRN_NPY_MAX_DIMS];
+  float *data; /**< product(shape) floats, C order; never NULL after a successful read */
 } clrn_npy;
 
 /** Reads a little-endian float32 ('<f4'), C-order .npy file (format 1.0, 2.0 or
- * 3.0). max_elements bounds the declared size before anything is allocated. */
+ * 3.0). The header must be the dict literal numpy writes, with exactly the keys
+ * 'descr', 'fortran_order' and 'shape' (any order, either quote style); the data
+ * must be exactly product(shape)*4 bytes. Other dtypes ('>f4', '<f8', ...) and
+ * Fortran order are refused with CLRN_STATUS_UNSUPPORTED and a detail saying what
+ * was found and what is needed; malformed files with CLRN_STATUS_INVALID_FORMAT.
+ * max_elements bounds the declared size before anything is allocated
+ * (CLRN_STATUS_UNSUPPORTED when exceeded; SIZE_MAX for no bound but memory). On
+ * failure *array is left empty. */
 CLRN_API clrn_status clrn_npy_read(const char *path, size_t max_elements, clrn_npy *array);
 
 /** Parses .npy bytes already in memory (same checks as clrn_npy_read). */
@@ -77,21 +105,29 @@ CLRN_API clrn_status clrn_npy_parse(const void *data, size_t size, const char *n
 /** Frees an array's data and zeroes it. */
 CLRN_API void clrn_npy_free(clrn_npy *array);
 
-/** Writes a float32 .npy file (format 1.0) atomically: a temporary file in the
- * same folder, renamed over path at the end. */
+/** Writes a float32 .npy file (format 1.0, byte for byte what numpy 1.24's np.save
+ * writes: header padded with spaces and a newline to a multiple of 64 bytes)
+ * atomically: a temporary file in the same folder, renamed over path at the end.
+ * ndim is 0 to CLRN_NPY_MAX_DIMS; data may be NULL when the shape holds no element. */
 CLRN_API clrn_status clrn_npy_write(const char *path, const float *data, int ndim,
                                     const int64_t *shape);
 
-/** Checks, before any work, that path can be created: its folder exists and is
- * writable. Used to report an unwritable output before inference starts. */
+/** Checks, before any work, that path can be written: its folder exists and a
+ * file can be created in it (tried for real, so read-only mounts and ACLs count),
+ * and path is not a directory or other non-regular file. Used to report an
+ * unwritable output before inference starts. */
 CLRN_API clrn_status clrn_output_check(const char *path);
 
-/** Opens a temporary file beside path for an atomic write; returns its name in
- * temp (size bytes). Finish with clrn_atomic_commit() or clrn_atomic_abort(). */
+/** Opens a temporary file beside path for an atomic write (a new, uniquely named
+ * file in path's folder, created with mode 0666 less the umask, like fopen);
+ * returns its name in temp (size bytes). Finish with clrn_atomic_commit() or
+ * clrn_atomic_abort(). Refuses a path that is a directory or non-regular file. */
 CLRN_API clrn_status clrn_atomic_open(const char *path, char *temp, size_t size, FILE **file);
 
-/** Closes the temporary file and renames it over path. On failure the temporary
- * file is removed and path is untouched. */
+/** Flushes, fsyncs and closes the temporary file and renames it over path (so
+ * after a crash path holds either its old contents or all of the new ones). On
+ * failure the temporary file is removed and path is untouched. A symbolic link at
+ * path is replaced, not followed. */
 CLRN_API clrn_status clrn_atomic_commit(FILE *file, const char *temp, const char *path);
 
 /** Closes and removes the temporary file. */
