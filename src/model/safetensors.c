@@ -120,50 +120,64 @@ static bool is_number_char(char c) {
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+/* Where the lexical pass found an offence: at is its offset (the header's size when
+ * there is none); entry is the raw text of the top-level key whose value holds it. */
+typedef struct lexical_error {
+  size_t at;
+  const char *what;
+  const char *entry;
+  size_t entry_length;
+} lexical_error;
+
 /* Lexical rules cJSON does not enforce: outside strings every number is a plain
- * non-negative integer without leading zeros (only shapes and offsets hold
- * numbers) and every byte is ASCII (cJSON skips a byte-order mark); inside strings there are no raw
- * control characters and no \u0000, at which cJSON would silently cut a name. Returns the offset of
- * the first offence and says what it is, or returns size. Structure is left to cJSON. */
-static size_t lexical_error_at(const char *s, size_t size, const char **what) {
-  size_t i = 0;
-  while (i < size) {
-    if (s[i] == '"') {
-      for (i++; i < size && s[i] != '"'; i++) {
+ * non-negative integer without leading zeros (only shapes and offsets hold numbers)
+ * and every byte is ASCII (cJSON would skip a byte-order mark); inside strings there
+ * are no raw control characters and no \u0000, at which cJSON would silently cut a
+ * name. Structure is left to cJSON; nesting is followed only to name the entry. */
+static lexical_error find_lexical_error(const char *s, size_t size) {
+  lexical_error e = {size, "", NULL, 0};
+  const char *key = NULL;
+  size_t key_length = 0, depth = 0, i = 0;
+  while (i < size && e.at == size) {
+    char c = s[i];
+    if (c == '"') {
+      size_t start = ++i;
+      for (; i < size && s[i] != '"' && e.at == size; i++) {
         if ((unsigned char)s[i] < 0x20) {
-          *what = "a control character inside a string";
-          return i;
-        }
-        if (s[i] == '\\') {
-          if (size - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0) {
-            *what = "a \\u0000 escape";
-            return i;
-          }
+          e = (lexical_error){i, "a control character inside a string", NULL, 0};
+        } else if (s[i] == '\\') {
+          if (size - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
+            e = (lexical_error){i, "a \\u0000 escape", NULL, 0};
           i++; /* the escaped character cannot end the string */
         }
       }
+      if (depth == 1) { /* a top-level key */
+        key = s + start;
+        key_length = (i < size ? i : size) - start;
+      }
       i++;
-    } else if ((unsigned char)s[i] >= 0x80) {
-      *what = "a non-ASCII byte outside a string";
-      return i;
-    } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+    } else if ((unsigned char)c >= 0x80) {
+      e = (lexical_error){i, "a non-ASCII byte outside a string", NULL, 0};
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
       size_t start = i;
       bool digits_only = true;
       for (; i < size && is_number_char(s[i]); i++)
         digits_only = digits_only && s[i] >= '0' && s[i] <= '9';
-      if (!digits_only) {
-        *what = "a number that is not a non-negative integer";
-        return start;
-      }
-      if (s[start] == '0' && i - start > 1) {
-        *what = "a number with a leading zero";
-        return start;
-      }
+      if (!digits_only)
+        e = (lexical_error){start, "a number that is not a non-negative integer", NULL, 0};
+      else if (c == '0' && i - start > 1)
+        e = (lexical_error){start, "a number with a leading zero", NULL, 0};
     } else {
+      depth += c == '{' || c == '[';
+      depth -= depth > 0 && (c == '}' || c == ']');
       i++;
     }
   }
-  return size;
+  if (e.at < size && depth >= 2 && key) {
+    e.entry = key;
+    e.entry_length = key_length < SHOWN ? key_length : SHOWN;
+  }
+  return e;
 }
 
 static clrn_status check_text(const char *header, size_t n, const char *file) {
@@ -171,12 +185,17 @@ static clrn_status check_text(const char *header, size_t n, const char *file) {
   if (at < n)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                      "%s: header is not valid UTF-8 (byte %zu of the header)", file, at);
-  const char *what = "";
-  at = lexical_error_at(header, n, &what);
-  if (at < n) /* the header is not NUL-terminated: quote at most what is left of it */
-    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: header has %s at byte %zu: \"%.*s\"", file,
-                     what, at, (int)(n - at < 20 ? n - at : 20), header + at);
-  return CLRN_STATUS_SUCCESS;
+  lexical_error e = find_lexical_error(header, n);
+  if (e.at == n)
+    return CLRN_STATUS_SUCCESS;
+  /* The header is not NUL-terminated: quote at most what is left of it. */
+  int quoted = (int)(n - e.at < 20 ? n - e.at : 20);
+  if (e.entry)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                     "%s: entry '%.*s': header has %s at byte %zu: \"%.*s\"", file,
+                     (int)e.entry_length, e.entry, e.what, e.at, quoted, header + e.at);
+  return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: header has %s at byte %zu: \"%.*s\"", file,
+                   e.what, e.at, quoted, header + e.at);
 }
 
 /* ---- stage 3: the JSON ------------------------------------------------------ */
