@@ -50,7 +50,7 @@ static void open_export(const char *name, clrn_safetensors *st) {
 /* ---- the state_dict torchvision's ResNet has, derived from the architecture --- */
 
 typedef struct expected {
-  char name[64];
+  char name[128];
   int ndim;
   int64_t shape[4];
 } expected;
@@ -70,7 +70,7 @@ static void add(expectation *e, const char *name, int ndim, int64_t a, int64_t b
 }
 
 static void add_conv(expectation *e, const char *prefix, int64_t out, int64_t in, int64_t k) {
-  char name[64];
+  char name[128];
   snprintf(name, sizeof name, "%s.weight", prefix);
   add(e, name, 4, out, in, k, k);
 }
@@ -78,7 +78,7 @@ static void add_conv(expectation *e, const char *prefix, int64_t out, int64_t in
 /* A BatchNorm's five entries; num_batches_tracked is the I64 scalar. */
 static void add_bn(expectation *e, const char *prefix, int64_t channels) {
   static const char *const parts[] = {"weight", "bias", "running_mean", "running_var"};
-  char name[64];
+  char name[128];
   for (int i = 0; i < 4; i++) {
     snprintf(name, sizeof name, "%s.%s", prefix, parts[i]);
     add(e, name, 1, channels, 0, 0, 0);
@@ -99,7 +99,7 @@ static expectation resnet_state(bool bottleneck, const int blocks[4], int64_t cl
   for (int s = 0; s < 4; s++) {
     int64_t planes = 64 << s, out = planes * expansion;
     for (int b = 0; b < blocks[s]; b++) {
-      char p[64], q[80];
+      char p[32], q[64];
       snprintf(p, sizeof p, "layer%d.%d", s + 1, b);
       int convs = bottleneck ? 3 : 2;
       for (int c = 1; c <= convs; c++) {
