@@ -70,7 +70,8 @@ static void test_every_file_refused_as_listed(void) {
   size_t count = read_table(rows), malformed = 0;
   for (size_t i = 0; i < count; i++) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", corpus_dir(), rows[i].file);
+    int length = snprintf(path, sizeof path, "%s/%s", corpus_dir(), rows[i].file);
+    CU_ASSERT_FATAL(length > 0 && (size_t)length < sizeof path);
     clrn_safetensors st;
     clrn_clear_error();
     clrn_status status = clrn_safetensors_open(path, &st);
