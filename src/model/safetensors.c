@@ -130,8 +130,10 @@ typedef struct lexical_error {
 } lexical_error;
 
 /* Lexical rules cJSON does not enforce: outside strings every number is a plain
- * non-negative integer without leading zeros (only shapes and offsets hold numbers)
- * and every byte is ASCII (cJSON would skip a byte-order mark); inside strings there
+ * non-negative integer without leading zeros (only shapes and offsets hold numbers),
+ * every byte is ASCII (cJSON would skip a byte-order mark) and the only control
+ * characters are JSON's four whitespace ones (cJSON skips NUL and every byte below
+ * 0x20 as whitespace); inside strings there
  * are no raw control characters and no \u0000, at which cJSON would silently cut a
  * name. Structure is left to cJSON; nesting is followed only to name the entry. */
 static lexical_error find_lexical_error(const char *s, size_t size) {
@@ -158,6 +160,8 @@ static lexical_error find_lexical_error(const char *s, size_t size) {
       i++;
     } else if ((unsigned char)c >= 0x80) {
       e = (lexical_error){i, "a non-ASCII byte outside a string", NULL, 0};
+    } else if ((unsigned char)c < 0x20 && !is_json_space((unsigned char)c)) {
+      e = (lexical_error){i, "a control character outside a string", NULL, 0};
     } else if (c == '-' || (c >= '0' && c <= '9')) {
       size_t start = i;
       bool digits_only = true;

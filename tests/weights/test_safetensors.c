@@ -196,6 +196,8 @@ static void test_rejections(void) {
       {"{\"\xf4\x90\x80\x80\":1}", 0, CLRN_STATUS_INVALID_FORMAT, "not valid UTF-8"},
       {"{\"\xe2\x82\":1}", 0, CLRN_STATUS_INVALID_FORMAT, "not valid UTF-8"}, /* truncated */
       {"{\"a\x01\":1}", 0, CLRN_STATUS_INVALID_FORMAT, "control character"},
+      {"{\x01}", 0, CLRN_STATUS_INVALID_FORMAT, "a control character outside a string"},
+      {"{\"a\":\x0c[]}", 0, CLRN_STATUS_INVALID_FORMAT, "a control character outside a string"},
       {"{\"a\\u0000b\":1}", 0, CLRN_STATUS_INVALID_FORMAT, "\\u0000"},
       {"{\"__metadata__\":[]}", 0, CLRN_STATUS_INVALID_FORMAT, "__metadata__ is not an object"},
       {"{\"__metadata__\":{\"k\":1}}", 0, CLRN_STATUS_INVALID_FORMAT, "'k' is not a string"},
