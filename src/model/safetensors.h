@@ -4,20 +4,25 @@
  * "__metadata__" object of strings), then the data section.
  *
  * Validation follows the reference implementation: the header length is at most
- * 100 MB and inside the file; the header is a JSON object; every entry has a known
- * dtype and a shape of non-negative integers whose element count times the dtype
- * size equals its byte range (overflow-checked); ranges lie inside the data
- * section and do not overlap; names are unique. Errors name the tensor. A file
- * that looks like a PyTorch .pth (a zip archive or a pickle) gets an error that
- * says how to convert it.
+ * 100 MB and inside the file; the header is UTF-8 text holding one JSON object and
+ * nothing after it but whitespace; every entry has a known dtype and a shape of
+ * non-negative integers whose element count times the dtype size equals its byte
+ * range (overflow-checked); names are unique. Sorted by offset, the ranges tile
+ * the data section exactly, as the reference requires: each range starts where
+ * the previous one ended (no overlap, no gap) and the last one ends at the end of
+ * the file. Numbers in the header must be plain non-negative integer literals
+ * below 2^53 ("2.5", "2e1", "-1" are refused). Errors name the file and the
+ * tensor. A file that looks like a PyTorch .pth (a zip archive or a pickle) gets
+ * an error that says how to convert it.
  *
  * The file is mapped, not copied: tensors point into the mapping, and
  * clrn_safetensors_read_f32() converts one tensor at a time into a caller buffer,
- * so the weights never exist twice on the host.
+ * so the weights never exist twice on the host. Tensor data need not be aligned.
  */
 #ifndef CLRN_MODEL_SAFETENSORS_H
 #define CLRN_MODEL_SAFETENSORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,45 +49,67 @@ typedef enum clrn_dtype {
   CLRN_DTYPE_F8_E5M2,
 } clrn_dtype;
 
-/** "F32", "BF16", ... */
+/** "F32", "BF16", ... ("?" for a value outside the enum). */
 const char *clrn_dtype_name(clrn_dtype dtype);
 
-/** Bytes per element. */
+/** Bytes per element (0 for a value outside the enum). */
 size_t clrn_dtype_size(clrn_dtype dtype);
+
+/** The dtype called name ("F32", exactly as safetensors spells it); false when none is. */
+bool clrn_dtype_from_name(const char *name, clrn_dtype *dtype);
 
 typedef struct clrn_st_tensor {
   char *name;
   clrn_dtype dtype;
-  int ndim;
+  int ndim; /**< 0 for a scalar (one element) */
   int64_t shape[CLRN_SAFETENSORS_MAX_DIMS];
   uint64_t elements;
-  const unsigned char *data; /**< inside the mapping (or the parsed buffer) */
+  const unsigned char *data; /**< inside the mapping (or the parsed buffer); may be unaligned */
   uint64_t bytes;
 } clrn_st_tensor;
+
+/** One "__metadata__" entry. */
+typedef struct clrn_st_metadata {
+  char *key;
+  char *value;
+} clrn_st_metadata;
 
 typedef struct clrn_safetensors {
   clrn_st_tensor *tensors; /**< in header order */
   size_t count;
+  clrn_st_metadata *metadata; /**< "__metadata__" entries in header order */
+  size_t metadata_count;
   void *mapping; /**< set by clrn_safetensors_open() */
   size_t mapping_size;
 } clrn_safetensors;
 
 /** Parses and validates a whole file image held in memory (not copied: tensors
- * point into bytes, which must outlive the result). name is used in errors. */
+ * point into bytes, which must outlive the result). name is used in errors. On
+ * failure *file is left zeroed (nothing to close). Fails with
+ * CLRN_STATUS_INVALID_FORMAT for a malformed file, CLRN_STATUS_UNSUPPORTED for a
+ * valid one this reader cannot hold (more than CLRN_SAFETENSORS_MAX_DIMS
+ * dimensions) and CLRN_STATUS_OUT_OF_HOST_MEMORY when allocation fails. */
 clrn_status clrn_safetensors_parse(const void *bytes, size_t size, const char *name,
                                    clrn_safetensors *file);
 
-/** Maps path read-only and parses it. */
+/** Maps path read-only and parses it (CLRN_STATUS_IO_ERROR when it cannot be
+ * opened or mapped; otherwise as clrn_safetensors_parse()). The file must not be
+ * truncated while it is open. */
 clrn_status clrn_safetensors_open(const char *path, clrn_safetensors *file);
 
-/** Frees the tensor table and unmaps the file. Safe on a zeroed struct. */
+/** Frees the tensor table and unmaps the file, leaving *file zeroed. Safe on a
+ * zeroed struct and when called twice. */
 void clrn_safetensors_close(clrn_safetensors *file);
 
 /** The tensor with this name, or NULL. */
 const clrn_st_tensor *clrn_safetensors_find(const clrn_safetensors *file, const char *name);
 
+/** The "__metadata__" value for key, or NULL when the file has none. */
+const char *clrn_safetensors_metadata(const clrn_safetensors *file, const char *key);
+
 /** Converts an F32, F16 or BF16 tensor to float32 into out (tensor->elements
- * floats); other dtypes fail with CLRN_STATUS_UNSUPPORTED naming the tensor. */
+ * floats): exactly, keeping signed zeros, F16 subnormals, infinities and NaN
+ * payloads. Other dtypes fail with CLRN_STATUS_UNSUPPORTED naming the tensor. */
 clrn_status clrn_safetensors_read_f32(const clrn_st_tensor *tensor, float *out);
 
 #endif

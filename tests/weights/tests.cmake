@@ -1,0 +1,21 @@
+# The safetensors reader, its malformed-input corpus (also the fuzzer's seeds) and
+# the torchvision export script.
+clrn_add_test(NAME test_weights_safetensors SOURCES weights/test_safetensors.c LABELS unit)
+clrn_add_test(NAME test_weights_corpus SOURCES weights/test_corpus.c LABELS unit
+              ENVIRONMENT "CLRN_CORPUS_DIR=${CMAKE_CURRENT_SOURCE_DIR}/weights/corpus")
+clrn_add_fuzz_target(NAME fuzz_safetensors SOURCES weights/fuzz_safetensors.c
+                     CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/weights/corpus)
+
+# The export script runs under a Python with torch and torchvision (Debian's); both
+# suites skip when that Python lacks them.
+set(CLRN_TORCH_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch and torchvision")
+set(CLRN_EXPORT_ENV "CLRN_TORCH_PYTHON=${CLRN_TORCH_PYTHON}"
+                    "CLRN_EXPORT_SCRIPT=${PROJECT_SOURCE_DIR}/tools/export_torchvision.py")
+clrn_add_test(NAME test_weights_export SOURCES weights/test_export.c LABELS export TIMEOUT 900
+              ENVIRONMENT ${CLRN_EXPORT_ENV})
+if(EXISTS ${CLRN_TORCH_PYTHON})
+  add_test(NAME test_weights_export_py
+           COMMAND ${CLRN_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/weights/test_export.py)
+  set_tests_properties(test_weights_export_py PROPERTIES LABELS export SKIP_RETURN_CODE 77
+                       TIMEOUT 900 ENVIRONMENT "${CLRN_TEST_ENV};${CLRN_EXPORT_ENV}")
+endif()
