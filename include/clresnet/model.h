@@ -60,8 +60,11 @@ CLRN_API clrn_arch clrn_weights_arch(const clrn_weights *weights);
 /** Number of output classes (fc.weight's first dimension). */
 CLRN_API int clrn_weights_num_classes(const clrn_weights *weights);
 
-/** A value of the file's "__metadata__" (the export tool writes "arch", "weights"
- * ("random" or the torchvision weights name) and "seed"), or NULL. */
+/** A value of the file's "__metadata__", or NULL. tools/export_torchvision.py
+ * writes "arch", "num_classes", "dtype", "source" ("seed" for seeded random
+ * weights, "pretrained" or "pth"), "seed", and "fallback" when it wrote random
+ * weights because the pretrained ones could not be downloaded. Weights from
+ * clrn_weights_random() answer "generated" for "source". */
 CLRN_API const char *clrn_weights_metadata(const clrn_weights *weights, const char *key);
 
 /** Releases the weights (unmaps the file). NULL is ignored. */

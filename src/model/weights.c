@@ -23,6 +23,14 @@ struct clrn_weights {
 };
 
 clrn_arch clrn_weights_arch(const clrn_weights *w) { return w->arch; }
+
+const char *clrn_weights_metadata(const clrn_weights *w, const char *key) {
+  if (!w || !key)
+    return NULL;
+  if (w->random)
+    return strcmp(key, "source") == 0 ? "generated" : NULL;
+  return clrn_safetensors_metadata(&w->file, key);
+}
 int clrn_weights_num_classes(const clrn_weights *w) { return w->num_classes; }
 
 void clrn_weights_close(clrn_weights *w) {

@@ -365,11 +365,13 @@ int cmd_run(int argc, char **argv) {
     status = cli_usage_error("run", "-k: %ld is more than the model's %d classes", a.top, classes);
     goto done;
   }
-  const char *note = clrn_weights_metadata(weights, "weights");
-  if (note && strcmp(note, "random") == 0 && cli_verbosity > 0)
-    fprintf(stderr, "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
-                    "classes below are meaningless\n",
-            a.weights, clrn_weights_metadata(weights, "seed") ? clrn_weights_metadata(weights, "seed") : "?");
+  const char *source = clrn_weights_metadata(weights, "source");
+  const char *seed = clrn_weights_metadata(weights, "seed");
+  if (source && strcmp(source, "seed") == 0 && cli_verbosity > 0)
+    fprintf(stderr,
+            "clresnet: note: %s holds random weights (seed %s), not trained ones: the classes "
+            "below are meaningless\n",
+            a.weights, seed ? seed : "?");
   if ((status = load_inputs(&a, &batch)) != CLI_EXIT_OK)
     goto done;
   double t1 = cli_now();
