@@ -107,9 +107,9 @@ static clrn_status measure(clrn_model *model, const clrn_model_options *o, doubl
   }
   for (size_t i = 0; i < in_floats; i++)
     input[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
-  double start = now_seconds();
+  double warm_up = now_seconds();
   CLRN_GOTO(clrn_model_run(model, input, 1, logits, NULL), done, status);
-  bool slow = now_seconds() - start > 0.5;
+  bool slow = now_seconds() - warm_up > 0.5;
   if (slow)
     batch = 1;
   double best = 1e30;
