@@ -121,5 +121,7 @@ clrn_status clrn_op_enqueue(cl_command_queue queue, cl_kernel kernel, const char
     return clrn_fail_cl(err, "clEnqueueNDRangeKernel(%s, global %zu x %zu, local %zu x %zu)",
                         kernel_name, rounded[0], dims > 1 ? rounded[1] : 1, local[0],
                         dims > 1 ? local[1] : 1);
+  clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued %s: global %zu x %zu, local %zu x %zu", kernel_name,
+           rounded[0], dims > 1 ? rounded[1] : 1, local[0], dims > 1 ? local[1] : 1);
   return CLRN_STATUS_SUCCESS;
 }

@@ -64,7 +64,8 @@ clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
 
 /** Enqueues an NDRange of dims dimensions: global[d] is the number of work-items
  * needed, rounded up here to a multiple of local[d]. Passes the wait list and
- * returns the event (when event is not NULL) without waiting. */
+ * returns the event (when event is not NULL) without waiting. Logs the kernel and
+ * its sizes at DEBUG level (which variant an op chose shows there). */
 clrn_status clrn_op_enqueue(cl_command_queue queue, cl_kernel kernel, const char *kernel_name,
                             cl_uint dims, const size_t *global, const size_t *local,
                             cl_uint num_wait, const cl_event *wait, cl_event *event);

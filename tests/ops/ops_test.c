@@ -143,7 +143,7 @@ bool ops_check_bound(const char *op, const char *label, const float *got, const 
 void ops_print_tally(void) {
   printf("\nLargest errors against the plain-C reference:\n");
   for (size_t i = 0; i < tally_count; i++)
-    printf("  %-22s %9zu values  max |error| %.3g  max error/tolerance %.3g\n", tallies[i].op,
+    printf("  %-28s %9zu values  max |error| %.3g  max error/tolerance %.3g\n", tallies[i].op,
            tallies[i].values, tallies[i].max_err, tallies[i].max_ratio);
 }
 
@@ -174,4 +174,25 @@ void ops_check_wait_list(clrn_context *context, ops_enqueue_fn fn, void *user) {
   clReleaseEvent(gate);
   CLRN_ASSERT_OK(fn(user, queue, 0, NULL, NULL));
   CU_ASSERT_EQUAL(clFinish(queue), CL_SUCCESS);
+}
+
+static char log_text[16384];
+
+static void log_record(clrn_log_level level, const char *message, void *user) {
+  (void)level;
+  (void)user;
+  size_t used = strlen(log_text);
+  snprintf(log_text + used, sizeof log_text - used, "%s\n", message);
+}
+
+void ops_log_start(void) {
+  log_text[0] = '\0';
+  clrn_log_set_callback(log_record, CLRN_LOG_LEVEL_DEBUG, NULL);
+}
+
+bool ops_log_stop(const char *kernel_name) {
+  clrn_log_set_callback(NULL, CLRN_LOG_LEVEL_ERROR, NULL);
+  char needle[128];
+  snprintf(needle, sizeof needle, "enqueued %s:", kernel_name);
+  return strstr(log_text, needle) != NULL;
 }

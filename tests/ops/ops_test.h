@@ -54,6 +54,12 @@ bool ops_check_bound(const char *op, const char *label, const float *got, const 
 /** Prints, per op, the largest error and its ratio to the tolerance seen so far. */
 void ops_print_tally(void);
 
+/** Starts recording the library's DEBUG log (kernel launches) into a buffer. */
+void ops_log_start(void);
+
+/** Stops recording; returns whether a launch of kernel_name was logged meanwhile. */
+bool ops_log_stop(const char *kernel_name);
+
 /** Enqueues the op under test with the given wait list and event out-parameter. */
 typedef clrn_status (*ops_enqueue_fn)(void *user, cl_command_queue queue, cl_uint num_wait,
                                       const cl_event *wait, cl_event *event);
