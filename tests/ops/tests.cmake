@@ -8,11 +8,11 @@ target_link_libraries(clrn_ops_test PUBLIC clrn_test_harness m)
 target_compile_options(clrn_ops_test PRIVATE ${CLRN_WARNINGS})
 target_compile_definitions(clrn_ops_test PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
 
-foreach(suite eltwise batchnorm pooling adaptive_pool softmax)
+foreach(suite eltwise batchnorm pooling adaptive_pool softmax linear)
   clrn_add_test(NAME test_ops_${suite} SOURCES ops/test_${suite}.c LABELS ops)
   target_link_libraries(test_ops_${suite} PRIVATE clrn_ops_test)
 endforeach()
 
-foreach(suite eltwise batchnorm pooling adaptive_pool softmax)
+foreach(suite eltwise batchnorm pooling adaptive_pool softmax linear)
   clrn_add_oclgrind_test(NAME oclgrind_ops_${suite} TARGET test_ops_${suite})
 endforeach()
