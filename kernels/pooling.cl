@@ -2,8 +2,10 @@
  * AdaptiveAvgPool2d) in float arithmetic as PyTorch's CPU kernels do it.
  *
  * Window kernels (maxpool2d_f32, avgpool2d_f32, adaptive_avgpool2d_f32): dimension 0
- * runs over the output pixels of one plane (oh*ow, rounded up and bounds-checked),
- * dimension 1 over the n*c planes; each work-item sums or maximises its window.
+ * runs over the output columns (rounded up and bounds-checked), 1 over the output
+ * rows, 2 over the n*c planes, so no work-item divides to find its pixel (PoCL's
+ * CPU driver runs the division-based form some 20 times slower); each work-item
+ * sums or maximises its window.
  *
  * Global average pooling (adaptive pooling to 1x1, ResNet's head) reduces each plane
  * either in one work-item (global_avgpool_f32, small planes) or in one work-group
@@ -15,11 +17,11 @@ __kernel void maxpool2d_f32(__global const float *input, __global float *output,
                             const int in_w, const int out_h, const int out_w, const int kernel_h,
                             const int kernel_w, const int stride_h, const int stride_w,
                             const int pad_h, const int pad_w) {
-  const int p = get_global_id(0);
-  if (p >= out_h * out_w)
+  const int ox = get_global_id(0);
+  if (ox >= out_w)
     return;
-  const uint plane = get_global_id(1);
-  const int oy = p / out_w, ox = p - oy * out_w;
+  const int oy = get_global_id(1);
+  const uint plane = get_global_id(2);
   const int y0 = oy * stride_h - pad_h, x0 = ox * stride_w - pad_w;
   const int y1 = min(y0 + kernel_h, in_h), x1 = min(x0 + kernel_w, in_w);
   __global const float *src = input + plane * (uint)(in_h * in_w);
@@ -27,10 +29,9 @@ __kernel void maxpool2d_f32(__global const float *input, __global float *output,
   for (int y = max(y0, 0); y < y1; y++)
     for (int x = max(x0, 0); x < x1; x++) {
       const float v = src[y * in_w + x];
-      if (v > best || isnan(v))
-        best = v;
+      best = (v > best || isnan(v)) ? v : best; /* a select: 3x faster than a branch on PoCL */
     }
-  output[plane * (uint)(out_h * out_w) + p] = best;
+  output[(plane * (uint)out_h + (uint)oy) * (uint)out_w + (uint)ox] = best;
 }
 
 /* Average over the window. The divisor is PyTorch's: the window clipped to the
@@ -39,11 +40,11 @@ __kernel void avgpool2d_f32(__global const float *input, __global float *output,
                             const int in_w, const int out_h, const int out_w, const int kernel_h,
                             const int kernel_w, const int stride_h, const int stride_w,
                             const int pad_h, const int pad_w, const int count_include_pad) {
-  const int p = get_global_id(0);
-  if (p >= out_h * out_w)
+  const int ox = get_global_id(0);
+  if (ox >= out_w)
     return;
-  const uint plane = get_global_id(1);
-  const int oy = p / out_w, ox = p - oy * out_w;
+  const int oy = get_global_id(1);
+  const uint plane = get_global_id(2);
   int y0 = oy * stride_h - pad_h, x0 = ox * stride_w - pad_w;
   int y1 = min(y0 + kernel_h, in_h + pad_h), x1 = min(x0 + kernel_w, in_w + pad_w);
   const int padded_size = (y1 - y0) * (x1 - x0);
@@ -57,7 +58,7 @@ __kernel void avgpool2d_f32(__global const float *input, __global float *output,
     for (int x = x0; x < x1; x++)
       sum += src[y * in_w + x];
   const int divisor = count_include_pad ? padded_size : (y1 - y0) * (x1 - x0);
-  output[plane * (uint)(out_h * out_w) + p] = divisor > 0 ? sum / (float)divisor : 0.0f;
+  output[(plane * (uint)out_h + (uint)oy) * (uint)out_w + (uint)ox] = divisor > 0 ? sum / (float)divisor : 0.0f;
 }
 
 /* Adaptive average: output (oy, ox) averages rows floor(oy*in_h/out_h) up to
@@ -65,11 +66,11 @@ __kernel void avgpool2d_f32(__global const float *input, __global float *output,
 __kernel void adaptive_avgpool2d_f32(__global const float *input, __global float *output,
                                      const int in_h, const int in_w, const int out_h,
                                      const int out_w) {
-  const int p = get_global_id(0);
-  if (p >= out_h * out_w)
+  const int ox = get_global_id(0);
+  if (ox >= out_w)
     return;
-  const uint plane = get_global_id(1);
-  const int oy = p / out_w, ox = p - oy * out_w;
+  const int oy = get_global_id(1);
+  const uint plane = get_global_id(2);
   const int y0 = (oy * in_h) / out_h, y1 = ((oy + 1) * in_h + out_h - 1) / out_h;
   const int x0 = (ox * in_w) / out_w, x1 = ((ox + 1) * in_w + out_w - 1) / out_w;
   __global const float *src = input + plane * (uint)(in_h * in_w);
@@ -77,7 +78,7 @@ __kernel void adaptive_avgpool2d_f32(__global const float *input, __global float
   for (int y = y0; y < y1; y++)
     for (int x = x0; x < x1; x++)
       sum += src[y * in_w + x];
-  output[plane * (uint)(out_h * out_w) + p] = sum / (float)((y1 - y0) * (x1 - x0));
+  output[(plane * (uint)out_h + (uint)oy) * (uint)out_w + (uint)ox] = sum / (float)((y1 - y0) * (x1 - x0));
 }
 
 /* Mean of each of planes planes of hw floats: one work-item per plane. */

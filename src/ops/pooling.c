@@ -94,30 +94,49 @@ static clrn_status check_window(const char *op, const clrn_pool2d_desc *desc,
   return CLRN_STATUS_SUCCESS;
 }
 
-/* Launches a pooling kernel: dimension 0 over count0 items in groups of wg_key's
- * value (dims 2: dimension 1 over count1 groups of one), pow2 for tree kernels. */
+/* How a pooling kernel's NDRange is laid out. */
+typedef enum launch_shape {
+  SHAPE_WINDOW, /* (ow, oh, planes): one work-item per output, POOL_WG along a row */
+  SHAPE_PLANES, /* (planes): one work-item per plane, POOL_WG per group */
+  SHAPE_GROUP,  /* (GAP_WG, planes): one work-group per plane, a power of two wide */
+} launch_shape;
+
+/* Launches a pooling kernel over output (planes = n*c): args are its arguments,
+ * to which SHAPE_GROUP appends its local scratch. */
 static clrn_status launch(clrn_context *context, cl_command_queue queue, const char *name,
-                          const clrn_op_arg *args, size_t arg_count, const char *wg_key,
-                          long wg_default, cl_uint dims, size_t count0, size_t count1,
-                          bool whole_group, cl_uint num_wait, const cl_event *wait,
+                          const clrn_op_arg *args, size_t arg_count, launch_shape shape,
+                          const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                           cl_event *event) {
   cl_kernel kernel = NULL;
-  size_t local[2] = {1, 1};
+  size_t local[3] = {1, 1, 1};
+  size_t planes = (size_t)output->n * (size_t)output->c;
+  bool group = shape == SHAPE_GROUP;
   clrn_status status = CLRN_STATUS_SUCCESS;
   CLRN_GOTO(clrn_context_kernel(context, "pooling", name, &kernel), done, status);
-  CLRN_GOTO(clrn_op_local_size(context, kernel, name,
-                               clrn_context_tuning(context, wg_key, wg_default), whole_group,
-                               &local[0]),
-            done, status);
+  long want = group ? clrn_context_tuning(context, "GAP_WG", 256)
+                    : clrn_context_tuning(context, "POOL_WG", 64);
+  CLRN_GOTO(clrn_op_local_size(context, kernel, name, want, group, &local[0]), done, status);
   clrn_op_arg all[16];
   for (size_t i = 0; i < arg_count; i++)
     all[i] = args[i];
-  if (whole_group) /* a group reduces one plane: scratch of one float per work-item */
+  size_t global[3] = {planes, 1, 1};
+  cl_uint dims = 1;
+  if (shape == SHAPE_WINDOW) {
+    /* narrow rows (7 wide in ResNet's last stage) would leave a wide group idle */
+    local[0] = clrn_op_pow2_at_least((size_t)output->w, local[0]);
+    global[0] = (size_t)output->w;
+    global[1] = (size_t)output->h;
+    global[2] = planes;
+    dims = 3;
+  } else if (shape == SHAPE_PLANES) {
+    local[0] = clrn_op_pow2_at_least(planes, local[0]);
+  } else {
     all[arg_count++] = CLRN_ARG_LOCAL(local[0] * sizeof(float));
-  else /* small planes would leave most of a wide group idle */
-    local[0] = clrn_op_pow2_at_least(count0, local[0]);
+    global[0] = local[0];
+    global[1] = planes;
+    dims = 2;
+  }
   CLRN_GOTO(clrn_op_set_args(kernel, name, all, arg_count), done, status);
-  size_t global[2] = {whole_group ? local[0] : count0, count1};
   CLRN_GOTO(clrn_op_enqueue(queue, kernel, name, dims, global, local, num_wait, wait, event), done,
             status);
 done:
@@ -138,9 +157,8 @@ clrn_status clrn_maxpool2d_enqueue(clrn_context *context, cl_command_queue queue
       CLRN_ARG(input->w),       CLRN_ARG(output->h),      CLRN_ARG(output->w),
       CLRN_ARG(desc->kernel_h), CLRN_ARG(desc->kernel_w), CLRN_ARG(desc->stride_h),
       CLRN_ARG(desc->stride_w), CLRN_ARG(desc->pad_h),    CLRN_ARG(desc->pad_w)};
-  return launch(context, queue, "maxpool2d_f32", args, 12, "POOL_WG", 64, 2,
-                (size_t)output->h * (size_t)output->w, (size_t)input->n * (size_t)input->c, false,
-                num_wait, wait, event);
+  return launch(context, queue, "maxpool2d_f32", args, 12, SHAPE_WINDOW, output, num_wait, wait,
+                event);
 }
 
 clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
@@ -157,9 +175,8 @@ clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue
       CLRN_ARG(desc->kernel_h), CLRN_ARG(desc->kernel_w), CLRN_ARG(desc->stride_h),
       CLRN_ARG(desc->stride_w), CLRN_ARG(desc->pad_h),    CLRN_ARG(desc->pad_w),
       CLRN_ARG(include_pad)};
-  return launch(context, queue, "avgpool2d_f32", args, 13, "POOL_WG", 64, 2,
-                (size_t)output->h * (size_t)output->w, (size_t)input->n * (size_t)input->c, false,
-                num_wait, wait, event);
+  return launch(context, queue, "avgpool2d_f32", args, 13, SHAPE_WINDOW, output, num_wait, wait,
+                event);
 }
 
 clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
@@ -173,23 +190,22 @@ clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_qu
       (long long)(output->w + 1) * input->w > INT_MAX)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: %dx%d to %dx%d is too large", op, input->h,
                      input->w, output->h, output->w);
-  size_t planes = (size_t)input->n * (size_t)input->c;
   if (output->h == 1 && output->w == 1) {
     cl_uint hw = (cl_uint)input->h * (cl_uint)input->w;
-    cl_uint plane_count = (cl_uint)planes;
+    cl_uint plane_count = (cl_uint)input->n * (cl_uint)input->c;
     if (hw >= (cl_uint)clrn_context_tuning(context, "GAP_GROUP_MIN_HW", 256)) {
       const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer), CLRN_ARG(hw)};
-      return launch(context, queue, "global_avgpool_group_f32", args, 3, "GAP_WG", 256, 2, 0,
-                    planes, true, num_wait, wait, event);
+      return launch(context, queue, "global_avgpool_group_f32", args, 3, SHAPE_GROUP, output,
+                    num_wait, wait, event);
     }
     const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer), CLRN_ARG(hw),
                                 CLRN_ARG(plane_count)};
-    return launch(context, queue, "global_avgpool_f32", args, 4, "POOL_WG", 64, 1, planes, 1, false,
-                  num_wait, wait, event);
+    return launch(context, queue, "global_avgpool_f32", args, 4, SHAPE_PLANES, output, num_wait,
+                  wait, event);
   }
   const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer),
                               CLRN_ARG(input->h),      CLRN_ARG(input->w),
                               CLRN_ARG(output->h),     CLRN_ARG(output->w)};
-  return launch(context, queue, "adaptive_avgpool2d_f32", args, 6, "POOL_WG", 64, 2,
-                (size_t)output->h * (size_t)output->w, planes, false, num_wait, wait, event);
+  return launch(context, queue, "adaptive_avgpool2d_f32", args, 6, SHAPE_WINDOW, output, num_wait,
+                wait, event);
 }
