@@ -16,3 +16,9 @@ endforeach()
 foreach(suite eltwise batchnorm pooling adaptive_pool softmax linear)
   clrn_add_oclgrind_test(NAME oclgrind_ops_${suite} TARGET test_ops_${suite})
 endforeach()
+
+# A by-hand benchmark of the same ops at ResNet-50 shapes (not a test).
+add_executable(bench_ops ops/bench_ops.c)
+target_link_libraries(bench_ops PRIVATE clrn_ops_test)
+target_compile_options(bench_ops PRIVATE ${CLRN_WARNINGS})
+target_compile_definitions(bench_ops PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
