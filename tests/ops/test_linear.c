@@ -1,10 +1,12 @@
-/* Fully connected layer (CLBlast SGEMM) against the plain-C reference (double dot
- * products).
+/* Fully connected layer against the plain-C reference (double dot products), through
+ * each CLBlast routine the op can use, forced through CLRN_TUNE: the default (SGEMV
+ * at batch 1, SGEMM above), SGEMM for every batch, and SGEMV for batches up to 8.
  *
  * Tolerance: each output is a dot product of in_features terms plus the bias, in
  * float, in whatever order and blocking CLBlast chooses (with or without FMA):
  * |error| <= gamma(in_features + 1) * (sum_i |x_i w_i| + |b|), the classic bound
  * for a sum of in+1 rounded terms, evaluated per output from |x| |W|^T + |b|. */
+#include <clblast_c.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +15,27 @@
 #include "ops_test.h"
 #include "ref_ops.h"
 
-static clrn_context *context;
+enum { VARIANT_DEFAULT, VARIANT_GEMM, VARIANT_GEMV, VARIANT_COUNT };
+static const char *const variant_tune[VARIANT_COUNT] = {NULL, "LINEAR_GEMV_MAX_BATCH=0",
+                                                        "LINEAR_GEMV_MAX_BATCH=8"};
+static const char *const variant_name[VARIANT_COUNT] = {"linear", "linear sgemm", "linear sgemv"};
+static clrn_context *contexts[VARIANT_COUNT];
 
 static int setup(void) {
-  context = ops_context(NULL);
+  for (int v = 0; v < VARIANT_COUNT; v++)
+    contexts[v] = ops_context(variant_tune[v]);
   return 0;
 }
 
+/* CLBlast keeps the programs it built (and through them their OpenCL contexts) until
+ * its static cache is destroyed at exit. Under Oclgrind 21.10 those exit-time
+ * clReleaseProgram calls write into the runtime's thread-local call stack, already
+ * freed by then, and corrupt the heap (seen with three contexts: "corrupted
+ * double-linked list"). Dropping the cache here releases them while it is alive. */
 static int teardown(void) {
-  clrn_context_release(context);
+  CLBlastClearCache();
+  for (int v = 0; v < VARIANT_COUNT; v++)
+    clrn_context_release(contexts[v]);
   return 0;
 }
 
@@ -32,7 +46,8 @@ static double seconds(void) {
 }
 
 /* Runs y = x W^T + b for x of shape n x c x h x w (c*h*w = in features). */
-static void run(int n, int c, int h, int w, int out_features, bool with_bias) {
+static void run(int variant, int n, int c, int h, int w, int out_features, bool with_bias) {
+  clrn_context *context = contexts[variant];
   int in_features = c * h * w;
   size_t x_count = (size_t)n * in_features, w_count = (size_t)out_features * in_features,
          y_count = (size_t)n * out_features;
@@ -67,7 +82,7 @@ static void run(int n, int c, int h, int w, int out_features, bool with_bias) {
   ops_read(context, event, out, got, y_count);
   char label[96];
   snprintf(label, sizeof label, "%dx%dx%dx%d -> %d bias=%d", n, c, h, w, out_features, with_bias);
-  ops_check_bound("linear", label, got, want, tol, y_count);
+  ops_check_bound(variant_name[variant], label, got, want, tol, y_count);
   clrn_linear_release(linear);
   clReleaseMemObject(in);
   clReleaseMemObject(out);
@@ -86,30 +101,42 @@ static void run(int n, int c, int h, int w, int out_features, bool with_bias) {
  * time of that call is printed (it is the classifier's start-up cost). */
 static void test_first_use(void) {
   double start = seconds();
-  run(1, 5, 1, 1, 3, true);
-  CU_ASSERT_EQUAL(clFinish(clrn_context_queue(context, 0)), CL_SUCCESS);
+  run(VARIANT_GEMM, 1, 5, 1, 1, 3, true);
   printf("\n  first linear layer (CLBlast builds its kernels): %.2f s ", seconds() - start);
   start = seconds();
-  run(1, 5, 1, 1, 3, true);
+  run(VARIANT_GEMM, 1, 5, 1, 1, 3, true);
   printf("\n  the same layer again: %.3f s ", seconds() - start);
 }
 
 /* ResNet's classifiers, odd sizes, batch 1 and 3, a flattened 4-D input. */
 static void test_shapes(void) {
   bool small = ops_small();
-  for (int bias = 1; bias >= 0; bias--) {
-    run(1, 5, 1, 1, 3, bias);
-    run(3, 5, 1, 1, 3, bias);
-    run(3, 17, 1, 1, 11, bias);
-    run(3, 2, 2, 2, 7, bias);
-    if (!small) {
-      run(1, 512, 1, 1, 1000, bias);
-      run(3, 512, 1, 1, 1000, bias);
-      run(1, 2048, 1, 1, 1000, bias);
-      run(3, 2048, 1, 1, 1000, bias);
-      run(7, 300, 1, 1, 129, bias);
+  for (int v = 0; v < VARIANT_COUNT; v++)
+    for (int bias = 1; bias >= 0; bias--) {
+      run(v, 1, 5, 1, 1, 3, bias);
+      run(v, 3, 5, 1, 1, 3, bias);
+      run(v, 3, 17, 1, 1, 11, bias);
+      run(v, 3, 2, 2, 2, 7, bias);
+      if (!small) {
+        run(v, 1, 512, 1, 1, 1000, bias);
+        run(v, 3, 512, 1, 1, 1000, bias);
+        run(v, 1, 2048, 1, 1, 1000, bias);
+        run(v, 3, 2048, 1, 1, 1000, bias);
+        run(v, 7, 300, 1, 1, 129, bias);
+      }
     }
-  }
+}
+
+/* Each context runs the routine it was made for. */
+static void test_variants_applied(void) {
+  static const char gemm[] = "CLBlastSgemm", gemv[] = "CLBlastSgemv";
+  const char *want[VARIANT_COUNT][2] = {{gemv, gemm}, {gemm, gemm}, {gemv, gemv}};
+  for (int v = 0; v < VARIANT_COUNT; v++)
+    for (int batch3 = 0; batch3 < 2; batch3++) {
+      ops_log_start();
+      run(v, batch3 ? 3 : 1, 6, 1, 1, 4, true);
+      CU_ASSERT(ops_log_stop(want[v][batch3]));
+    }
 }
 
 typedef struct wait_case {
@@ -128,20 +155,24 @@ static void test_wait_list(void) {
   float x[2 * 6], weight[4 * 6], bias[4] = {1, 2, 3, 4};
   ops_fill(x, 12, 1, -1.0f, 1.0f);
   ops_fill(weight, 24, 2, -1.0f, 1.0f);
-  for (int with_bias = 0; with_bias < 2; with_bias++) {
-    wait_case w = {NULL};
-    CLRN_ASSERT_OK(clrn_linear_create(context, 6, 4, weight, with_bias ? bias : NULL, &w.linear));
-    cl_mem in = ops_buffer(context, x, 12), out = ops_buffer(context, NULL, 8);
-    w.in = ops_tensor(in, 2, 6, 1, 1);
-    w.out = ops_tensor(out, 2, 4, 1, 1);
-    ops_check_wait_list(context, enqueue_case, &w);
-    clrn_linear_release(w.linear);
-    clReleaseMemObject(in);
-    clReleaseMemObject(out);
-  }
+  for (int v = 0; v < VARIANT_COUNT; v++)
+    for (int batch = 1; batch <= 2; batch++) {
+      clrn_context *context = contexts[v];
+      wait_case w = {NULL};
+      CLRN_ASSERT_OK(
+          clrn_linear_create(context, 6, 4, weight, batch == 1 ? bias : NULL, &w.linear));
+      cl_mem in = ops_buffer(context, x, 12), out = ops_buffer(context, NULL, 8);
+      w.in = ops_tensor(in, batch, 6, 1, 1);
+      w.out = ops_tensor(out, batch, 4, 1, 1);
+      ops_check_wait_list(context, enqueue_case, &w);
+      clrn_linear_release(w.linear);
+      clReleaseMemObject(in);
+      clReleaseMemObject(out);
+    }
 }
 
 static void test_invalid(void) {
+  clrn_context *context = contexts[VARIANT_DEFAULT];
   float weight[12] = {0};
   clrn_linear *linear = NULL;
   OPS_ASSERT_INVALID(clrn_linear_create(context, 0, 3, weight, NULL, &linear), "0 -> 3");
@@ -169,6 +200,7 @@ static void test_invalid(void) {
 
 int main(void) {
   clrn_test_add_suite("linear", setup, teardown, "first use", test_first_use,
+                      "each context runs its routine", test_variants_applied,
                       "shapes against the reference", test_shapes, "wait list and event",
                       test_wait_list, "invalid arguments", test_invalid, NULL);
   int result = clrn_test_run();
