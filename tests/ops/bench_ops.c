@@ -99,9 +99,10 @@ static cl_mem filled(size_t count) {
 
 static size_t elements(const clrn_tensor *t) { return (size_t)t->n * t->c * t->h * t->w; }
 
-/* Runs fn on an input of shape n x c x h x w and an output of shape o. */
+/* Runs fn on an input of shape n x c x h x w and an output of shape o; the op reads
+ * inputs input-sized tensors and extra bytes more (weights). */
 static void run(const char *name, op_fn fn, tensors *t, int n, int c, int h, int w, int oc, int oh,
-                int ow, double inputs) {
+                int ow, double inputs, double extra) {
   t->in = ops_tensor(NULL, n, c, h, w);
   t->out = ops_tensor(NULL, n, oc, oh, ow);
   t->in.buffer = filled(elements(&t->in));
@@ -109,7 +110,8 @@ static void run(const char *name, op_fn fn, tensors *t, int n, int c, int h, int
   t->out.buffer = filled(elements(&t->out));
   char label[128];
   snprintf(label, sizeof label, "%s %dx%dx%dx%d", name, n, c, h, w);
-  bench(label, fn, t, 4.0 * ((double)elements(&t->in) * inputs + (double)elements(&t->out)));
+  bench(label, fn, t,
+        4.0 * ((double)elements(&t->in) * inputs + (double)elements(&t->out)) + extra);
   clReleaseMemObject(t->in.buffer);
   clReleaseMemObject(t->b.buffer);
   clReleaseMemObject(t->out.buffer);
@@ -122,9 +124,9 @@ static void bench_all(void) {
   printf("device %s, profile %s, batch %d, median of %d\n", clrn_context_device(context)->name,
          clrn_context_profile_name(context), n, reps);
   tensors t = {0};
-  run("relu", do_relu, &t, n, 64, 112, 112, 64, 112, 112, 1);
-  run("add+relu", do_add, &t, n, 256, 56, 56, 256, 56, 56, 2);
-  run("add+relu", do_add, &t, n, 2048, 7, 7, 2048, 7, 7, 2);
+  run("relu", do_relu, &t, n, 64, 112, 112, 64, 112, 112, 1, 0);
+  run("add+relu", do_add, &t, n, 256, 56, 56, 256, 56, 56, 2, 0);
+  run("add+relu", do_add, &t, n, 2048, 7, 7, 2048, 7, 7, 2, 0);
   static const int bn_shapes[][3] = {{64, 112, 112}, {256, 56, 56}, {2048, 7, 7}};
   for (int i = 0; i < 3; i++) {
     int c = bn_shapes[i][0];
@@ -132,24 +134,24 @@ static void bench_all(void) {
     ops_fill(stats, 2 * (size_t)c, 3, 0.5f, 1.5f);
     CLRN_ASSERT_OK(clrn_batchnorm_create(context, c, stats, stats + c, NULL, NULL, 1e-5f, &t.bn));
     run("batchnorm", do_bn, &t, n, c, bn_shapes[i][1], bn_shapes[i][2], c, bn_shapes[i][1],
-        bn_shapes[i][2], 1);
+        bn_shapes[i][2], 1, 0);
     clrn_batchnorm_release(t.bn);
     free(stats);
   }
   clrn_pool2d_desc stem = {3, 3, 2, 2, 1, 1, false, false};
   t.pool = stem;
-  run("maxpool 3x3 s2 p1", do_maxpool, &t, n, 64, 112, 112, 64, 56, 56, 1);
-  run("adaptive avgpool to 1x1", do_gap, &t, n, 2048, 7, 7, 2048, 1, 1, 1);
-  run("adaptive avgpool to 1x1", do_gap, &t, n, 512, 7, 7, 512, 1, 1, 1);
-  run("adaptive avgpool to 1x1", do_gap, &t, n, 64, 64, 64, 64, 1, 1, 1);
-  run("adaptive avgpool to 2x3", do_gap, &t, n, 256, 14, 14, 256, 2, 3, 1);
+  run("maxpool 3x3 s2 p1", do_maxpool, &t, n, 64, 112, 112, 64, 56, 56, 1, 0);
+  run("adaptive avgpool to 1x1", do_gap, &t, n, 2048, 7, 7, 2048, 1, 1, 1, 0);
+  run("adaptive avgpool to 1x1", do_gap, &t, n, 512, 7, 7, 512, 1, 1, 1, 0);
+  run("adaptive avgpool to 1x1", do_gap, &t, n, 64, 64, 64, 64, 1, 1, 1, 0);
+  run("adaptive avgpool to 2x3", do_gap, &t, n, 256, 14, 14, 256, 2, 3, 1, 0);
   float *weight = ops_malloc((size_t)2048 * 1000 * sizeof *weight);
   ops_fill(weight, (size_t)2048 * 1000, 5, -0.05f, 0.05f);
   CLRN_ASSERT_OK(clrn_linear_create(context, 2048, 1000, weight, weight, &t.linear));
-  run("linear 2048->1000", do_linear, &t, n, 2048, 1, 1, 1000, 1, 1, 1);
+  run("linear 2048->1000", do_linear, &t, n, 2048, 1, 1, 1000, 1, 1, 1, 4.0 * 2048 * 1000);
   clrn_linear_release(t.linear);
   free(weight);
-  run("softmax", do_softmax, &t, n, 1000, 1, 1, 1000, 1, 1, 1);
+  run("softmax", do_softmax, &t, n, 1000, 1, 1, 1000, 1, 1, 1, 0);
   clrn_context_release(context);
 }
 
