@@ -102,11 +102,12 @@ typedef enum launch_shape {
 } launch_shape;
 
 /* Launches a pooling kernel over output (planes = n*c): args are its arguments,
- * to which SHAPE_GROUP appends its local scratch. */
+ * to which SHAPE_GROUP appends its local scratch; reduce is the number of pixels a
+ * SHAPE_GROUP work-group sums (no wider group than that helps). */
 static clrn_status launch(clrn_context *context, cl_command_queue queue, const char *name,
                           const clrn_op_arg *args, size_t arg_count, launch_shape shape,
-                          const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
-                          cl_event *event) {
+                          size_t reduce, const clrn_tensor *output, cl_uint num_wait,
+                          const cl_event *wait, cl_event *event) {
   cl_kernel kernel = NULL;
   size_t local[3] = {1, 1, 1};
   size_t planes = (size_t)output->n * (size_t)output->c;
@@ -131,6 +132,7 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
   } else if (shape == SHAPE_PLANES) {
     local[0] = clrn_op_pow2_at_least(planes, local[0]);
   } else {
+    local[0] = clrn_op_pow2_at_least(reduce, local[0]);
     all[arg_count++] = CLRN_ARG_LOCAL(local[0] * sizeof(float));
     global[0] = local[0];
     global[1] = planes;
@@ -157,7 +159,7 @@ clrn_status clrn_maxpool2d_enqueue(clrn_context *context, cl_command_queue queue
       CLRN_ARG(input->w),       CLRN_ARG(output->h),      CLRN_ARG(output->w),
       CLRN_ARG(desc->kernel_h), CLRN_ARG(desc->kernel_w), CLRN_ARG(desc->stride_h),
       CLRN_ARG(desc->stride_w), CLRN_ARG(desc->pad_h),    CLRN_ARG(desc->pad_w)};
-  return launch(context, queue, "maxpool2d_f32", args, 12, SHAPE_WINDOW, output, num_wait, wait,
+  return launch(context, queue, "maxpool2d_f32", args, 12, SHAPE_WINDOW, 0, output, num_wait, wait,
                 event);
 }
 
@@ -175,7 +177,7 @@ clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue
       CLRN_ARG(desc->kernel_h), CLRN_ARG(desc->kernel_w), CLRN_ARG(desc->stride_h),
       CLRN_ARG(desc->stride_w), CLRN_ARG(desc->pad_h),    CLRN_ARG(desc->pad_w),
       CLRN_ARG(include_pad)};
-  return launch(context, queue, "avgpool2d_f32", args, 13, SHAPE_WINDOW, output, num_wait, wait,
+  return launch(context, queue, "avgpool2d_f32", args, 13, SHAPE_WINDOW, 0, output, num_wait, wait,
                 event);
 }
 
@@ -195,17 +197,17 @@ clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_qu
     cl_uint plane_count = (cl_uint)input->n * (cl_uint)input->c;
     if (hw >= (cl_uint)clrn_context_tuning(context, "GAP_GROUP_MIN_HW", 256)) {
       const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer), CLRN_ARG(hw)};
-      return launch(context, queue, "global_avgpool_group_f32", args, 3, SHAPE_GROUP, output,
+      return launch(context, queue, "global_avgpool_group_f32", args, 3, SHAPE_GROUP, hw, output,
                     num_wait, wait, event);
     }
     const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer), CLRN_ARG(hw),
                                 CLRN_ARG(plane_count)};
-    return launch(context, queue, "global_avgpool_f32", args, 4, SHAPE_PLANES, output, num_wait,
+    return launch(context, queue, "global_avgpool_f32", args, 4, SHAPE_PLANES, 0, output, num_wait,
                   wait, event);
   }
   const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer),
                               CLRN_ARG(input->h),      CLRN_ARG(input->w),
                               CLRN_ARG(output->h),     CLRN_ARG(output->w)};
-  return launch(context, queue, "adaptive_avgpool2d_f32", args, 6, SHAPE_WINDOW, output, num_wait,
-                wait, event);
+  return launch(context, queue, "adaptive_avgpool2d_f32", args, 6, SHAPE_WINDOW, 0, output,
+                num_wait, wait, event);
 }

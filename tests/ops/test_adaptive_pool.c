@@ -1,8 +1,8 @@
 /* AdaptiveAvgPool2d against the plain-C reference: any output size, and the 1x1
  * fast path (ResNet's head) in both of its variants, forced through CLRN_TUNE: one
  * work-item per plane, and one work-group per plane reducing in local memory (with
- * a small group, so partial sums and several tree levels are exercised, and with the
- * default group size).
+ * a small group, so each work-item sums many pixels before the tree, and with a wide
+ * one; groups are capped at the plane's size).
  *
  * Tolerance: an output averages at most k = kh*kw inputs, where a window spans at
  * most ceil(H/oh)+1 rows and ceil(W/ow)+1 columns (k = H*W for 1x1). The float sum
@@ -16,11 +16,13 @@
 #include "ops_test.h"
 #include "ref_ops.h"
 
-enum { VARIANT_DEFAULT, VARIANT_SERIAL, VARIANT_GROUP_SMALL, VARIANT_COUNT };
+enum { VARIANT_DEFAULT, VARIANT_SERIAL, VARIANT_GROUP_SMALL, VARIANT_GROUP_WIDE, VARIANT_COUNT };
 static const char *const variant_tune[VARIANT_COUNT] = {NULL, "GAP_GROUP_MIN_HW=1073741824",
-                                                        "GAP_GROUP_MIN_HW=1,GAP_WG=16"};
+                                                        "GAP_GROUP_MIN_HW=1,GAP_WG=16",
+                                                        "GAP_GROUP_MIN_HW=1,GAP_WG=256"};
 static const char *const variant_name[VARIANT_COUNT] = {
-    "adaptive_avgpool2d", "adaptive_avgpool2d serial", "adaptive_avgpool2d group"};
+    "adaptive_avgpool2d", "adaptive_avgpool2d serial", "adaptive_avgpool2d group 16",
+    "adaptive_avgpool2d group 256"};
 static clrn_context *contexts[VARIANT_COUNT];
 
 static int setup(void) {
@@ -89,20 +91,26 @@ static void test_shapes(void) {
   }
 }
 
-/* Each context runs the variant it was made for: 1x1 output from a 7x7 plane (under
- * the default threshold) and from a 64x64 one (over it). */
+/* Each context runs the variant its tuning asks for, on a 1x1 output from a 7x7 plane
+ * and from a 64x64 one: the forced contexts always the same one, the default one
+ * whichever its profile's GAP_GROUP_MIN_HW picks. */
 static void test_variants_applied(void) {
   static const char serial[] = "global_avgpool_f32", group[] = "global_avgpool_group_f32";
-  const char *want[VARIANT_COUNT][2] = {{serial, group}, {serial, serial}, {group, group}};
   for (int v = 0; v < VARIANT_COUNT; v++)
     for (int big = 0; big < 2; big++) {
+      int side = big ? 64 : 7;
+      long threshold = clrn_context_tuning(contexts[v], "GAP_GROUP_MIN_HW", 256);
+      bool grouped = side * side >= threshold;
+      if (v == VARIANT_SERIAL)
+        CU_ASSERT(!grouped);
+      if (v == VARIANT_GROUP_SMALL || v == VARIANT_GROUP_WIDE)
+        CU_ASSERT(grouped);
       ops_log_start();
-      run(v, 1, 2, big ? 64 : 7, big ? 64 : 7, 1, 1);
-      CU_ASSERT(ops_log_stop(want[v][big]));
-      const char *other = want[v][big] == serial ? group : serial;
+      run(v, 1, 2, side, side, 1, 1);
+      CU_ASSERT(ops_log_stop(grouped ? group : serial));
       ops_log_start();
-      run(v, 1, 2, big ? 64 : 7, big ? 64 : 7, 1, 1);
-      CU_ASSERT(!ops_log_stop(other));
+      run(v, 1, 2, side, side, 1, 1);
+      CU_ASSERT(!ops_log_stop(grouped ? serial : group));
     }
   ops_log_start();
   run(VARIANT_DEFAULT, 1, 2, 7, 7, 2, 3);

@@ -1,7 +1,7 @@
 /* Softmax over channels against the plain-C reference (double exp and sum), for
  * both kernels: one work-item per position and one work-group per position
  * (forced through CLRN_TUNE, the latter with a small group so each work-item sums
- * many channels and the tree has several levels).
+ * many channels, and with a wide one; groups are capped at the class count).
  *
  * Tolerance, per element, with u = 2^-24 and d = x - max over the position's C
  * channels (the max is exact): fl(x - max) is off by u|d|, which moves exp() by a
@@ -19,11 +19,12 @@
 #include "ops_test.h"
 #include "ref_ops.h"
 
-enum { VARIANT_DEFAULT, VARIANT_POSITION, VARIANT_GROUP_SMALL, VARIANT_COUNT };
+enum { VARIANT_DEFAULT, VARIANT_POSITION, VARIANT_GROUP_SMALL, VARIANT_GROUP_WIDE, VARIANT_COUNT };
 static const char *const variant_tune[VARIANT_COUNT] = {NULL, "SOFTMAX_GROUP_MIN_C=1073741824",
-                                                        "SOFTMAX_GROUP_MIN_C=1,SOFTMAX_WG=8"};
+                                                        "SOFTMAX_GROUP_MIN_C=1,SOFTMAX_WG=8",
+                                                        "SOFTMAX_GROUP_MIN_C=1,SOFTMAX_WG=256"};
 static const char *const variant_name[VARIANT_COUNT] = {"softmax", "softmax per position",
-                                                        "softmax group"};
+                                                        "softmax group 8", "softmax group 256"};
 static clrn_context *contexts[VARIANT_COUNT];
 
 static int setup(void) {
@@ -117,15 +118,22 @@ static void test_special_values(void) {
     run(v, 4, C, 1, 1, 0.0f, x, false);
 }
 
+/* Each context runs the kernel its tuning asks for on a classifier row of 1000 and of
+ * 5 classes: the forced contexts always the same one, the default one whichever its
+ * profile's SOFTMAX_GROUP_MIN_C picks. Spatial positions always get a work-item. */
 static void test_variants_applied(void) {
   static const char position[] = "softmax_f32", group[] = "softmax_group_f32";
-  /* The default context groups the classifier's rows and not a 5-class one. */
-  const char *want[VARIANT_COUNT][2] = {{group, position}, {position, position}, {group, group}};
   for (int v = 0; v < VARIANT_COUNT; v++)
     for (int rows = 0; rows < 2; rows++) {
+      int classes = rows == 0 ? 1000 : 5;
+      bool grouped = classes >= clrn_context_tuning(contexts[v], "SOFTMAX_GROUP_MIN_C", 64);
+      if (v == VARIANT_POSITION)
+        CU_ASSERT(!grouped);
+      if (v == VARIANT_GROUP_SMALL || v == VARIANT_GROUP_WIDE)
+        CU_ASSERT(grouped);
       ops_log_start();
-      run(v, 2, rows == 0 ? 1000 : 5, 1, 1, 5.0f, NULL, false);
-      CU_ASSERT(ops_log_stop(want[v][rows]));
+      run(v, 2, classes, 1, 1, 5.0f, NULL, false);
+      CU_ASSERT(ops_log_stop(grouped ? group : position));
     }
   ops_log_start();
   run(VARIANT_GROUP_SMALL, 1, 1000, 2, 3, 5.0f, NULL, false); /* spatial: per position */
