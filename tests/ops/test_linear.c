@@ -97,15 +97,20 @@ static void run(int variant, int n, int c, int h, int w, int out_features, bool 
   free(tol);
 }
 
-/* CLBlast compiles its GEMM kernels on its first call in a process, per device: the
- * time of that call is printed (it is the classifier's start-up cost). */
+/* CLBlast compiles a routine's kernels on its first call in a process, per device:
+ * the time of the first SGEMM and the first SGEMV layer is printed (the classifier's
+ * start-up cost), and of a second call for comparison. */
 static void test_first_use(void) {
-  double start = seconds();
-  run(VARIANT_GEMM, 1, 5, 1, 1, 3, true);
-  printf("\n  first linear layer (CLBlast builds its kernels): %.2f s ", seconds() - start);
-  start = seconds();
-  run(VARIANT_GEMM, 1, 5, 1, 1, 3, true);
-  printf("\n  the same layer again: %.3f s ", seconds() - start);
+  static const char *const routine[VARIANT_COUNT] = {NULL, "SGEMM", "SGEMV"};
+  for (int v = VARIANT_GEMM; v <= VARIANT_GEMV; v++) {
+    double start = seconds();
+    run(v, 1, 5, 1, 1, 3, true);
+    double first = seconds() - start;
+    start = seconds();
+    run(v, 1, 5, 1, 1, 3, true);
+    printf("\n  first %s layer (CLBlast builds its kernels) %.2f s, the next %.3f s", routine[v],
+           first, seconds() - start);
+  }
 }
 
 /* ResNet's classifiers, odd sizes, batch 1 and 3, a flattened 4-D input. */
