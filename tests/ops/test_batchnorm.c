@@ -106,7 +106,7 @@ static clrn_status enqueue_case(void *user, cl_command_queue queue, cl_uint num_
 static void test_wait_list(void) {
   float x[30], mean[2] = {0.5f, -1.0f}, var[2] = {1.0f, 2.0f};
   ops_fill(x, 30, 5, -1.0f, 1.0f);
-  wait_case w = {NULL};
+  wait_case w = {0};
   CLRN_ASSERT_OK(clrn_batchnorm_create(context, 2, mean, var, NULL, NULL, 1e-5f, &w.bn));
   cl_mem in = ops_buffer(context, x, 30), out = ops_buffer(context, NULL, 30);
   w.in = ops_tensor(in, 1, 2, 3, 5);

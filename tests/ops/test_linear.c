@@ -163,7 +163,7 @@ static void test_wait_list(void) {
   for (int v = 0; v < VARIANT_COUNT; v++)
     for (int batch = 1; batch <= 2; batch++) {
       clrn_context *context = contexts[v];
-      wait_case w = {NULL};
+      wait_case w = {0};
       CLRN_ASSERT_OK(
           clrn_linear_create(context, 6, 4, weight, batch == 1 ? bias : NULL, &w.linear));
       cl_mem in = ops_buffer(context, x, 12), out = ops_buffer(context, NULL, 8);
