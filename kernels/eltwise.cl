@@ -1,12 +1,18 @@
 /* Elementwise kernels: ReLU and the residual add (with optional ReLU), over flat
  * float arrays of n elements. Any n; the host rounds the global size up to the
- * work-group size, so every kernel checks its index against n. */
+ * work-group size, so every kernel checks its index against n.
+ *
+ * ReLU follows PyTorch bit for bit: negative values become +0, while NaN and -0
+ * pass through unchanged (x < 0 ? 0 : x; fmax would turn NaN into 0). Outputs may
+ * alias inputs (in-place ops), so no pointer is restrict: each work-item reads its
+ * element before writing it and touches no other. */
 
-__kernel void relu_f32(__global const float *restrict input, __global float *restrict output,
-                       const uint n) {
+__kernel void relu_f32(__global const float *input, __global float *output, const uint n) {
   const uint i = get_global_id(0);
-  if (i < n)
-    output[i] = fmax(input[i], 0.0f);
+  if (i < n) {
+    const float x = input[i];
+    output[i] = x < 0.0f ? 0.0f : x;
+  }
 }
 
 /* output = a + b, then ReLU when apply_relu is non-zero. output may alias a or b. */
@@ -15,6 +21,6 @@ __kernel void add_f32(__global const float *a, __global const float *b, __global
   const uint i = get_global_id(0);
   if (i < n) {
     const float sum = a[i] + b[i];
-    output[i] = apply_relu ? fmax(sum, 0.0f) : sum;
+    output[i] = (apply_relu && sum < 0.0f) ? 0.0f : sum;
   }
 }

@@ -1,0 +1,76 @@
+/* Internal helpers shared by the op launchers in src/ops: argument and tensor
+ * checks that fail with a clear CLRN_STATUS_INVALID_ARGUMENT, kernel arguments,
+ * work-group sizes that respect the device's and the kernel's limits, and
+ * NDRange launches with global sizes rounded up to the work-group size (every
+ * kernel bounds-checks its indices).
+ */
+#ifndef CLRN_OPS_OP_LAUNCH_H
+#define CLRN_OPS_OP_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clresnet/ops.h"
+
+/** n*c*h*w of a tensor whose dimensions are known to be positive. */
+static inline size_t clrn_op_elements(const clrn_tensor *t) {
+  return (size_t)t->n * (size_t)t->c * (size_t)t->h * (size_t)t->w;
+}
+
+/** Checks the queue and wait list of an enqueue call: a queue is given, it belongs
+ * to the context's OpenCL context, and a non-empty wait list has its events. */
+clrn_status clrn_op_check_call(const char *op, const clrn_context *context, cl_command_queue queue,
+                               cl_uint num_wait, const cl_event *wait);
+
+/** Checks a tensor argument: not NULL, positive dimensions, at most UINT_MAX
+ * elements (kernels index with 32-bit unsigned integers) and a buffer of at
+ * least n*c*h*w floats. what names the argument in the message ("input"). */
+clrn_status clrn_op_check_tensor(const char *op, const char *what, const clrn_tensor *t);
+
+/** Checks that two tensors have the same shape. */
+clrn_status clrn_op_check_same_shape(const char *op, const char *what_a, const clrn_tensor *a,
+                                     const char *what_b, const clrn_tensor *b);
+
+/** Fails when output uses the same buffer as input (ops that cannot run in place). */
+clrn_status clrn_op_check_distinct(const char *op, const char *what_in, const clrn_tensor *in,
+                                   const char *what_out, const clrn_tensor *out);
+
+/** One kernel argument: its size and a pointer to its value (NULL for __local memory). */
+typedef struct clrn_op_arg {
+  size_t size;
+  const void *value;
+} clrn_op_arg;
+
+/** The argument holding the value of lvalue x. */
+#define CLRN_ARG(x) ((clrn_op_arg){sizeof(x), &(x)})
+/** A __local memory argument of bytes bytes. */
+#define CLRN_ARG_LOCAL(bytes) ((clrn_op_arg){(bytes), NULL})
+
+/** Sets kernel arguments 0..count-1 from args. */
+clrn_status clrn_op_set_args(cl_kernel kernel, const char *kernel_name, const clrn_op_arg *args,
+                             size_t count);
+
+/** Sets a kernel's arguments in order: CLRN_OP_SET_ARGS(k, "name", CLRN_ARG(a), ...). */
+#define CLRN_OP_SET_ARGS(kernel, kernel_name, ...)                                                 \
+  clrn_op_set_args((kernel), (kernel_name), (const clrn_op_arg[]){__VA_ARGS__},                    \
+                   sizeof((const clrn_op_arg[]){__VA_ARGS__}) / sizeof(clrn_op_arg))
+
+/** The work-group size to use along one dimension: want (a tuning value), clamped
+ * to the kernel's CL_KERNEL_WORK_GROUP_SIZE on the device, the device's maximum
+ * work-group size and its maximum along dimension 0, and, when pow2 is set,
+ * lowered to a power of two (tree reductions need one). At least 1. */
+clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
+                               const char *kernel_name, long want, bool pow2, size_t *local);
+
+/** Enqueues an NDRange of dims dimensions: global[d] is the number of work-items
+ * needed, rounded up here to a multiple of local[d]. Passes the wait list and
+ * returns the event (when event is not NULL) without waiting. Logs the kernel and
+ * its sizes at DEBUG level (which variant an op chose shows there). */
+clrn_status clrn_op_enqueue(cl_command_queue queue, cl_kernel kernel, const char *kernel_name,
+                            cl_uint dims, const size_t *global, const size_t *local,
+                            cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+/** Smallest power of two at or above x (x >= 1), capped at cap. */
+size_t clrn_op_pow2_at_least(size_t x, size_t cap);
+
+#endif
