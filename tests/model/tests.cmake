@@ -28,3 +28,6 @@ add_test(NAME test_multiplatform COMMAND test_multidevice)
 set_tests_properties(test_multiplatform PROPERTIES LABELS "multidevice;device" SKIP_RETURN_CODE 77
                      TIMEOUT 1800
                      ENVIRONMENT "${CLRN_TEST_ENV};OCL_ICD_VENDORS=${CLRN_ICD_DIR};CLRN_TEST_DEVICES=pthread,oclgrind;CLRN_TEST_SIZE=32;CLRN_TEST_BATCH=3")
+
+# Two models at once from two threads.
+clrn_add_test(NAME test_threads SOURCES model/test_threads.c LABELS device)

@@ -49,6 +49,7 @@ static void log_to_stderr(clrn_log_level level, const char *message, void *user_
 void cli_install_log(void) {
   clrn_log_level level = cli_verbosity <= 0   ? CLRN_LOG_LEVEL_ERROR
                          : cli_verbosity == 1 ? CLRN_LOG_LEVEL_WARNING
+                         : cli_verbosity == 2 ? CLRN_LOG_LEVEL_INFO
                                               : CLRN_LOG_LEVEL_DEBUG;
   clrn_log_set_callback(log_to_stderr, level, NULL);
 }

@@ -15,7 +15,7 @@ enum {
   CLI_EXIT_USAGE = 2,   /* bad flag or value */
 };
 
-/** Verbosity chosen by -q / -v (0 quiet, 1 normal, 2 verbose). */
+/** Verbosity chosen by -q / -v (0 quiet, 1 normal, 2 verbose, 3 debug: -vv). */
 extern int cli_verbosity;
 
 /** Prints "clresnet: <message>" on stderr. */

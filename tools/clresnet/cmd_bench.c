@@ -46,7 +46,7 @@ static void print_help(void) {
       "      --profile        per-layer device-time table (OpenCL profiling)\n"
       "      --trace FILE     Chrome trace of the last timed batch (open in ui.perfetto.dev)\n"
       "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
-      "  -v, --verbose        more detail on stderr\n"
+      "  -v, --verbose        more detail on stderr (-vv: every kernel launch)\n"
       "  -q, --quiet          print only results and errors\n"
       "  -h, --help           show this help\n"
       "\n"
@@ -98,7 +98,7 @@ static int parse_args(int argc, char **argv, bench_args *a) {
     case OPT_TRACE: a->trace = optarg; break;
     case OPT_NO_FUSE: a->no_fuse = true; break;
     case OPT_LIST: return -1;
-    case 'v': cli_verbosity = 2; break;
+    case 'v': cli_verbosity = cli_verbosity < 2 ? 2 : 3; break;
     case 'q': cli_verbosity = 0; break;
     case 'h': print_help(); return -2;
     case ':': status = cli_usage_error("bench", "option '%s' needs a value", argv[optind - 1]); break;

@@ -53,7 +53,8 @@ static void print_help(void) {
       "      --json           print the results as one JSON object\n"
       "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
       "      --trace FILE     write a Chrome trace (open in https://ui.perfetto.dev)\n"
-      "  -v, --verbose        also print devices, memory and timings on stderr\n"
+      "  -v, --verbose        also print devices, memory and timings on stderr (-vv: every\n"
+      "                       kernel launch)\n"
       "  -q, --quiet          print only results and errors\n"
       "  -h, --help           show this help\n"
       "\n"
@@ -100,7 +101,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
     case OPT_NO_FUSE: a->no_fuse = true; break;
     case OPT_TRACE: a->trace = optarg; break;
     case OPT_LIST: return -1;
-    case 'v': cli_verbosity = 2; break;
+    case 'v': cli_verbosity = cli_verbosity < 2 ? 2 : 3; break;
     case 'q': cli_verbosity = 0; break;
     case 'h': print_help(); return -2;
     case ':': status = cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]); break;
