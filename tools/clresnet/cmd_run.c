@@ -201,9 +201,10 @@ static int load_npy(batch_data *b, const char *path) {
     return CLI_EXIT_FAILURE;
   }
   float *pixels = array.data;
+  bool indexed = array.ndim == 4 && n > 1;
   array.data = NULL;
   clrn_npy_free(&array);
-  return batch_append(b, path, pixels, (int)n, (int)h, (int)w, array.ndim == 4 && n > 1);
+  return batch_append(b, path, pixels, (int)n, (int)h, (int)w, indexed);
 }
 
 static int load_photo(batch_data *b, const char *path) {
