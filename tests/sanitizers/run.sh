@@ -1,0 +1,18 @@
+#!/bin/sh
+# The sanitizer suite: builds clresnet with AddressSanitizer and
+# UndefinedBehaviorSanitizer (CMake option CLRN_SANITIZE) and runs the unit, I/O,
+# weights, ops and device suites under them. Any error stops the program
+# (-fno-sanitize-recover) and fails its test. Leak reports from the OpenCL drivers
+# are separated from clresnet's own by tests/sanitizers/lsan.supp (see there).
+# Usage: tests/sanitizers/run.sh [BUILD_DIR]   (default build-asan)
+set -eu
+cd "$(dirname "$0")/../.."
+build=${1:-build-asan}
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B "$build" -DCLRN_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build" -j"$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0
+export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$build" --output-on-failure -j"$jobs" -L 'unit|io|export|ops|device' \
+  -LE 'oclgrind|network|multidevice|fuzz'
