@@ -139,3 +139,19 @@ void cli_progress(const clrn_device_info *device, size_t done, size_t total, boo
   }
   fflush(stderr);
 }
+
+void cli_report_devices(const clrn_engine *engine) {
+  for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
+    const clrn_model *m = clrn_engine_model(engine, i);
+    const clrn_context *ctx = clrn_model_context(m);
+    const clrn_device_info *d = clrn_context_device(ctx);
+    clrn_build_stats stats;
+    clrn_context_build_stats(ctx, &stats);
+    fprintf(stderr,
+            "device %zu: %s (%s), profile %s: kernel programs %zu compiled, %zu from the "
+            "cache in %.3f s; batches of up to %d; peak device memory %.1f MiB\n",
+            i, d->name, d->platform_name, d->profile, stats.compiled, stats.cache_hits,
+            stats.compile_seconds, clrn_model_max_batch(m),
+            (double)clrn_model_device_bytes(m) / (1024.0 * 1024.0));
+  }
+}

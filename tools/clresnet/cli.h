@@ -63,6 +63,10 @@ void cli_progress(const clrn_device_info *device, size_t done, size_t total, boo
  * host_start_us is the host time, in microseconds, when that run began. */
 int cli_write_trace(const char *path, const clrn_engine *engine, double host_start_us);
 
+/** With -v: one line per device of the engine on its kernel programs (compiled,
+ * loaded from the cache, seconds spent) and the model's device memory. */
+void cli_report_devices(const clrn_engine *engine);
+
 /** Monotonic time in seconds. */
 double cli_now(void);
 

@@ -385,6 +385,8 @@ int cmd_bench(int argc, char **argv) {
       print_table(&tables[i],
                   clrn_context_device(clrn_model_context(clrn_engine_model(engine, i))));
   }
+  if (cli_verbosity >= 2)
+    cli_report_devices(engine);
   if (a.trace)
     status = cli_write_trace(a.trace, engine, start_us);
 done:

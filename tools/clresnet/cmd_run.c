@@ -324,15 +324,10 @@ static void report_verbose(const clrn_engine *engine, const clrn_weights *w, dou
                            double setup_s, double run_s, int images) {
   fprintf(stderr, "model %s, %d classes\n", clrn_arch_name(clrn_weights_arch(w)),
           clrn_weights_num_classes(w));
-  for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
-    const clrn_model *m = clrn_engine_model(engine, i);
-    const clrn_device_info *d = clrn_context_device(clrn_model_context(m));
-    fprintf(stderr,
-            "device %zu: %s (%s), profile %s: %d images, batches of up to %d, peak device "
-            "memory %.1f MiB\n",
-            i, d->name, d->platform_name, d->profile, clrn_engine_last_shard(engine, i),
-            clrn_model_max_batch(m), (double)clrn_model_device_bytes(m) / (1024.0 * 1024.0));
-  }
+  cli_report_devices(engine);
+  for (size_t i = 0; clrn_engine_device_count(engine) > 1 && i < clrn_engine_device_count(engine);
+       i++)
+    fprintf(stderr, "device %zu ran %d images\n", i, clrn_engine_last_shard(engine, i));
   fprintf(stderr, "inputs loaded in %.3f s, model ready in %.3f s, %d images in %.3f s (%.2f ms/image)\n",
           load_s, setup_s, images, run_s, 1000.0 * run_s / images);
 }
