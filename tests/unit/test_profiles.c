@@ -36,6 +36,11 @@ static void test_matching(void) {
   unsetenv("CLRN_TUNE");
   expect_profile(make_device(CLRN_DEVICE_TYPE_CPU, "pthread-haswell-AMD EPYC", "AuthenticAMD",
                              "Portable Computing Language"),
+                 "pocl-cpu-avx2");
+  expect_profile(make_device(CLRN_DEVICE_TYPE_CPU, "pthread-skylake-avx512-Intel(R) Xeon(R)",
+                             "GenuineIntel", "Portable Computing Language"),
+                 "pocl-cpu-avx512");
+  expect_profile(make_device(CLRN_DEVICE_TYPE_CPU, "cpu-generic", "ARM", "Portable Computing Language"),
                  "pocl-cpu");
   expect_profile(make_device(CLRN_DEVICE_TYPE_GPU, "NVIDIA H100 80GB HBM3", "NVIDIA Corporation",
                              "NVIDIA CUDA"),
