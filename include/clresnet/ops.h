@@ -162,8 +162,10 @@ CLRN_API clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context,
 
 typedef struct clrn_linear clrn_linear;
 
-/** Creates a fully connected layer y = x W^T + b, run by CLBlast's SGEMM.
- * weight is [out_features][in_features]; bias (out_features floats) may be NULL. */
+/** Creates a fully connected layer y = x W^T + b, run by CLBlast: SGEMM, or SGEMV
+ * for batches of at most the profile's LINEAR_GEMV_MAX_BATCH (default 1), which is
+ * much faster there on some devices. weight is [out_features][in_features]; bias
+ * (out_features floats) may be NULL. */
 CLRN_API clrn_status clrn_linear_create(clrn_context *context, int in_features,
                                         int out_features, const float *weight, const float *bias,
                                         clrn_linear **linear);

@@ -6,23 +6,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <threads.h>
 
-/* The detail text lives in thread-specific storage whose destructor frees it when
- * a thread ends, so threads that fail and exit leak nothing. */
+/* The detail text of each thread lives in a slot found through thread-specific
+ * storage. Slots are also linked into one global list, so everything the library
+ * holds stays reachable from a global (leak checkers that do not scan thread-local
+ * storage see no false leaks); a slot is unlinked and freed when its thread ends. */
+typedef struct error_slot {
+  char *text;
+  struct error_slot *prev, *next;
+} error_slot;
+
 static tss_t error_key;
+static mtx_t slots_mutex;
+static error_slot *slots;
 static once_flag error_once = ONCE_FLAG_INIT;
 
-static void error_init(void) { tss_create(&error_key, free); }
-
-static char *get_error_text(void) {
-  call_once(&error_once, error_init);
-  return tss_get(error_key);
+static void free_slot(void *value) {
+  error_slot *slot = value;
+  mtx_lock(&slots_mutex);
+  if (slot->prev)
+    slot->prev->next = slot->next;
+  else
+    slots = slot->next;
+  if (slot->next)
+    slot->next->prev = slot->prev;
+  mtx_unlock(&slots_mutex);
+  free(slot->text);
+  free(slot);
 }
 
+static void error_init(void) {
+  mtx_init(&slots_mutex, mtx_plain);
+  tss_create(&error_key, free_slot);
+}
+
+static error_slot *get_slot(bool create) {
+  call_once(&error_once, error_init);
+  error_slot *slot = tss_get(error_key);
+  if (slot || !create)
+    return slot;
+  slot = calloc(1, sizeof *slot);
+  if (!slot)
+    return NULL;
+  mtx_lock(&slots_mutex);
+  slot->next = slots;
+  if (slots)
+    slots->prev = slot;
+  slots = slot;
+  mtx_unlock(&slots_mutex);
+  tss_set(error_key, slot);
+  return slot;
+}
+
+static char *get_error_text(void) {
+  error_slot *slot = get_slot(false);
+  return slot ? slot->text : NULL;
+}
+
+/* Takes ownership of text (NULL clears). */
 static void set_error_text(char *text) {
-  free(get_error_text());
-  tss_set(error_key, text);
+  error_slot *slot = get_slot(text != NULL);
+  if (!slot) {
+    free(text);
+    return;
+  }
+  free(slot->text);
+  slot->text = text;
 }
 
 static char *vformat(const char *fmt, va_list args) {
