@@ -1,0 +1,268 @@
+/* conv2d: the convolution op object. create validates the shape, picks a kernel
+ * variant (kernels/conv2d.cl), uploads the weight in that variant's layout
+ * (conv2d_pack.c) and sets every argument that does not depend on the input;
+ * enqueue checks the tensors, sets the rest and launches without waiting. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/conv2d_pack.h"
+#include "ops/ops_common.h"
+
+/* Kernel argument indices (the order of CONV_ARGS in kernels/conv2d.cl). */
+enum {
+  ARG_INPUT,
+  ARG_WEIGHT,
+  ARG_EPILOGUE,
+  ARG_RESIDUAL,
+  ARG_OUTPUT,
+  ARG_ZEROS,
+  ARG_IN_C,
+  ARG_IN_H,
+  ARG_IN_W,
+  ARG_OUT_C,
+  ARG_OUT_H,
+  ARG_OUT_W,
+  ARG_CIN_G,
+  ARG_COUT_G,
+  ARG_BLOCKS_G,
+  ARG_KERNEL_H,
+  ARG_KERNEL_W,
+  ARG_STRIDE_H,
+  ARG_STRIDE_W,
+  ARG_PAD_H,
+  ARG_PAD_W,
+  ARG_PIXELS,
+  ARG_FLAGS,
+};
+enum { FLAG_RESIDUAL = 1, FLAG_RELU = 2 }; /* CONV_FLAG_* in the kernel */
+
+struct clrn_conv2d {
+  clrn_context *context;
+  clrn_conv2d_desc desc; /* variant resolved: never AUTO */
+  clrn_conv2d_config config;
+  cl_kernel kernel;
+  cl_mem weight, epilogue, zeros;
+  size_t local0; /* work-group size along dimension 0 */
+};
+
+clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int in_h, int in_w, int *out_h,
+                                    int *out_w) {
+  if (!desc || !out_h || !out_w)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_output_size: NULL argument");
+  if (desc->kernel_h < 1 || desc->kernel_w < 1 || desc->stride_h < 1 || desc->stride_w < 1 ||
+      desc->pad_h < 0 || desc->pad_w < 0)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: kernel %dx%d, stride %dx%d, padding %dx%d: kernel and stride must "
+                     "be >= 1 and padding >= 0",
+                     desc->kernel_h, desc->kernel_w, desc->stride_h, desc->stride_w, desc->pad_h,
+                     desc->pad_w);
+  if (in_h < 1 || in_w < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: input size %dx%d", in_h, in_w);
+  long long span_h = (long long)in_h + 2LL * desc->pad_h - desc->kernel_h;
+  long long span_w = (long long)in_w + 2LL * desc->pad_w - desc->kernel_w;
+  if (span_h < 0 || span_w < 0)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: input %dx%d padded by %dx%d is smaller than the %dx%d kernel", in_h,
+                     in_w, desc->pad_h, desc->pad_w, desc->kernel_h, desc->kernel_w);
+  long long h = span_h / desc->stride_h + 1, w = span_w / desc->stride_w + 1;
+  if (h > INT_MAX || w > INT_MAX)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: output size overflows");
+  *out_h = (int)h;
+  *out_w = (int)w;
+  return CLRN_STATUS_SUCCESS;
+}
+
+static clrn_status check_desc(const clrn_conv2d_desc *d) {
+  if (d->in_channels < 1 || d->out_channels < 1 || d->groups < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: %d input channels, %d output channels, %d groups: each must be >= 1",
+                     d->in_channels, d->out_channels, d->groups);
+  if (d->in_channels % d->groups || d->out_channels % d->groups)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: %d groups do not divide %d input and %d output channels", d->groups,
+                     d->in_channels, d->out_channels);
+  if (d->kernel_h < 1 || d->kernel_w < 1 || d->stride_h < 1 || d->stride_w < 1 || d->pad_h < 0 ||
+      d->pad_w < 0)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: kernel %dx%d, stride %dx%d, padding %dx%d: kernel and stride must "
+                     "be >= 1 and padding >= 0",
+                     d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h, d->pad_w);
+  if (d->pad_h > INT_MAX / 4 || d->pad_w > INT_MAX / 4)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: padding %dx%d is too large", d->pad_h,
+                     d->pad_w);
+  long long weights =
+      (long long)d->out_channels * (d->in_channels / d->groups) * d->kernel_h * d->kernel_w;
+  if (weights > INT_MAX / 64)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: %lld weights are too many", weights);
+  if ((int)d->variant < 0 || d->variant >= CLRN_CONV2D_VARIANT_COUNT)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: unknown variant %d", (int)d->variant);
+  return CLRN_STATUS_SUCCESS;
+}
+
+static clrn_status set_arg(cl_kernel kernel, cl_uint index, size_t size, const void *value) {
+  cl_int err = clSetKernelArg(kernel, index, size, value);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "conv2d: clSetKernelArg(%u)", index);
+  return CLRN_STATUS_SUCCESS;
+}
+
+static clrn_status set_int(cl_kernel kernel, cl_uint index, int value) {
+  return set_arg(kernel, index, sizeof value, &value);
+}
+
+/* Sets the arguments that stay fixed for the object's life. */
+static clrn_status set_fixed_args(clrn_conv2d *conv) {
+  const clrn_conv2d_desc *d = &conv->desc;
+  cl_kernel k = conv->kernel;
+  CLRN_TRY(set_arg(k, ARG_WEIGHT, sizeof(cl_mem), &conv->weight));
+  CLRN_TRY(set_arg(k, ARG_EPILOGUE, sizeof(cl_mem), &conv->epilogue));
+  CLRN_TRY(set_arg(k, ARG_ZEROS, sizeof(cl_mem), conv->zeros ? &conv->zeros : NULL));
+  CLRN_TRY(set_int(k, ARG_IN_C, d->in_channels));
+  CLRN_TRY(set_int(k, ARG_OUT_C, d->out_channels));
+  CLRN_TRY(set_int(k, ARG_CIN_G, d->in_channels / d->groups));
+  CLRN_TRY(set_int(k, ARG_COUT_G, d->out_channels / d->groups));
+  CLRN_TRY(set_int(k, ARG_BLOCKS_G, conv->config.blocks_g));
+  CLRN_TRY(set_int(k, ARG_KERNEL_H, d->kernel_h));
+  CLRN_TRY(set_int(k, ARG_KERNEL_W, d->kernel_w));
+  CLRN_TRY(set_int(k, ARG_STRIDE_H, d->stride_h));
+  CLRN_TRY(set_int(k, ARG_STRIDE_W, d->stride_w));
+  CLRN_TRY(set_int(k, ARG_PAD_H, d->pad_h));
+  return set_int(k, ARG_PAD_W, d->pad_w);
+}
+
+clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
+                               const float *weight, const float *bias, const float *scale,
+                               const float *shift, clrn_conv2d **out) {
+  if (out)
+    *out = NULL;
+  if (!context || !desc || !weight || !out)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_create: NULL argument");
+  CLRN_TRY(check_desc(desc));
+  clrn_conv2d *conv = calloc(1, sizeof *conv);
+  if (!conv)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d object");
+  conv->context = context;
+  conv->desc = *desc;
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  clrn_conv2d_packed packed = {0};
+  CLRN_GOTO(clrn_conv2d_configure(context, desc, &conv->config), fail, status);
+  conv->desc.variant = conv->config.variant;
+  CLRN_GOTO(clrn_conv2d_pack(desc, &conv->config, weight, bias, scale, shift, &packed), fail,
+            status);
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.weight_count * sizeof(float),
+                               packed.weight, &conv->weight),
+            fail, status);
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.epilogue_count * sizeof(float),
+                               packed.epilogue, &conv->epilogue),
+            fail, status);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED) {
+    static const float zeros[16] = {0};
+    CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, sizeof zeros, zeros, &conv->zeros),
+              fail, status);
+  }
+  CLRN_GOTO(clrn_context_kernel(context, "conv2d", conv->config.kernel_name, &conv->kernel), fail,
+            status);
+  CLRN_GOTO(set_fixed_args(conv), fail, status);
+  size_t limit = 1;
+  CLRN_GOTO(clrn_op_work_group_limit(context, conv->kernel, &limit), fail, status);
+  conv->local0 =
+      clrn_op_pow2_floor(conv->config.work_group < limit ? conv->config.work_group : limit);
+  clrn_conv2d_packed_free(&packed);
+  *out = conv;
+  return CLRN_STATUS_SUCCESS;
+fail:
+  clrn_conv2d_packed_free(&packed);
+  clrn_conv2d_release(conv);
+  return status;
+}
+
+/* Checks the tensors of one enqueue against the convolution. */
+static clrn_status check_tensors(clrn_conv2d *conv, const clrn_tensor *input,
+                                 const clrn_tensor *residual, const clrn_tensor *output) {
+  const clrn_conv2d_desc *d = &conv->desc;
+  CLRN_TRY(clrn_op_check_tensor(conv->context, input, "conv2d", "input"));
+  CLRN_TRY(clrn_op_check_tensor(conv->context, output, "conv2d", "output"));
+  if (input->c != d->in_channels)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: input has %d channels, the convolution takes %d", input->c,
+                     d->in_channels);
+  int oh, ow;
+  CLRN_TRY(clrn_conv2d_output_size(d, input->h, input->w, &oh, &ow));
+  if (output->n != input->n || output->c != d->out_channels || output->h != oh || output->w != ow)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: output is %dx%dx%dx%d, input %dx%dx%dx%d needs %dx%dx%dx%d",
+                     output->n, output->c, output->h, output->w, input->n, input->c, input->h,
+                     input->w, input->n, d->out_channels, oh, ow);
+  if (output->buffer == input->buffer)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: output and input share a buffer");
+  if (residual) {
+    CLRN_TRY(clrn_op_check_tensor(conv->context, residual, "conv2d", "residual"));
+    if (residual->n != output->n || residual->c != output->c || residual->h != output->h ||
+        residual->w != output->w)
+      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                       "conv2d: residual is %dx%dx%dx%d, the output %dx%dx%dx%d", residual->n,
+                       residual->c, residual->h, residual->w, output->n, output->c, output->h,
+                       output->w);
+    if (residual->buffer == output->buffer)
+      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: residual and output share a buffer");
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
+                                const clrn_tensor *residual, const clrn_tensor *output,
+                                cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  if (!conv)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_enqueue: NULL convolution");
+  CLRN_TRY(clrn_op_check_queue(conv->context, queue, num_wait, wait, "conv2d"));
+  CLRN_TRY(check_tensors(conv, input, residual, output));
+  cl_kernel k = conv->kernel;
+  int pixels = output->n * output->h * output->w; /* < 2^31: output was checked */
+  int flags = (residual ? FLAG_RESIDUAL : 0) | (conv->desc.relu ? FLAG_RELU : 0);
+  CLRN_TRY(set_arg(k, ARG_INPUT, sizeof(cl_mem), &input->buffer));
+  CLRN_TRY(set_arg(k, ARG_RESIDUAL, sizeof(cl_mem), residual ? &residual->buffer : NULL));
+  CLRN_TRY(set_arg(k, ARG_OUTPUT, sizeof(cl_mem), &output->buffer));
+  CLRN_TRY(set_int(k, ARG_IN_H, input->h));
+  CLRN_TRY(set_int(k, ARG_IN_W, input->w));
+  CLRN_TRY(set_int(k, ARG_OUT_H, output->h));
+  CLRN_TRY(set_int(k, ARG_OUT_W, output->w));
+  CLRN_TRY(set_int(k, ARG_PIXELS, pixels));
+  CLRN_TRY(set_int(k, ARG_FLAGS, flags));
+  size_t global[3], local[3] = {conv->local0, 1, 1};
+  cl_uint dims;
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
+    dims = 3;
+    global[0] = clrn_op_round_up((size_t)output->h * output->w, local[0]);
+    global[1] = (size_t)output->c;
+    global[2] = (size_t)output->n;
+  } else {
+    dims = 2;
+    global[0] = clrn_op_round_up((size_t)conv->desc.groups * conv->config.blocks_g, local[0]);
+    global[1] = ((size_t)pixels + conv->config.pix_block - 1) / conv->config.pix_block;
+  }
+  cl_int err = clEnqueueNDRangeKernel(queue, k, dims, NULL, global, local, num_wait, wait, event);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(%s, %dx%dx%dx%d -> %dx%dx%dx%d)",
+                        conv->config.kernel_name, input->n, input->c, input->h, input->w, output->n,
+                        output->c, output->h, output->w);
+  return CLRN_STATUS_SUCCESS;
+}
+
+const char *clrn_conv2d_variant_name(const clrn_conv2d *conv) {
+  return conv ? clrn_conv2d_variant_string(conv->config.variant) : "none";
+}
+
+void clrn_conv2d_release(clrn_conv2d *conv) {
+  if (!conv)
+    return;
+  if (conv->kernel)
+    clReleaseKernel(conv->kernel);
+  if (conv->weight)
+    clReleaseMemObject(conv->weight);
+  if (conv->epilogue)
+    clReleaseMemObject(conv->epilogue);
+  if (conv->zeros)
+    clReleaseMemObject(conv->zeros);
+  free(conv);
+}
