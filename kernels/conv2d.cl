@@ -1,12 +1,11 @@
 /* 2-D convolution (PyTorch Conv2d, dilation 1, groups) with clresnet's fused
  * epilogue y = relu?((conv + bias) * scale + shift + residual), float32 NCHW.
  *
- * Every kernel takes the same arguments (the host sets them in one place):
- *   input [N][in_c][in_h][in_w], weight (layout per variant), epilogue
- *   [3][couts]: bias, scale and shift (the host fills 0, 1, 0 for absent ones,
- *   which changes no result), residual (output-shaped, or NULL), output
- *   [N][out_c][out_h][out_w], zeros (a few zero floats: where the blocked kernels
- *   read padding), then the geometry as ints (see CONV_ARGS).
+ * The convolution kernels take the same arguments (the host sets them in one
+ * place): input [N][in_c][in_h][in_w], weight (layout per variant), epilogue
+ * [3][channels]: bias, scale and shift (the host fills 0, 1, 0 for absent ones,
+ * which changes no result), residual (output-shaped, or NULL), output
+ * [N][out_c][out_h][out_w], then the geometry as ints (see CONV_ARGS).
  *
  * conv2d_direct: one output element per work-item, dimension 0 along the
  *   pixels of an image (neighbouring work-items read neighbouring inputs),
@@ -17,17 +16,20 @@
  *   channels (as vectors of CONV_VEC lanes) for CONV_PIX_BLOCK output pixels, so
  *   each weight vector loaded serves CONV_PIX_BLOCK pixels and each input value
  *   serves CONV_COUT_BLOCK channels. Pixels are numbered across the whole batch
- *   (n, oh, ow flattened), so small images waste no lanes. Dimension 0 runs over
- *   the output-channel blocks of every group, dimension 1 over the pixel blocks:
- *   work-items that run one after another share their pixels' input in cache.
+ *   (n, oh, ow flattened), so small images waste no lanes. One dimension runs
+ *   over the output-channel blocks of every group, the other over the pixel
+ *   blocks; the host puts first (dimension 0, the one work-items run along one
+ *   after another) the one whose operand is smaller, so that the bigger operand
+ *   streams through the cache as few times as possible: channel blocks first
+ *   when the input outweighs the weight (early layers), pixel blocks first
+ *   otherwise (CONV_FLAG_PIXELS_FIRST).
  *   The host repacks the weight as [group][block][cin/groups][kh][kw][COUT_BLOCK]
  *   (zero-padded past the group's last channel), so each step loads contiguous
- *   vectors. A block whose pixels' windows lie wholly inside the input takes the
- *   interior path (no checks in the loop); others take the edge path, which
- *   points out-of-image taps at the zeros buffer with a zero stride.
- *   _k1, _k3 and _k7 are the same code for 1x1, 3x3 and 7x7 kernels with the
- *   window size a constant, so the compiler unrolls the taps; conv2d_blocked
- *   takes any size.
+ *   vectors. Windows never cross the border: for a padded convolution the host
+ *   first copies the input into a zero-padded buffer with conv2d_pad, so the
+ *   inner loop has no checks at all. _k1, _k3 and _k7 are the same code for 1x1,
+ *   3x3 and 7x7 windows with the size a constant, so the compiler unrolls the
+ *   taps; conv2d_blocked takes any size.
  *
  * Macros from the device profile: CONV_VEC (1, 2, 4, 8 or 16), CONV_COUT_BLOCK (a
  * multiple of CONV_VEC), CONV_PIX_BLOCK (1..16). Global sizes are rounded up to
@@ -73,6 +75,7 @@ typedef CONV_CAT(float, CONV_VEC) vecf;
 
 #define CONV_FLAG_RESIDUAL 1
 #define CONV_FLAG_RELU 2
+#define CONV_FLAG_PIXELS_FIRST 4 /* blocked: dimension 0 runs over pixel blocks */
 
 /* The arguments every conv2d kernel takes (see the top of this file). Kernels
  * mark the pointers restrict (CONV_ARGS); the inline helper takes them without
@@ -80,7 +83,7 @@ typedef CONV_CAT(float, CONV_VEC) vecf;
  * llvm.experimental.noalias.scope.decl, which Oclgrind 21.10 cannot run. */
 #define CONV_POINTERS(R)                                                                           \
   __global const float *R input, __global const float *R weight, __global const float *R epilogue, \
-      __global const float *R residual, __global float *R output, __global const float *R zeros
+      __global const float *R residual, __global float *R output
 #define CONV_SIZES                                                                                 \
   const int in_c, const int in_h, const int in_w, const int out_c, const int out_h,                \
       const int out_w, const int cin_g, const int cout_g, const int blocks_g, const int kernel_h,  \
@@ -126,10 +129,28 @@ __kernel void conv2d_direct(CONV_ARGS) {
   output[o] = conv_finish(t, residual, o, flags);
 }
 
+/* Copies input [planes][in_h][in_w] into padded [planes][padded_h][padded_w]
+ * with pad_h rows and pad_w columns of zeros before it (and zeros after it where
+ * padded is larger), so the blocked kernels never meet the border. */
+__kernel void conv2d_pad(__global const float *restrict input, __global float *restrict padded,
+                         const int in_h, const int in_w, const int pad_h, const int pad_w,
+                         const int padded_h, const int padded_w) {
+  const int x = get_global_id(0), y = get_global_id(1), plane = get_global_id(2);
+  if (x >= padded_w || y >= padded_h)
+    return;
+  const int ix = x - pad_w, iy = y - pad_h;
+  const bool inside = ix >= 0 && ix < in_w && iy >= 0 && iy < in_h;
+  padded[(plane * padded_h + y) * padded_w + x] =
+      inside ? input[(plane * in_h + iy) * in_w + ix] : 0.0f;
+}
+
 /* The body of every blocked kernel; kh_count and kw_count are constants in the
- * specialised kernels. */
+ * specialised kernels. Every window lies inside the input: the host pads the
+ * input first (conv2d_pad) and passes pad_h = pad_w = 0. */
 CONV_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_count) {
-  const int block = get_global_id(0), q0 = get_global_id(1) * CONV_PIX_BLOCK;
+  const bool pixels_first = flags & CONV_FLAG_PIXELS_FIRST;
+  const int block = get_global_id(pixels_first ? 1 : 0);
+  const int q0 = get_global_id(pixels_first ? 0 : 1) * CONV_PIX_BLOCK;
   const int groups = in_c / cin_g;
   if (block >= groups * blocks_g || q0 >= pixels)
     return;
@@ -137,20 +158,17 @@ CONV_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
   const int in_plane = in_h * in_w, out_plane = out_h * out_w;
   const int taps = kh_count * kw_count;
 
-  /* Where each pixel's window starts (pixels past the end repeat the last one). */
-  int base[CONV_PIX_BLOCK], ih0[CONV_PIX_BLOCK], iw0[CONV_PIX_BLOCK], o_base[CONV_PIX_BLOCK];
-  bool interior = true;
+  /* Where each pixel's window starts in the input and its output goes (pixels
+   * past the end repeat the last one and are not stored). */
+  int base[CONV_PIX_BLOCK], o_base[CONV_PIX_BLOCK];
   {
     int q = q0, n = q0 / out_plane, r = q0 - n * out_plane, oh = r / out_w;
     int ow = r - oh * out_w; /* no %: see conv2d_direct */
 #pragma unroll
     for (int p = 0; p < CONV_PIX_BLOCK; p++) {
-      ih0[p] = oh * stride_h - pad_h;
-      iw0[p] = ow * stride_w - pad_w;
-      base[p] = (n * in_c + g * cin_g) * in_plane + ih0[p] * in_w + iw0[p];
+      base[p] = (n * in_c + g * cin_g) * in_plane + (oh * stride_h - pad_h) * in_w + ow * stride_w -
+                pad_w;
       o_base[p] = n * out_c * out_plane + oh * out_w + ow;
-      interior = interior && ih0[p] >= 0 && ih0[p] + kh_count <= in_h && iw0[p] >= 0 &&
-                 iw0[p] + kw_count <= in_w;
       if (q + 1 < pixels) {
         q++;
         if (++ow == out_w) {
@@ -171,58 +189,24 @@ CONV_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
     for (int v = 0; v < CONV_NVEC; v++)
       acc[p][v] = (vecf)(0.0f);
 
-  __global const float *w_block = weight + block * cin_g * taps * CONV_COUT_BLOCK;
-  if (interior) {
-    /* Every tap of every pixel is inside the image: channel outer, taps inner. */
-    __global const float *w = w_block;
-    for (int ci = 0; ci < cin_g; ci++) {
-      const int c_off = ci * in_plane;
-      for (int kh = 0; kh < kh_count; kh++)
-        for (int kw = 0; kw < kw_count; kw++) {
-          vecf wv[CONV_NVEC];
-#pragma unroll
-          for (int v = 0; v < CONV_NVEC; v++)
-            wv[v] = VLOAD(v, w);
-          w += CONV_COUT_BLOCK;
-          const int tap = c_off + kh * in_w + kw;
-#pragma unroll
-          for (int p = 0; p < CONV_PIX_BLOCK; p++) {
-            const float x = input[base[p] + tap];
-#pragma unroll
-            for (int v = 0; v < CONV_NVEC; v++)
-              acc[p][v] = fma((vecf)(x), wv[v], acc[p][v]);
-          }
-        }
-    }
-  } else {
-    /* Some taps fall in the padding: taps outer, so each pixel's validity is
-     * decided once per tap; a padding tap reads zeros[0] with a zero stride. */
+  /* Channel outer, taps inner: the weight is read front to back. */
+  __global const float *w = weight + block * cin_g * taps * CONV_COUT_BLOCK;
+  for (int ci = 0; ci < cin_g; ci++) {
+    const int c_off = ci * in_plane;
     for (int kh = 0; kh < kh_count; kh++)
       for (int kw = 0; kw < kw_count; kw++) {
-        __global const float *src[CONV_PIX_BLOCK];
-        int step[CONV_PIX_BLOCK];
+        vecf wv[CONV_NVEC];
+#pragma unroll
+        for (int v = 0; v < CONV_NVEC; v++)
+          wv[v] = VLOAD(v, w);
+        w += CONV_COUT_BLOCK;
+        const int tap = c_off + kh * in_w + kw;
 #pragma unroll
         for (int p = 0; p < CONV_PIX_BLOCK; p++) {
-          const int ih = ih0[p] + kh, iw = iw0[p] + kw;
-          const bool inside = ih >= 0 && ih < in_h && iw >= 0 && iw < in_w;
-          src[p] = inside ? input + base[p] + kh * in_w + kw : zeros;
-          step[p] = inside ? in_plane : 0;
-        }
-        __global const float *w = w_block + (kh * kw_count + kw) * CONV_COUT_BLOCK;
-        for (int ci = 0; ci < cin_g; ci++) {
-          vecf wv[CONV_NVEC];
+          const float x = input[base[p] + tap];
 #pragma unroll
           for (int v = 0; v < CONV_NVEC; v++)
-            wv[v] = VLOAD(v, w);
-          w += taps * CONV_COUT_BLOCK;
-#pragma unroll
-          for (int p = 0; p < CONV_PIX_BLOCK; p++) {
-            const float x = *src[p];
-            src[p] += step[p];
-#pragma unroll
-            for (int v = 0; v < CONV_NVEC; v++)
-              acc[p][v] = fma((vecf)(x), wv[v], acc[p][v]);
-          }
+            acc[p][v] = fma((vecf)(x), wv[v], acc[p][v]);
         }
       }
   }
@@ -250,16 +234,16 @@ CONV_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
 }
 
 __kernel void conv2d_blocked(CONV_ARGS) {
-  conv_blocked(input, weight, epilogue, residual, output, zeros, in_c, in_h, in_w, out_c, out_h,
-               out_w, cin_g, cout_g, blocks_g, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+  conv_blocked(input, weight, epilogue, residual, output, in_c, in_h, in_w, out_c, out_h, out_w,
+               cin_g, cout_g, blocks_g, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
                pixels, flags, kernel_h, kernel_w);
 }
 
 #define CONV_BLOCKED_FIXED(NAME, K)                                                                \
   __kernel void NAME(CONV_ARGS) {                                                                  \
-    conv_blocked(input, weight, epilogue, residual, output, zeros, in_c, in_h, in_w, out_c, out_h, \
-                 out_w, cin_g, cout_g, blocks_g, kernel_h, kernel_w, stride_h, stride_w, pad_h,    \
-                 pad_w, pixels, flags, K, K);                                                      \
+    conv_blocked(input, weight, epilogue, residual, output, in_c, in_h, in_w, out_c, out_h, out_w, \
+                 cin_g, cout_g, blocks_g, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,    \
+                 pixels, flags, K, K);                                                             \
   }
 CONV_BLOCKED_FIXED(conv2d_blocked_k1, 1)
 CONV_BLOCKED_FIXED(conv2d_blocked_k3, 3)

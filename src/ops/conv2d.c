@@ -1,7 +1,13 @@
 /* conv2d: the convolution op object. create validates the shape, picks a kernel
  * variant (kernels/conv2d.cl), uploads the weight in that variant's layout
  * (conv2d_pack.c) and sets every argument that does not depend on the input;
- * enqueue checks the tensors, sets the rest and launches without waiting. */
+ * enqueue checks the tensors, sets the rest and launches without waiting.
+ *
+ * A padded convolution on the blocked variant launches twice: conv2d_pad copies
+ * the input into a zero-padded scratch buffer made for this enqueue, then the
+ * blocked kernel reads it with no border checks. The scratch buffer is released
+ * right after the launches (OpenCL frees it once they finish), so enqueues
+ * share no state and may be in flight together. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +22,6 @@ enum {
   ARG_EPILOGUE,
   ARG_RESIDUAL,
   ARG_OUTPUT,
-  ARG_ZEROS,
   ARG_IN_C,
   ARG_IN_H,
   ARG_IN_W,
@@ -35,15 +40,17 @@ enum {
   ARG_PIXELS,
   ARG_FLAGS,
 };
-enum { FLAG_RESIDUAL = 1, FLAG_RELU = 2 }; /* CONV_FLAG_* in the kernel */
+enum { FLAG_RESIDUAL = 1, FLAG_RELU = 2, FLAG_PIXELS_FIRST = 4 }; /* CONV_FLAG_* */
+enum { PAD_WORK_GROUP = 64 }; /* conv2d_pad's work-group size, at most */
 
 struct clrn_conv2d {
   clrn_context *context;
   clrn_conv2d_desc desc; /* variant resolved: never AUTO */
   clrn_conv2d_config config;
-  cl_kernel kernel;
-  cl_mem weight, epilogue, zeros;
-  size_t local0; /* work-group size along dimension 0 */
+  cl_kernel kernel, pad; /* pad: conv2d_pad, when the blocked kernel needs it */
+  cl_mem weight, epilogue;
+  size_t local0, pad_local0; /* work-group sizes along dimension 0 */
+  double weight_bytes;       /* size of the packed weight */
 };
 
 clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int in_h, int in_w, int *out_h,
@@ -117,7 +124,6 @@ static clrn_status set_fixed_args(clrn_conv2d *conv) {
   cl_kernel k = conv->kernel;
   CLRN_TRY(set_arg(k, ARG_WEIGHT, sizeof(cl_mem), &conv->weight));
   CLRN_TRY(set_arg(k, ARG_EPILOGUE, sizeof(cl_mem), &conv->epilogue));
-  CLRN_TRY(set_arg(k, ARG_ZEROS, sizeof(cl_mem), conv->zeros ? &conv->zeros : NULL));
   CLRN_TRY(set_int(k, ARG_IN_C, d->in_channels));
   CLRN_TRY(set_int(k, ARG_OUT_C, d->out_channels));
   CLRN_TRY(set_int(k, ARG_CIN_G, d->in_channels / d->groups));
@@ -127,8 +133,9 @@ static clrn_status set_fixed_args(clrn_conv2d *conv) {
   CLRN_TRY(set_int(k, ARG_KERNEL_W, d->kernel_w));
   CLRN_TRY(set_int(k, ARG_STRIDE_H, d->stride_h));
   CLRN_TRY(set_int(k, ARG_STRIDE_W, d->stride_w));
-  CLRN_TRY(set_int(k, ARG_PAD_H, d->pad_h));
-  return set_int(k, ARG_PAD_W, d->pad_w);
+  /* The blocked kernel reads an input padded beforehand. */
+  CLRN_TRY(set_int(k, ARG_PAD_H, conv->pad ? 0 : d->pad_h));
+  return set_int(k, ARG_PAD_W, conv->pad ? 0 : d->pad_w);
 }
 
 clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
@@ -150,21 +157,22 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
   conv->desc.variant = conv->config.variant;
   CLRN_GOTO(clrn_conv2d_pack(desc, &conv->config, weight, bias, scale, shift, &packed), fail,
             status);
+  conv->weight_bytes = 4.0 * (double)packed.weight_count;
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.weight_count * sizeof(float),
                                packed.weight, &conv->weight),
             fail, status);
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.epilogue_count * sizeof(float),
                                packed.epilogue, &conv->epilogue),
             fail, status);
-  if (conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED) {
-    static const float zeros[16] = {0};
-    CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, sizeof zeros, zeros, &conv->zeros),
-              fail, status);
-  }
   CLRN_GOTO(clrn_context_kernel(context, "conv2d", conv->config.kernel_name, &conv->kernel), fail,
             status);
-  CLRN_GOTO(set_fixed_args(conv), fail, status);
   size_t limit = 1;
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w)) {
+    CLRN_GOTO(clrn_context_kernel(context, "conv2d", "conv2d_pad", &conv->pad), fail, status);
+    CLRN_GOTO(clrn_op_work_group_limit(context, conv->pad, &limit), fail, status);
+    conv->pad_local0 = clrn_op_pow2_floor(limit < PAD_WORK_GROUP ? limit : PAD_WORK_GROUP);
+  }
+  CLRN_GOTO(set_fixed_args(conv), fail, status);
   CLRN_GOTO(clrn_op_work_group_limit(context, conv->kernel, &limit), fail, status);
   conv->local0 =
       clrn_op_pow2_floor(conv->config.work_group < limit ? conv->config.work_group : limit);
@@ -210,6 +218,40 @@ static clrn_status check_tensors(clrn_conv2d *conv, const clrn_tensor *input,
   return CLRN_STATUS_SUCCESS;
 }
 
+/* Enqueues conv2d_pad from input into a new zero-padded buffer *padded of
+ * *padded_h x *padded_w planes: just what the windows read. */
+static clrn_status enqueue_pad(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
+                               const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                               cl_event *done, cl_mem *padded, int *padded_h, int *padded_w) {
+  const clrn_conv2d_desc *d = &conv->desc;
+  long long ph = (long long)(output->h - 1) * d->stride_h + d->kernel_h;
+  long long pw = (long long)(output->w - 1) * d->stride_w + d->kernel_w;
+  long long planes = (long long)input->n * input->c;
+  if (ph * pw > INT_MAX / planes)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "conv2d: the padded input %lldx%dx%lldx%lld has 2^31 elements or more",
+                     (long long)input->n, input->c, ph, pw);
+  *padded_h = (int)ph;
+  *padded_w = (int)pw;
+  CLRN_TRY(clrn_buffer_create(conv->context, CL_MEM_READ_WRITE,
+                              (size_t)(planes * ph * pw) * sizeof(float), NULL, padded));
+  cl_kernel k = conv->pad;
+  CLRN_TRY(set_arg(k, 0, sizeof(cl_mem), &input->buffer));
+  CLRN_TRY(set_arg(k, 1, sizeof(cl_mem), padded));
+  CLRN_TRY(set_int(k, 2, input->h));
+  CLRN_TRY(set_int(k, 3, input->w));
+  CLRN_TRY(set_int(k, 4, d->pad_h));
+  CLRN_TRY(set_int(k, 5, d->pad_w));
+  CLRN_TRY(set_int(k, 6, *padded_h));
+  CLRN_TRY(set_int(k, 7, *padded_w));
+  size_t local[3] = {conv->pad_local0, 1, 1};
+  size_t global[3] = {clrn_op_round_up((size_t)pw, local[0]), (size_t)ph, (size_t)planes};
+  cl_int err = clEnqueueNDRangeKernel(queue, k, 3, NULL, global, local, num_wait, wait, done);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(conv2d_pad)");
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
                                 const clrn_tensor *residual, const clrn_tensor *output,
                                 cl_uint num_wait, const cl_event *wait, cl_event *event) {
@@ -217,18 +259,30 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_enqueue: NULL convolution");
   CLRN_TRY(clrn_op_check_queue(conv->context, queue, num_wait, wait, "conv2d"));
   CLRN_TRY(check_tensors(conv, input, residual, output));
+  clrn_status status = CLRN_STATUS_SUCCESS;
   cl_kernel k = conv->kernel;
+  cl_mem source = input->buffer, padded = NULL;
+  cl_event padded_event = NULL;
+  int in_h = input->h, in_w = input->w;
+  if (conv->pad) {
+    CLRN_GOTO(enqueue_pad(conv, queue, input, output, num_wait, wait, &padded_event, &padded, &in_h,
+                          &in_w),
+              done, status);
+    source = padded;
+    num_wait = 1; /* the queue is in order; the event makes the dependency explicit */
+    wait = &padded_event;
+  }
   int pixels = output->n * output->h * output->w; /* < 2^31: output was checked */
   int flags = (residual ? FLAG_RESIDUAL : 0) | (conv->desc.relu ? FLAG_RELU : 0);
-  CLRN_TRY(set_arg(k, ARG_INPUT, sizeof(cl_mem), &input->buffer));
-  CLRN_TRY(set_arg(k, ARG_RESIDUAL, sizeof(cl_mem), residual ? &residual->buffer : NULL));
-  CLRN_TRY(set_arg(k, ARG_OUTPUT, sizeof(cl_mem), &output->buffer));
-  CLRN_TRY(set_int(k, ARG_IN_H, input->h));
-  CLRN_TRY(set_int(k, ARG_IN_W, input->w));
-  CLRN_TRY(set_int(k, ARG_OUT_H, output->h));
-  CLRN_TRY(set_int(k, ARG_OUT_W, output->w));
-  CLRN_TRY(set_int(k, ARG_PIXELS, pixels));
-  CLRN_TRY(set_int(k, ARG_FLAGS, flags));
+  CLRN_GOTO(set_arg(k, ARG_INPUT, sizeof(cl_mem), &source), done, status);
+  CLRN_GOTO(set_arg(k, ARG_RESIDUAL, sizeof(cl_mem), residual ? &residual->buffer : NULL), done,
+            status);
+  CLRN_GOTO(set_arg(k, ARG_OUTPUT, sizeof(cl_mem), &output->buffer), done, status);
+  CLRN_GOTO(set_int(k, ARG_IN_H, in_h), done, status);
+  CLRN_GOTO(set_int(k, ARG_IN_W, in_w), done, status);
+  CLRN_GOTO(set_int(k, ARG_OUT_H, output->h), done, status);
+  CLRN_GOTO(set_int(k, ARG_OUT_W, output->w), done, status);
+  CLRN_GOTO(set_int(k, ARG_PIXELS, pixels), done, status);
   size_t global[3], local[3] = {conv->local0, 1, 1};
   cl_uint dims;
   if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
@@ -237,16 +291,33 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
     global[1] = (size_t)output->c;
     global[2] = (size_t)output->n;
   } else {
+    /* Sweep first whichever operand is smaller, so the bigger one streams
+     * through the cache fewest times (see kernels/conv2d.cl). */
     dims = 2;
-    global[0] = clrn_op_round_up((size_t)conv->desc.groups * conv->config.blocks_g, local[0]);
-    global[1] = ((size_t)pixels + conv->config.pix_block - 1) / conv->config.pix_block;
+    size_t blocks = (size_t)conv->desc.groups * conv->config.blocks_g;
+    size_t pixel_blocks = ((size_t)pixels + conv->config.pix_block - 1) / conv->config.pix_block;
+    double input_bytes = 4.0 * input->n * input->c * in_h * in_w;
+    if (conv->weight_bytes > input_bytes) {
+      flags |= FLAG_PIXELS_FIRST;
+      global[0] = clrn_op_round_up(pixel_blocks, local[0]);
+      global[1] = blocks;
+    } else {
+      global[0] = clrn_op_round_up(blocks, local[0]);
+      global[1] = pixel_blocks;
+    }
   }
+  CLRN_GOTO(set_int(k, ARG_FLAGS, flags), done, status);
   cl_int err = clEnqueueNDRangeKernel(queue, k, dims, NULL, global, local, num_wait, wait, event);
   if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(%s, %dx%dx%dx%d -> %dx%dx%dx%d)",
-                        conv->config.kernel_name, input->n, input->c, input->h, input->w, output->n,
-                        output->c, output->h, output->w);
-  return CLRN_STATUS_SUCCESS;
+    status = clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(%s, %dx%dx%dx%d -> %dx%dx%dx%d)",
+                          conv->config.kernel_name, input->n, input->c, input->h, input->w,
+                          output->n, output->c, output->h, output->w);
+done:
+  if (padded_event)
+    clReleaseEvent(padded_event);
+  if (padded)
+    clReleaseMemObject(padded); /* freed by OpenCL once the launches finish */
+  return status;
 }
 
 const char *clrn_conv2d_variant_name(const clrn_conv2d *conv) {
@@ -262,7 +333,7 @@ void clrn_conv2d_release(clrn_conv2d *conv) {
     clReleaseMemObject(conv->weight);
   if (conv->epilogue)
     clReleaseMemObject(conv->epilogue);
-  if (conv->zeros)
-    clReleaseMemObject(conv->zeros);
+  if (conv->pad)
+    clReleaseKernel(conv->pad);
   free(conv);
 }
