@@ -189,26 +189,33 @@ CONV_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
     for (int v = 0; v < CONV_NVEC; v++)
       acc[p][v] = (vecf)(0.0f);
 
-  /* Channel outer, taps inner: the weight is read front to back. */
+  /* Channel outer, taps inner: the weight is read front to back. Every pixel's
+   * loads share one running offset (row), so the loop keeps one index. */
+  __global const float *src[CONV_PIX_BLOCK];
+#pragma unroll
+  for (int p = 0; p < CONV_PIX_BLOCK; p++)
+    src[p] = input + base[p];
   __global const float *w = weight + block * cin_g * taps * CONV_COUT_BLOCK;
   for (int ci = 0; ci < cin_g; ci++) {
-    const int c_off = ci * in_plane;
-    for (int kh = 0; kh < kh_count; kh++)
+#pragma unroll
+    for (int kh = 0; kh < kh_count; kh++) {
+      const size_t row = (size_t)ci * (size_t)in_plane + (size_t)(kh * in_w);
+#pragma unroll
       for (int kw = 0; kw < kw_count; kw++) {
         vecf wv[CONV_NVEC];
 #pragma unroll
         for (int v = 0; v < CONV_NVEC; v++)
           wv[v] = VLOAD(v, w);
         w += CONV_COUT_BLOCK;
-        const int tap = c_off + kh * in_w + kw;
 #pragma unroll
         for (int p = 0; p < CONV_PIX_BLOCK; p++) {
-          const float x = input[base[p] + tap];
+          const float x = src[p][row + kw];
 #pragma unroll
           for (int v = 0; v < CONV_NVEC; v++)
             acc[p][v] = fma((vecf)(x), wv[v], acc[p][v]);
         }
       }
+    }
   }
 
   /* Epilogue: bias, scale, shift as vectors, then residual and ReLU per element. */
