@@ -290,6 +290,7 @@ static const conv_case odd_cases[] = {
     {1, 4, 2, 2, 6, 3, 3, 1, 1, 1, 1, 1},     /* input smaller than the kernel */
     {2, 3, 3, 3, 8, 7, 7, 2, 2, 3, 3, 1},     /* the stem on a 3x3 image */
     {1, 4, 3, 3, 5, 1, 1, 1, 1, 2, 1, 1},     /* windows wholly in the padding */
+    {2, 6, 7, 9, 10, 1, 1, 2, 3, 1, 2, 1},    /* strided 1x1 with padding */
     {2, 6, 7, 10, 9, 1, 3, 1, 2, 0, 1, 1},    /* 1x3, strides 1x2 */
     {1, 6, 8, 5, 7, 3, 1, 2, 1, 1, 0, 1},     /* 3x1, strides 2x1 */
     {1, 4, 9, 9, 17, 5, 5, 1, 1, 2, 2, 1},    /* 5x5 */
