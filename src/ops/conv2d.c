@@ -291,13 +291,15 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
     global[1] = (size_t)output->c;
     global[2] = (size_t)output->n;
   } else {
-    /* Sweep first whichever operand is smaller, so the bigger one streams
-     * through the cache fewest times (see kernels/conv2d.cl). */
+    /* Pixel blocks first when the profile says so (GPUs), or when the weight
+     * outweighs the input, so the bigger operand streams through the cache
+     * fewest times (see kernels/conv2d.cl). */
     dims = 2;
     size_t blocks = (size_t)conv->desc.groups * conv->config.blocks_g;
     size_t pixel_blocks = ((size_t)pixels + conv->config.pix_block - 1) / conv->config.pix_block;
     double input_bytes = 4.0 * input->n * input->c * in_h * in_w;
-    if (conv->weight_bytes > input_bytes) {
+    int order = conv->config.pixels_first;
+    if (order == 1 || (order == 2 && conv->weight_bytes > input_bytes)) {
       flags |= FLAG_PIXELS_FIRST;
       global[0] = clrn_op_round_up(pixel_blocks, local[0]);
       global[1] = blocks;

@@ -40,16 +40,17 @@ clrn_status clrn_conv2d_configure(clrn_context *context, const clrn_conv2d_desc 
   long direct_wg = clrn_context_tuning(context, "CONV_WG", 64);
   long blocked_wg = clrn_context_tuning(context, "CONV_BLOCK_WG", 4);
   long auto_blocked = clrn_context_tuning(context, "CONV_AUTO_BLOCKED", 1);
+  long pixels_first = clrn_context_tuning(context, "CONV_PIXELS_FIRST", 2);
   if ((vec != 1 && vec != 2 && vec != 4 && vec != 8 && vec != 16) || cout_block < vec ||
       cout_block % vec || cout_block > 64 || pix_block < 1 || pix_block > 16 || direct_wg < 1 ||
-      blocked_wg < 1)
+      blocked_wg < 1 || pixels_first < 0 || pixels_first > 2)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                      "conv2d: device profile %s has CONV_VEC=%ld CONV_COUT_BLOCK=%ld "
-                     "CONV_PIX_BLOCK=%ld CONV_WG=%ld CONV_BLOCK_WG=%ld; wanted CONV_VEC 1, 2, 4, "
-                     "8 or 16, CONV_COUT_BLOCK a multiple of it up to 64, CONV_PIX_BLOCK 1..16, "
-                     "work-group sizes >= 1",
+                     "CONV_PIX_BLOCK=%ld CONV_WG=%ld CONV_BLOCK_WG=%ld CONV_PIXELS_FIRST=%ld; "
+                     "wanted CONV_VEC 1, 2, 4, 8 or 16, CONV_COUT_BLOCK a multiple of it up to "
+                     "64, CONV_PIX_BLOCK 1..16, work-group sizes >= 1, CONV_PIXELS_FIRST 0..2",
                      clrn_context_profile_name(context), vec, cout_block, pix_block, direct_wg,
-                     blocked_wg);
+                     blocked_wg, pixels_first);
   int cout_g = desc->out_channels / desc->groups;
   clrn_conv2d_variant variant = desc->variant;
   if (variant == CLRN_CONV2D_VARIANT_AUTO)
@@ -68,6 +69,7 @@ clrn_status clrn_conv2d_configure(clrn_context *context, const clrn_conv2d_desc 
     config->pix_block = (int)pix_block;
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)blocked_wg;
+    config->pixels_first = (int)pixels_first;
   }
   return CLRN_STATUS_SUCCESS;
 }

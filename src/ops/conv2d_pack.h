@@ -13,6 +13,7 @@ typedef struct clrn_conv2d_config {
   int vec, cout_block, pix_block; /**< CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK (blocked) */
   int blocks_g;                   /**< output-channel blocks per group (blocked), else 0 */
   size_t work_group;              /**< wanted work-group size along dimension 0 */
+  int pixels_first; /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
 } clrn_conv2d_config;
 
 /** Host copies of the arrays a variant reads. */

@@ -359,14 +359,16 @@ static void test_auto(void) {
 }
 
 /* Other blockings, through CLRN_TUNE in fresh contexts: vector widths 1, 4 and 8,
- * blocks that are not powers of two, one pixel per work-item. */
+ * blocks that are not powers of two, one pixel per work-item, each grid order,
+ * and the GPU-style values of devices/default.json. */
 static void test_other_blockings(void) {
   if (small)
     return;
   const char *tunings[] = {
-      "CONV_VEC=1,CONV_COUT_BLOCK=3,CONV_PIX_BLOCK=1,CONV_BLOCK_WG=3",
-      "CONV_VEC=4,CONV_COUT_BLOCK=12,CONV_PIX_BLOCK=5,CONV_BLOCK_WG=1",
-      "CONV_VEC=8,CONV_COUT_BLOCK=16,CONV_PIX_BLOCK=7,CONV_WG=5",
+      "CONV_VEC=1,CONV_COUT_BLOCK=3,CONV_PIX_BLOCK=1,CONV_BLOCK_WG=3,CONV_PIXELS_FIRST=0",
+      "CONV_VEC=4,CONV_COUT_BLOCK=12,CONV_PIX_BLOCK=5,CONV_BLOCK_WG=1,CONV_PIXELS_FIRST=1",
+      "CONV_VEC=8,CONV_COUT_BLOCK=16,CONV_PIX_BLOCK=7,CONV_WG=5,CONV_PIXELS_FIRST=2",
+      "CONV_VEC=4,CONV_COUT_BLOCK=8,CONV_PIX_BLOCK=4,CONV_BLOCK_WG=64,CONV_PIXELS_FIRST=1",
   };
   const conv_case cases[] = {
       {2, 5, 6, 7, 11, 3, 3, 1, 1, 1, 1, 1},
@@ -591,6 +593,28 @@ static void test_bad_arguments(void) {
                  "another OpenCL context");
   clReleaseMemObject(foreign);
   clrn_context_release(other);
+
+  /* Profile values the kernels cannot be built with (through CLRN_TUNE). */
+  const char *bad_tunings[][2] = {{"CONV_VEC=3", "CONV_VEC=3 "},
+                                  {"CONV_VEC=8,CONV_COUT_BLOCK=12", "CONV_COUT_BLOCK=12 "},
+                                  {"CONV_PIX_BLOCK=0", "CONV_PIX_BLOCK=0 "},
+                                  {"CONV_PIXELS_FIRST=3", "CONV_PIXELS_FIRST=3;"},
+                                  {"CONV_BLOCK_WG=0", "CONV_BLOCK_WG=0 "}};
+  char *saved_tune = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
+  for (size_t i = 0; i < COUNT(bad_tunings); i++) {
+    setenv("CLRN_TUNE", bad_tunings[i][0], 1);
+    other = clrn_test_context(false);
+    clrn_conv2d *refused = NULL;
+    expect_invalid(clrn_conv2d_create(other, &good, weight, NULL, NULL, NULL, &refused),
+                   bad_tunings[i][1]);
+    CU_ASSERT_PTR_NULL(refused);
+    clrn_context_release(other);
+  }
+  if (saved_tune)
+    setenv("CLRN_TUNE", saved_tune, 1);
+  else
+    unsetenv("CLRN_TUNE");
+  free(saved_tune);
 
   CLRN_ASSERT_OK(clrn_conv2d_enqueue(conv, queue, &in, NULL, &out, 0, NULL, NULL));
   CU_ASSERT_EQUAL(clFinish(queue), CL_SUCCESS);
