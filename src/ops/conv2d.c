@@ -4,15 +4,14 @@
  * enqueue checks the tensors, sets the rest and launches without waiting.
  *
  * A padded convolution on the blocked variant launches twice: conv2d_pad copies
- * the input into a zero-padded scratch buffer made for this enqueue, then the
- * blocked kernel reads it with no border checks. The scratch buffer is released
- * right after the launches (OpenCL frees it once they finish), so enqueues
- * share no state and may be in flight together. */
+ * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
+ * then the blocked kernel reads it with no border checks. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops/conv2d_pack.h"
+#include "ops/conv2d_pad.h"
 #include "ops/ops_common.h"
 
 /* Kernel argument indices (the order of CONV_ARGS in kernels/conv2d.cl). */
@@ -41,16 +40,17 @@ enum {
   ARG_FLAGS,
 };
 enum { FLAG_RESIDUAL = 1, FLAG_RELU = 2, FLAG_PIXELS_FIRST = 4 }; /* CONV_FLAG_* */
-enum { PAD_WORK_GROUP = 64 }; /* conv2d_pad's work-group size, at most */
 
 struct clrn_conv2d {
   clrn_context *context;
   clrn_conv2d_desc desc; /* variant resolved: never AUTO */
   clrn_conv2d_config config;
-  cl_kernel kernel, pad; /* pad: conv2d_pad, when the blocked kernel needs it */
+  cl_kernel kernel;
   cl_mem weight, epilogue;
-  size_t local0, pad_local0; /* work-group sizes along dimension 0 */
-  double weight_bytes;       /* size of the packed weight */
+  bool padded;         /* the blocked kernel reads a padded copy of the input */
+  clrn_conv2d_pad pad; /* makes that copy */
+  size_t local0;       /* work-group size along dimension 0 */
+  double weight_bytes; /* size of the packed weight */
 };
 
 clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int in_h, int in_w, int *out_h,
@@ -134,8 +134,8 @@ static clrn_status set_fixed_args(clrn_conv2d *conv) {
   CLRN_TRY(set_int(k, ARG_STRIDE_H, d->stride_h));
   CLRN_TRY(set_int(k, ARG_STRIDE_W, d->stride_w));
   /* The blocked kernel reads an input padded beforehand. */
-  CLRN_TRY(set_int(k, ARG_PAD_H, conv->pad ? 0 : d->pad_h));
-  return set_int(k, ARG_PAD_W, conv->pad ? 0 : d->pad_w);
+  CLRN_TRY(set_int(k, ARG_PAD_H, conv->padded ? 0 : d->pad_h));
+  return set_int(k, ARG_PAD_W, conv->padded ? 0 : d->pad_w);
 }
 
 clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
@@ -167,11 +167,10 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
   CLRN_GOTO(clrn_context_kernel(context, "conv2d", conv->config.kernel_name, &conv->kernel), fail,
             status);
   size_t limit = 1;
-  if (conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w)) {
-    CLRN_GOTO(clrn_context_kernel(context, "conv2d", "conv2d_pad", &conv->pad), fail, status);
-    CLRN_GOTO(clrn_op_work_group_limit(context, conv->pad, &limit), fail, status);
-    conv->pad_local0 = clrn_op_pow2_floor(limit < PAD_WORK_GROUP ? limit : PAD_WORK_GROUP);
-  }
+  conv->padded =
+      conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w);
+  if (conv->padded)
+    CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
   CLRN_GOTO(set_fixed_args(conv), fail, status);
   CLRN_GOTO(clrn_op_work_group_limit(context, conv->kernel, &limit), fail, status);
   conv->local0 =
@@ -218,11 +217,11 @@ static clrn_status check_tensors(clrn_conv2d *conv, const clrn_tensor *input,
   return CLRN_STATUS_SUCCESS;
 }
 
-/* Enqueues conv2d_pad from input into a new zero-padded buffer *padded of
- * *padded_h x *padded_w planes: just what the windows read. */
+/* Enqueues the padded copy of input that the blocked kernel reads: its planes
+ * are *padded_h x *padded_w, just as far as the windows reach. */
 static clrn_status enqueue_pad(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
                                const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
-                               cl_event *done, cl_mem *padded, int *padded_h, int *padded_w) {
+                               cl_event *done, int *padded_h, int *padded_w) {
   const clrn_conv2d_desc *d = &conv->desc;
   long long ph = (long long)(output->h - 1) * d->stride_h + d->kernel_h;
   long long pw = (long long)(output->w - 1) * d->stride_w + d->kernel_w;
@@ -233,23 +232,8 @@ static clrn_status enqueue_pad(clrn_conv2d *conv, cl_command_queue queue, const 
                      (long long)input->n, input->c, ph, pw);
   *padded_h = (int)ph;
   *padded_w = (int)pw;
-  CLRN_TRY(clrn_buffer_create(conv->context, CL_MEM_READ_WRITE,
-                              (size_t)(planes * ph * pw) * sizeof(float), NULL, padded));
-  cl_kernel k = conv->pad;
-  CLRN_TRY(set_arg(k, 0, sizeof(cl_mem), &input->buffer));
-  CLRN_TRY(set_arg(k, 1, sizeof(cl_mem), padded));
-  CLRN_TRY(set_int(k, 2, input->h));
-  CLRN_TRY(set_int(k, 3, input->w));
-  CLRN_TRY(set_int(k, 4, d->pad_h));
-  CLRN_TRY(set_int(k, 5, d->pad_w));
-  CLRN_TRY(set_int(k, 6, *padded_h));
-  CLRN_TRY(set_int(k, 7, *padded_w));
-  size_t local[3] = {conv->pad_local0, 1, 1};
-  size_t global[3] = {clrn_op_round_up((size_t)pw, local[0]), (size_t)ph, (size_t)planes};
-  cl_int err = clEnqueueNDRangeKernel(queue, k, 3, NULL, global, local, num_wait, wait, done);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(conv2d_pad)");
-  return CLRN_STATUS_SUCCESS;
+  return clrn_conv2d_pad_enqueue(&conv->pad, queue, input, d->pad_h, d->pad_w, *padded_h, *padded_w,
+                                 num_wait, wait, done);
 }
 
 clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
@@ -261,14 +245,13 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
   CLRN_TRY(check_tensors(conv, input, residual, output));
   clrn_status status = CLRN_STATUS_SUCCESS;
   cl_kernel k = conv->kernel;
-  cl_mem source = input->buffer, padded = NULL;
-  cl_event padded_event = NULL;
+  cl_mem source = input->buffer;
+  cl_event padded_event = NULL, launched = NULL;
   int in_h = input->h, in_w = input->w;
-  if (conv->pad) {
-    CLRN_GOTO(enqueue_pad(conv, queue, input, output, num_wait, wait, &padded_event, &padded, &in_h,
-                          &in_w),
+  if (conv->padded) {
+    CLRN_GOTO(enqueue_pad(conv, queue, input, output, num_wait, wait, &padded_event, &in_h, &in_w),
               done, status);
-    source = padded;
+    source = conv->pad.scratch;
     num_wait = 1; /* the queue is in order; the event makes the dependency explicit */
     wait = &padded_event;
   }
@@ -309,16 +292,26 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
     }
   }
   CLRN_GOTO(set_int(k, ARG_FLAGS, flags), done, status);
-  cl_int err = clEnqueueNDRangeKernel(queue, k, dims, NULL, global, local, num_wait, wait, event);
-  if (err != CL_SUCCESS)
+  /* A padded launch's event is kept: the next padding must wait for it. */
+  cl_int err = clEnqueueNDRangeKernel(queue, k, dims, NULL, global, local, num_wait, wait,
+                                      event || conv->padded ? &launched : NULL);
+  if (err != CL_SUCCESS) {
     status = clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(%s, %dx%dx%dx%d -> %dx%dx%dx%d)",
                           conv->config.kernel_name, input->n, input->c, input->h, input->w,
                           output->n, output->c, output->h, output->w);
+    goto done;
+  }
+  if (conv->padded)
+    clrn_conv2d_pad_used(&conv->pad, launched);
+  if (event) {
+    *event = launched;
+    launched = NULL;
+  }
 done:
+  if (launched)
+    clReleaseEvent(launched);
   if (padded_event)
     clReleaseEvent(padded_event);
-  if (padded)
-    clReleaseMemObject(padded); /* freed by OpenCL once the launches finish */
   return status;
 }
 
@@ -335,7 +328,6 @@ void clrn_conv2d_release(clrn_conv2d *conv) {
     clReleaseMemObject(conv->weight);
   if (conv->epilogue)
     clReleaseMemObject(conv->epilogue);
-  if (conv->pad)
-    clReleaseKernel(conv->pad);
+  clrn_conv2d_pad_release(&conv->pad);
   free(conv);
 }

@@ -481,6 +481,64 @@ static void test_reuse(void) {
   }
 }
 
+/* One object enqueued on two queues: the first launch waits for a user event,
+ * the second has nothing to wait for. Both results must be right. The blocked
+ * variant keeps the padded input in the object, so its second launch must wait
+ * for the first to have read it: it may not complete before the gate opens. */
+static void test_two_queues(void) {
+  if (clrn_context_queue_count(context) < 2)
+    return;
+  const conv_case c = {2, 8, 9, 9, 12, 3, 3, 1, 1, 1, 1, 1};
+  bool oclgrind = strstr(clrn_context_device(context)->platform_name, "Oclgrind");
+  for (int v = CLRN_CONV2D_VARIANT_DIRECT; v <= CLRN_CONV2D_VARIANT_BLOCKED; v++) {
+    case_data cd[2];
+    clrn_tensor in[2], out[2];
+    cl_event done[2];
+    case_data_make(&cd[0], &c, EPI_SHIFT);
+    case_data_make(&cd[1], &c, EPI_SHIFT);
+    memcpy(cd[1].weight, cd[0].weight, cd[0].w_count * sizeof(float));
+    memcpy(cd[1].shift, cd[0].shift, c.cout * sizeof(float));
+    clrn_conv2d_desc desc = desc_of(&c, false, (clrn_conv2d_variant)v);
+    clrn_conv2d *conv = NULL;
+    CLRN_ASSERT_OK(
+        clrn_conv2d_create(context, &desc, cd[0].weight, NULL, NULL, cd[0].shift, &conv));
+    cl_int err = CL_SUCCESS;
+    cl_event gate = clCreateUserEvent(clrn_context_cl(context), &err);
+    CU_ASSERT_EQUAL_FATAL(err, CL_SUCCESS);
+    for (int i = 0; i < 2; i++) {
+      in[i] = (clrn_tensor){upload(cd[i].input, cd[i].in_count), c.n, c.cin, c.h, c.w};
+      out[i] = (clrn_tensor){nan_buffer(cd[i].out_count), c.n, c.cout, cd[i].oh, cd[i].ow};
+      cl_command_queue q = clrn_context_queue(context, (size_t)i);
+      CLRN_ASSERT_OK(clrn_conv2d_enqueue(conv, q, &in[i], NULL, &out[i], i == 0 ? 1 : 0,
+                                         i == 0 ? &gate : NULL, &done[i]));
+      if (!oclgrind) /* see test_wait_list */
+        CU_ASSERT_EQUAL(clFlush(q), CL_SUCCESS);
+    }
+    if (v == CLRN_CONV2D_VARIANT_BLOCKED) {
+      struct timespec pause = {0, 50 * 1000 * 1000};
+      nanosleep(&pause, NULL);
+      cl_int state = CL_COMPLETE;
+      CU_ASSERT_EQUAL(
+          clGetEventInfo(done[1], CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL),
+          CL_SUCCESS);
+      CU_ASSERT(state > CL_RUNNING); /* still waiting for the first launch */
+    }
+    CU_ASSERT_EQUAL(clSetUserEventStatus(gate, CL_COMPLETE), CL_SUCCESS);
+    CU_ASSERT_EQUAL(clWaitForEvents(2, done), CL_SUCCESS);
+    for (int i = 0; i < 2; i++) {
+      float *got = read_output(out[i].buffer, cd[i].out_count, "two queues");
+      compare(&cd[i], got, (clrn_conv2d_variant)v, "two queues");
+      free(got);
+      clReleaseEvent(done[i]);
+      clReleaseMemObject(in[i].buffer);
+      clReleaseMemObject(out[i].buffer);
+      case_data_free(&cd[i]);
+    }
+    clReleaseEvent(gate);
+    clrn_conv2d_release(conv);
+  }
+}
+
 static void expect_invalid(clrn_status status, const char *words) {
   CU_ASSERT_EQUAL(status, CLRN_STATUS_INVALID_ARGUMENT);
   if (!strstr(clrn_last_error(), words)) {
@@ -656,7 +714,7 @@ int main(void) {
   clrn_test_add_suite("conv2d", setup, teardown, "resnet shapes", test_resnet_shapes, "residual",
                       test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
                       test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
-                      "wait list", test_wait_list, "reuse", test_reuse, "bad arguments",
-                      test_bad_arguments, NULL);
+                      "wait list", test_wait_list, "reuse", test_reuse, "two queues",
+                      test_two_queues, "bad arguments", test_bad_arguments, NULL);
   return clrn_test_run();
 }
