@@ -548,7 +548,7 @@ static void expect_invalid(clrn_status status, const char *words) {
 }
 
 static void test_bad_arguments(void) {
-  float weight[8 * 4 * 9] = {0};
+  float weight[8 * 8 * 9] = {0}; /* [out 8][in 8][3][3] */
   const conv_case c = {1, 8, 5, 5, 8, 3, 3, 1, 1, 1, 1, 1};
   clrn_conv2d_desc good = desc_of(&c, false, CLRN_CONV2D_VARIANT_AUTO), d;
   clrn_conv2d *conv = (clrn_conv2d *)&good; /* must come back NULL */
