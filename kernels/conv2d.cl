@@ -18,11 +18,12 @@
  *   serves CONV_COUT_BLOCK channels. Pixels are numbered across the whole batch
  *   (n, oh, ow flattened), so small images waste no lanes. One dimension runs
  *   over the output-channel blocks of every group, the other over the pixel
- *   blocks; the host puts first (dimension 0, the one work-items run along one
- *   after another) the one whose operand is smaller, so that the bigger operand
- *   streams through the cache as few times as possible: channel blocks first
- *   when the input outweighs the weight (early layers), pixel blocks first
- *   otherwise (CONV_FLAG_PIXELS_FIRST).
+ *   blocks. The host decides which is dimension 0 (CONV_FLAG_PIXELS_FIRST, from
+ *   the profile's CONV_PIXELS_FIRST): on GPUs pixel blocks, so a warp shares one
+ *   weight address and reads neighbouring inputs; on CPUs, where work-items run
+ *   one after another along dimension 0, whichever operand is smaller, so the
+ *   bigger one streams through the cache fewest times (channel blocks first when
+ *   the input outweighs the weight, as in early layers).
  *   The host repacks the weight as [group][block][cin/groups][kh][kw][COUT_BLOCK]
  *   (zero-padded past the group's last channel), so each step loads contiguous
  *   vectors. Windows never cross the border: for a padded convolution the host
