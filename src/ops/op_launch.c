@@ -49,6 +49,24 @@ clrn_status clrn_op_check_tensor(const char *op, const char *what, const clrn_te
   return CLRN_STATUS_SUCCESS;
 }
 
+clrn_status clrn_op_check_owner(const char *op, const char *what, const clrn_context *context,
+                                const clrn_tensor *t) {
+  cl_context owner = NULL;
+  cl_int err = clGetMemObjectInfo(t->buffer, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "%s: %s buffer: clGetMemObjectInfo(CL_MEM_CONTEXT)", op, what);
+  if (owner != clrn_context_cl(context))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "%s: %s tensor's buffer belongs to another OpenCL context", op, what);
+  return CLRN_STATUS_SUCCESS;
+}
+
+size_t clrn_tensor_elements(const clrn_tensor *tensor) {
+  if (!tensor || tensor->n <= 0 || tensor->c <= 0 || tensor->h <= 0 || tensor->w <= 0)
+    return 0;
+  return (size_t)tensor->n * (size_t)tensor->c * (size_t)tensor->h * (size_t)tensor->w;
+}
+
 clrn_status clrn_op_check_same_shape(const char *op, const char *what_a, const clrn_tensor *a,
                                      const char *what_b, const clrn_tensor *b) {
   if (a->n != b->n || a->c != b->c || a->h != b->h || a->w != b->w)

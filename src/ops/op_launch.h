@@ -27,6 +27,10 @@ clrn_status clrn_op_check_call(const char *op, const clrn_context *context, cl_c
  * least n*c*h*w floats. what names the argument in the message ("input"). */
 clrn_status clrn_op_check_tensor(const char *op, const char *what, const clrn_tensor *t);
 
+/** Checks that a tensor's buffer belongs to the context's OpenCL context. */
+clrn_status clrn_op_check_owner(const char *op, const char *what, const clrn_context *context,
+                                const clrn_tensor *t);
+
 /** Checks that two tensors have the same shape. */
 clrn_status clrn_op_check_same_shape(const char *op, const char *what_a, const clrn_tensor *a,
                                      const char *what_b, const clrn_tensor *b);
@@ -69,6 +73,11 @@ clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
 clrn_status clrn_op_enqueue(cl_command_queue queue, cl_kernel kernel, const char *kernel_name,
                             cl_uint dims, const size_t *global, const size_t *local,
                             cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+/** value rounded up to a multiple of step (step >= 1). */
+static inline size_t clrn_op_round_up(size_t value, size_t step) {
+  return (value + step - 1) / step * step;
+}
 
 /** Smallest power of two at or above x (x >= 1), capped at cap. */
 size_t clrn_op_pow2_at_least(size_t x, size_t cap);

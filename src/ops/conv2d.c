@@ -1,0 +1,345 @@
+/* conv2d: the convolution op object. create validates the shape, picks a kernel
+ * variant (kernels/conv2d.cl), uploads the weight in that variant's layout
+ * (conv2d_pack.c) and sets every argument that does not depend on the input;
+ * enqueue checks the tensors, sets the rest and launches without waiting.
+ *
+ * A padded convolution on the blocked variant launches twice: conv2d_pad copies
+ * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
+ * then the blocked kernel reads it with no border checks. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/conv2d_pack.h"
+#include "ops/conv2d_pad.h"
+#include "core/error.h"
+#include "ops/op_launch.h"
+
+/* Kernel argument indices (the order of CONV_ARGS in kernels/conv2d.cl). */
+enum {
+  ARG_INPUT,
+  ARG_WEIGHT,
+  ARG_EPILOGUE,
+  ARG_RESIDUAL,
+  ARG_OUTPUT,
+  ARG_IN_C,
+  ARG_IN_H,
+  ARG_IN_W,
+  ARG_OUT_C,
+  ARG_OUT_H,
+  ARG_OUT_W,
+  ARG_CIN_G,
+  ARG_COUT_G,
+  ARG_BLOCKS_G,
+  ARG_KERNEL_H,
+  ARG_KERNEL_W,
+  ARG_STRIDE_H,
+  ARG_STRIDE_W,
+  ARG_PAD_H,
+  ARG_PAD_W,
+  ARG_PIXELS,
+  ARG_FLAGS,
+};
+enum { FLAG_RESIDUAL = 1, FLAG_RELU = 2, FLAG_PIXELS_FIRST = 4 }; /* CONV_FLAG_* */
+
+struct clrn_conv2d {
+  clrn_context *context;
+  clrn_conv2d_desc desc; /* variant resolved: never AUTO */
+  clrn_conv2d_config config;
+  cl_kernel kernel;
+  cl_mem weight, epilogue;
+  bool padded;         /* the blocked kernel reads a padded copy of the input */
+  clrn_conv2d_pad pad; /* makes that copy */
+  size_t local0;       /* work-group size along dimension 0 */
+  double weight_bytes; /* size of the packed weight */
+};
+
+clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int in_h, int in_w, int *out_h,
+                                    int *out_w) {
+  if (!desc || !out_h || !out_w)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_output_size: NULL argument");
+  if (desc->kernel_h < 1 || desc->kernel_w < 1 || desc->stride_h < 1 || desc->stride_w < 1 ||
+      desc->pad_h < 0 || desc->pad_w < 0)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: kernel %dx%d, stride %dx%d, padding %dx%d: kernel and stride must "
+                     "be >= 1 and padding >= 0",
+                     desc->kernel_h, desc->kernel_w, desc->stride_h, desc->stride_w, desc->pad_h,
+                     desc->pad_w);
+  if (in_h < 1 || in_w < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: input size %dx%d", in_h, in_w);
+  long long span_h = (long long)in_h + 2LL * desc->pad_h - desc->kernel_h;
+  long long span_w = (long long)in_w + 2LL * desc->pad_w - desc->kernel_w;
+  if (span_h < 0 || span_w < 0)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: input %dx%d padded by %dx%d is smaller than the %dx%d kernel", in_h,
+                     in_w, desc->pad_h, desc->pad_w, desc->kernel_h, desc->kernel_w);
+  long long h = span_h / desc->stride_h + 1, w = span_w / desc->stride_w + 1;
+  if (h > INT_MAX || w > INT_MAX)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: output size overflows");
+  *out_h = (int)h;
+  *out_w = (int)w;
+  return CLRN_STATUS_SUCCESS;
+}
+
+static clrn_status check_desc(const clrn_conv2d_desc *d) {
+  if (d->in_channels < 1 || d->out_channels < 1 || d->groups < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: %d input channels, %d output channels, %d groups: each must be >= 1",
+                     d->in_channels, d->out_channels, d->groups);
+  if (d->in_channels % d->groups || d->out_channels % d->groups)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: %d groups do not divide %d input and %d output channels", d->groups,
+                     d->in_channels, d->out_channels);
+  if (d->kernel_h < 1 || d->kernel_w < 1 || d->stride_h < 1 || d->stride_w < 1 || d->pad_h < 0 ||
+      d->pad_w < 0)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: kernel %dx%d, stride %dx%d, padding %dx%d: kernel and stride must "
+                     "be >= 1 and padding >= 0",
+                     d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h, d->pad_w);
+  if (d->pad_h > INT_MAX / 4 || d->pad_w > INT_MAX / 4)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: padding %dx%d is too large", d->pad_h,
+                     d->pad_w);
+  long long weights =
+      (long long)d->out_channels * (d->in_channels / d->groups) * d->kernel_h * d->kernel_w;
+  if (weights > INT_MAX / 64)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: %lld weights are too many", weights);
+  if ((int)d->variant < 0 || d->variant >= CLRN_CONV2D_VARIANT_COUNT)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: unknown variant %d", (int)d->variant);
+  return CLRN_STATUS_SUCCESS;
+}
+
+static clrn_status set_arg(cl_kernel kernel, cl_uint index, size_t size, const void *value) {
+  cl_int err = clSetKernelArg(kernel, index, size, value);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "conv2d: clSetKernelArg(%u)", index);
+  return CLRN_STATUS_SUCCESS;
+}
+
+static clrn_status set_int(cl_kernel kernel, cl_uint index, int value) {
+  return set_arg(kernel, index, sizeof value, &value);
+}
+
+/* Sets the arguments that stay fixed for the object's life. */
+static clrn_status set_fixed_args(clrn_conv2d *conv) {
+  const clrn_conv2d_desc *d = &conv->desc;
+  cl_kernel k = conv->kernel;
+  CLRN_TRY(set_arg(k, ARG_WEIGHT, sizeof(cl_mem), &conv->weight));
+  CLRN_TRY(set_arg(k, ARG_EPILOGUE, sizeof(cl_mem), &conv->epilogue));
+  CLRN_TRY(set_int(k, ARG_IN_C, d->in_channels));
+  CLRN_TRY(set_int(k, ARG_OUT_C, d->out_channels));
+  CLRN_TRY(set_int(k, ARG_CIN_G, d->in_channels / d->groups));
+  CLRN_TRY(set_int(k, ARG_COUT_G, d->out_channels / d->groups));
+  CLRN_TRY(set_int(k, ARG_BLOCKS_G, conv->config.blocks_g));
+  CLRN_TRY(set_int(k, ARG_KERNEL_H, d->kernel_h));
+  CLRN_TRY(set_int(k, ARG_KERNEL_W, d->kernel_w));
+  CLRN_TRY(set_int(k, ARG_STRIDE_H, d->stride_h));
+  CLRN_TRY(set_int(k, ARG_STRIDE_W, d->stride_w));
+  /* The blocked kernel reads an input padded beforehand. */
+  CLRN_TRY(set_int(k, ARG_PAD_H, conv->padded ? 0 : d->pad_h));
+  return set_int(k, ARG_PAD_W, conv->padded ? 0 : d->pad_w);
+}
+
+clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
+                               const float *weight, const float *bias, const float *scale,
+                               const float *shift, clrn_conv2d **out) {
+  if (out)
+    *out = NULL;
+  if (!context || !desc || !weight || !out)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_create: NULL argument");
+  CLRN_TRY(check_desc(desc));
+  clrn_conv2d *conv = calloc(1, sizeof *conv);
+  if (!conv)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d object");
+  conv->context = context;
+  conv->desc = *desc;
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  clrn_conv2d_packed packed = {0};
+  CLRN_GOTO(clrn_conv2d_configure(context, desc, &conv->config), fail, status);
+  conv->desc.variant = conv->config.variant;
+  CLRN_GOTO(clrn_conv2d_pack(desc, &conv->config, weight, bias, scale, shift, &packed), fail,
+            status);
+  conv->weight_bytes = 4.0 * (double)packed.weight_count;
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.weight_count * sizeof(float),
+                               packed.weight, &conv->weight),
+            fail, status);
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.epilogue_count * sizeof(float),
+                               packed.epilogue, &conv->epilogue),
+            fail, status);
+  CLRN_GOTO(clrn_context_kernel(context, "conv2d", conv->config.kernel_name, &conv->kernel), fail,
+            status);
+  conv->padded =
+      conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w);
+  if (conv->padded)
+    CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
+  CLRN_GOTO(set_fixed_args(conv), fail, status);
+  CLRN_GOTO(clrn_op_local_size(context, conv->kernel, conv->config.kernel_name,
+                                conv->config.work_group, true, &conv->local0),
+            fail, status);
+  clrn_conv2d_packed_free(&packed);
+  *out = conv;
+  return CLRN_STATUS_SUCCESS;
+fail:
+  clrn_conv2d_packed_free(&packed);
+  clrn_conv2d_release(conv);
+  return status;
+}
+
+/* Checks one tensor argument: shape, buffer size, owning context, and fewer than
+ * 2^31 elements (the conv2d kernels index with int). */
+static clrn_status check_tensor(const clrn_conv2d *conv, const clrn_tensor *t, const char *what) {
+  CLRN_TRY(clrn_op_check_tensor("conv2d", what, t));
+  CLRN_TRY(clrn_op_check_owner("conv2d", what, conv->context, t));
+  if (clrn_op_elements(t) > INT_MAX)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: %s tensor %dx%dx%dx%d has 2^31 elements or more", what, t->n, t->c,
+                     t->h, t->w);
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Checks the tensors of one enqueue against the convolution. */
+static clrn_status check_tensors(clrn_conv2d *conv, const clrn_tensor *input,
+                                 const clrn_tensor *residual, const clrn_tensor *output) {
+  const clrn_conv2d_desc *d = &conv->desc;
+  CLRN_TRY(check_tensor(conv, input, "input"));
+  CLRN_TRY(check_tensor(conv, output, "output"));
+  if (input->c != d->in_channels)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: input has %d channels, the convolution takes %d", input->c,
+                     d->in_channels);
+  int oh, ow;
+  CLRN_TRY(clrn_conv2d_output_size(d, input->h, input->w, &oh, &ow));
+  if (output->n != input->n || output->c != d->out_channels || output->h != oh || output->w != ow)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: output is %dx%dx%dx%d, input %dx%dx%dx%d needs %dx%dx%dx%d",
+                     output->n, output->c, output->h, output->w, input->n, input->c, input->h,
+                     input->w, input->n, d->out_channels, oh, ow);
+  if (output->buffer == input->buffer)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: output and input share a buffer");
+  if (residual) {
+    CLRN_TRY(check_tensor(conv, residual, "residual"));
+    if (residual->n != output->n || residual->c != output->c || residual->h != output->h ||
+        residual->w != output->w)
+      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                       "conv2d: residual is %dx%dx%dx%d, the output %dx%dx%dx%d", residual->n,
+                       residual->c, residual->h, residual->w, output->n, output->c, output->h,
+                       output->w);
+    if (residual->buffer == output->buffer)
+      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "conv2d: residual and output share a buffer");
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Enqueues the padded copy of input that the blocked kernel reads: its planes
+ * are *padded_h x *padded_w, just as far as the windows reach. */
+static clrn_status enqueue_pad(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
+                               const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                               cl_event *done, int *padded_h, int *padded_w) {
+  const clrn_conv2d_desc *d = &conv->desc;
+  long long ph = (long long)(output->h - 1) * d->stride_h + d->kernel_h;
+  long long pw = (long long)(output->w - 1) * d->stride_w + d->kernel_w;
+  long long planes = (long long)input->n * input->c;
+  if (ph * pw > INT_MAX / planes)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "conv2d: the padded input %lldx%dx%lldx%lld has 2^31 elements or more",
+                     (long long)input->n, input->c, ph, pw);
+  *padded_h = (int)ph;
+  *padded_w = (int)pw;
+  return clrn_conv2d_pad_enqueue(&conv->pad, queue, input, d->pad_h, d->pad_w, *padded_h, *padded_w,
+                                 num_wait, wait, done);
+}
+
+clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
+                                const clrn_tensor *residual, const clrn_tensor *output,
+                                cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  if (!conv)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_enqueue: NULL convolution");
+  CLRN_TRY(clrn_op_check_call("conv2d", conv->context, queue, num_wait, wait));
+  CLRN_TRY(check_tensors(conv, input, residual, output));
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  cl_kernel k = conv->kernel;
+  cl_mem source = input->buffer;
+  cl_event padded_event = NULL, launched = NULL;
+  int in_h = input->h, in_w = input->w;
+  if (conv->padded) {
+    CLRN_GOTO(enqueue_pad(conv, queue, input, output, num_wait, wait, &padded_event, &in_h, &in_w),
+              done, status);
+    source = conv->pad.scratch;
+    num_wait = 1; /* the queue is in order; the event makes the dependency explicit */
+    wait = &padded_event;
+  }
+  int pixels = output->n * output->h * output->w; /* < 2^31: output was checked */
+  int flags = (residual ? FLAG_RESIDUAL : 0) | (conv->desc.relu ? FLAG_RELU : 0);
+  CLRN_GOTO(set_arg(k, ARG_INPUT, sizeof(cl_mem), &source), done, status);
+  CLRN_GOTO(set_arg(k, ARG_RESIDUAL, sizeof(cl_mem), residual ? &residual->buffer : NULL), done,
+            status);
+  CLRN_GOTO(set_arg(k, ARG_OUTPUT, sizeof(cl_mem), &output->buffer), done, status);
+  CLRN_GOTO(set_int(k, ARG_IN_H, in_h), done, status);
+  CLRN_GOTO(set_int(k, ARG_IN_W, in_w), done, status);
+  CLRN_GOTO(set_int(k, ARG_OUT_H, output->h), done, status);
+  CLRN_GOTO(set_int(k, ARG_OUT_W, output->w), done, status);
+  CLRN_GOTO(set_int(k, ARG_PIXELS, pixels), done, status);
+  size_t global[3], local[3] = {conv->local0, 1, 1};
+  cl_uint dims;
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
+    dims = 3;
+    global[0] = clrn_op_round_up((size_t)output->h * output->w, local[0]);
+    global[1] = (size_t)output->c;
+    global[2] = (size_t)output->n;
+  } else {
+    /* Pixel blocks first when the profile says so (GPUs), or when the weight
+     * outweighs the input, so the bigger operand streams through the cache
+     * fewest times (see kernels/conv2d.cl). */
+    dims = 2;
+    size_t blocks = (size_t)conv->desc.groups * conv->config.blocks_g;
+    size_t pixel_blocks = ((size_t)pixels + conv->config.pix_block - 1) / conv->config.pix_block;
+    double input_bytes = 4.0 * input->n * input->c * in_h * in_w;
+    int order = conv->config.pixels_first;
+    if (order == 1 || (order == 2 && conv->weight_bytes > input_bytes)) {
+      flags |= FLAG_PIXELS_FIRST;
+      global[0] = clrn_op_round_up(pixel_blocks, local[0]);
+      global[1] = blocks;
+    } else {
+      global[0] = clrn_op_round_up(blocks, local[0]);
+      global[1] = pixel_blocks;
+    }
+  }
+  CLRN_GOTO(set_int(k, ARG_FLAGS, flags), done, status);
+  /* A padded launch's event is kept: the next padding must wait for it. */
+  cl_int err = clEnqueueNDRangeKernel(queue, k, dims, NULL, global, local, num_wait, wait,
+                                      event || conv->padded ? &launched : NULL);
+  if (err != CL_SUCCESS) {
+    status = clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(%s, %dx%dx%dx%d -> %dx%dx%dx%d)",
+                          conv->config.kernel_name, input->n, input->c, input->h, input->w,
+                          output->n, output->c, output->h, output->w);
+    goto done;
+  }
+  if (conv->padded)
+    clrn_conv2d_pad_used(&conv->pad, launched);
+  if (event) {
+    *event = launched;
+    launched = NULL;
+  }
+done:
+  if (launched)
+    clReleaseEvent(launched);
+  if (padded_event)
+    clReleaseEvent(padded_event);
+  return status;
+}
+
+const char *clrn_conv2d_variant_name(const clrn_conv2d *conv) {
+  return conv ? clrn_conv2d_variant_string(conv->config.variant) : "none";
+}
+
+void clrn_conv2d_release(clrn_conv2d *conv) {
+  if (!conv)
+    return;
+  if (conv->kernel)
+    clReleaseKernel(conv->kernel);
+  if (conv->weight)
+    clReleaseMemObject(conv->weight);
+  if (conv->epilogue)
+    clReleaseMemObject(conv->epilogue);
+  clrn_conv2d_pad_release(&conv->pad);
+  free(conv);
+}

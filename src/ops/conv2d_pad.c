@@ -1,0 +1,101 @@
+/* conv2d internals: the padded copy of the input for the blocked kernel (see
+ * conv2d_pad.h). */
+#include "ops/conv2d_pad.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "ops/op_launch.h"
+
+enum { PAD_WORK_GROUP = 64 }; /* conv2d_pad's work-group size, at most */
+
+clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context) {
+  pad->context = context;
+  CLRN_TRY(clrn_context_kernel(context, "conv2d", "conv2d_pad", &pad->kernel));
+  CLRN_TRY(clrn_op_local_size(context, pad->kernel, "conv2d_pad", PAD_WORK_GROUP, true,
+                               &pad->local0));
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Makes the scratch buffer at least bytes long. A buffer it replaces is freed
+ * by OpenCL once the launches that use it have finished. A new buffer starts as
+ * zeros copied from the host: the kernels do not need that (conv2d_pad writes
+ * all they read), but it happens only when the buffer grows, and it keeps
+ * Oclgrind 21.10's uninitialized-value checker right. That checker keeps a freed
+ * buffer's state and gives it to the next buffer of the same number unless the
+ * host writes the new one (a device-side fill does not count), and then
+ * reports what conv2d_pad wrote past the old size as uninitialized. */
+static clrn_status reserve(clrn_conv2d_pad *pad, size_t bytes) {
+  if (pad->scratch && pad->bytes >= bytes)
+    return CLRN_STATUS_SUCCESS;
+  if (pad->scratch)
+    clReleaseMemObject(pad->scratch);
+  pad->scratch = NULL;
+  pad->bytes = 0;
+  void *zeros = calloc(1, bytes);
+  if (!zeros)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu bytes of scratch", bytes);
+  clrn_status status =
+      clrn_buffer_create(pad->context, CL_MEM_READ_WRITE, bytes, zeros, &pad->scratch);
+  free(zeros);
+  if (status == CLRN_STATUS_SUCCESS)
+    pad->bytes = bytes;
+  return status;
+}
+
+static clrn_status set_arg(cl_kernel kernel, cl_uint index, size_t size, const void *value) {
+  cl_int err = clSetKernelArg(kernel, index, size, value);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "conv2d: clSetKernelArg(conv2d_pad, %u)", index);
+  return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue,
+                                    const clrn_tensor *input, int pad_h, int pad_w, int padded_h,
+                                    int padded_w, cl_uint num_wait, const cl_event *wait,
+                                    cl_event *done) {
+  size_t planes = (size_t)input->n * input->c;
+  CLRN_TRY(reserve(pad, planes * padded_h * padded_w * sizeof(float)));
+  cl_kernel k = pad->kernel;
+  const int ints[] = {input->h, input->w, pad_h, pad_w, padded_h, padded_w};
+  CLRN_TRY(set_arg(k, 0, sizeof(cl_mem), &input->buffer));
+  CLRN_TRY(set_arg(k, 1, sizeof(cl_mem), &pad->scratch));
+  for (cl_uint i = 0; i < sizeof ints / sizeof ints[0]; i++)
+    CLRN_TRY(set_arg(k, 2 + i, sizeof(int), &ints[i]));
+  /* Wait for the caller's events and for the scratch's last reader. */
+  cl_event *all = NULL;
+  if (pad->busy) {
+    all = malloc((num_wait + 1) * sizeof *all);
+    if (!all)
+      return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: wait list");
+    if (num_wait)
+      memcpy(all, wait, num_wait * sizeof *all);
+    all[num_wait++] = pad->busy;
+    wait = all;
+  }
+  size_t local[3] = {pad->local0, 1, 1};
+  size_t global[3] = {clrn_op_round_up((size_t)padded_w, local[0]), (size_t)padded_h, planes};
+  cl_int err = clEnqueueNDRangeKernel(queue, k, 3, NULL, global, local, num_wait, wait, done);
+  free(all);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(conv2d_pad)");
+  return CLRN_STATUS_SUCCESS;
+}
+
+void clrn_conv2d_pad_used(clrn_conv2d_pad *pad, cl_event reader) {
+  clRetainEvent(reader);
+  if (pad->busy)
+    clReleaseEvent(pad->busy);
+  pad->busy = reader;
+}
+
+void clrn_conv2d_pad_release(clrn_conv2d_pad *pad) {
+  if (pad->busy)
+    clReleaseEvent(pad->busy);
+  if (pad->scratch)
+    clReleaseMemObject(pad->scratch);
+  if (pad->kernel)
+    clReleaseKernel(pad->kernel);
+  memset(pad, 0, sizeof *pad);
+}

@@ -1,0 +1,42 @@
+/* conv2d internals: the zero-padded copy of a convolution's input that the
+ * blocked kernel reads, so that its inner loop needs no border checks.
+ *
+ * The copy lives in a scratch buffer owned by the convolution, grown on demand
+ * and kept between enqueues. The padding launch waits for the last launch that
+ * read the scratch (besides the caller's wait list), so enqueues of one
+ * convolution on different queues cannot overwrite a scratch still being read;
+ * on one in-order queue that wait costs nothing. Used by conv2d.c only. */
+#ifndef CLRN_OPS_CONV2D_PAD_H
+#define CLRN_OPS_CONV2D_PAD_H
+
+#include "clresnet/ops.h"
+
+/** The padding kernel, its scratch buffer and the last launch that read it. */
+typedef struct clrn_conv2d_pad {
+  clrn_context *context;
+  cl_kernel kernel; /**< conv2d_pad of kernels/conv2d.cl */
+  size_t local0;    /**< its work-group size along dimension 0 */
+  cl_mem scratch;   /**< the padded input (NULL until the first enqueue) */
+  size_t bytes;     /**< size of scratch */
+  cl_event busy;    /**< the last launch that read scratch, or NULL */
+} clrn_conv2d_pad;
+
+/** Creates the padding kernel for pad (zeroed by the caller). */
+clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context);
+
+/** Enqueues the copy of input, pad_h rows and pad_w columns of zeros before it,
+ * into the scratch buffer as planes of padded_h x padded_w (zeros after the input
+ * where those are larger), after the wait list and the scratch's last reader.
+ * *done receives the copy's event. */
+clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue,
+                                    const clrn_tensor *input, int pad_h, int pad_w, int padded_h,
+                                    int padded_w, cl_uint num_wait, const cl_event *wait,
+                                    cl_event *done);
+
+/** Records reader (retained) as the last launch that reads the scratch. */
+void clrn_conv2d_pad_used(clrn_conv2d_pad *pad, cl_event reader);
+
+/** Releases the kernel, the scratch buffer and the recorded event. */
+void clrn_conv2d_pad_release(clrn_conv2d_pad *pad);
+
+#endif
