@@ -5,8 +5,11 @@
                         (tools/export_torchvision.py --seed)
   input_224.npy         2 inputs at 224x224: a photo preprocessed by torchvision and noise
   logits_224.npy        torchvision's logits for them (eval mode, float32)
-  input_odd.npy         2 different noise inputs at an odd size (99x117)
+  input_odd.npy         2 inputs at an odd size (99x117): the photo resized by torchvision
+                        and noise
   logits_odd.npy        torchvision's logits for them
+  logits64_*.npy        the same logits computed in float64, the exact answer to within
+                        float64 rounding (the tests measure both float32 errors against it)
 
 Run with Debian's interpreter (/usr/bin/python3), which has torchvision. Exits 77
 (the CTest skip code) when torchvision is not installed.
@@ -50,17 +53,22 @@ def main():
     preprocess = transforms.Compose([
         transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
         transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])
-    photo = preprocess(Image.open(os.path.join(ROOT, "data", "dog.jpg")).convert("RGB"))
-    noise = torch.randn((1, 3, 224, 224), generator=generator)
+    image = Image.open(os.path.join(ROOT, "data", "dog.jpg")).convert("RGB")
+    photo = preprocess(image)
+    small = transforms.Compose([
+        transforms.Resize(ODD), transforms.ToTensor(),
+        transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])(image)
     inputs = {
-        "224": torch.cat([photo.unsqueeze(0), noise]),
-        "odd": torch.randn((2, 3) + ODD, generator=generator),
+        "224": torch.cat([photo.unsqueeze(0), torch.randn((1, 3, 224, 224), generator=generator)]),
+        "odd": torch.cat([small.unsqueeze(0), torch.randn((1, 3) + ODD, generator=generator)]),
     }
     for name, tensor in inputs.items():
         path = os.path.join(args.out, f"input_{name}.npy")
         np.save(path, tensor.numpy().astype(np.float32))
         export("--arch", args.arch, "--weights", weights, "--reference", path,
                "--logits", os.path.join(args.out, f"logits_{name}.npy"))
+        export("--arch", args.arch, "--weights", weights, "--reference", path, "--precision",
+               "f64", "--logits", os.path.join(args.out, f"logits64_{name}.npy"))
 
 
 if __name__ == "__main__":
