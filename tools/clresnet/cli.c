@@ -115,18 +115,21 @@ void cli_devices_free(cli_devices *d) {
   memset(d, 0, sizeof *d);
 }
 
-/* Progress state: compiled counts programs that were not in the cache. */
+/* Progress state: compiled counts programs that were not in the cache; a device's
+ * builds start when the previous device's end (or at cli_progress_begin()). */
 static size_t progress_compiled;
 static double progress_start;
+
+void cli_progress_begin(void) { progress_start = cli_now(); }
 
 void cli_progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,
                   void *user_data) {
   (void)user_data;
-  if (done == 1) {
+  if (done == 1)
     progress_compiled = 0;
-    progress_start = cli_now();
-  }
   progress_compiled += compiled;
+  if (done == total && progress_compiled == 0)
+    progress_start = cli_now();
   if (cli_verbosity <= 0 || progress_compiled == 0)
     return;
   if (isatty(fileno(stderr))) {
@@ -137,6 +140,8 @@ void cli_progress(const clrn_device_info *device, size_t done, size_t total, boo
     fprintf(stderr, "clresnet: compiled %zu of %zu kernel programs for %s in %.1f s\n",
             progress_compiled, total, device->name, cli_now() - progress_start);
   }
+  if (done == total)
+    progress_start = cli_now();
   fflush(stderr);
 }
 

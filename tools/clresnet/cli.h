@@ -54,6 +54,9 @@ int cli_select_devices(const char *spec, cli_devices *devices);
 /** Frees what cli_select_devices() made. */
 void cli_devices_free(cli_devices *devices);
 
+/** Starts the clock of the compilation summary line (call before creating the engine). */
+void cli_progress_begin(void);
+
 /** Kernel-compilation progress for engine/context options: a live counter on a
  * terminal, one summary line otherwise, nothing when everything came from the cache. */
 void cli_progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,

@@ -337,6 +337,7 @@ int cmd_bench(int argc, char **argv) {
   options.model.width = (int)a.width;
   options.profiling = a.profile || a.trace;
   options.progress = cli_progress;
+  cli_progress_begin();
   s = clrn_engine_create(devices.chosen, devices.count, weights, &options, &engine);
   if (s != CLRN_STATUS_SUCCESS) {
     status = cli_fail(s, "preparing the model");

@@ -388,6 +388,7 @@ int cmd_run(int argc, char **argv) {
   options.model.width = batch.width;
   options.profiling = a.trace != NULL;
   options.progress = cli_progress;
+  cli_progress_begin();
   s = clrn_engine_create(devices.chosen, devices.count, weights, &options, &engine);
   if (s != CLRN_STATUS_SUCCESS) {
     status = cli_fail(s, "preparing the model");
