@@ -28,7 +28,9 @@ static void print_help(void) {
       "\n"
       "Runs inference on synthetic input and prints the median, min and max latency per\n"
       "batch, images per second, effective GFLOP/s (2 x the model's multiply-adds) and, where\n"
-      "the device profile knows the device's peak, the fraction of it.\n"
+      "the device profile knows the device's peak, the fraction of that nominal peak\n"
+      "(compute units x the clock OpenCL reports x FLOP per cycle; CPUs that boost above\n"
+      "that clock can exceed 100%%).\n"
       "\n"
       "Options:\n"
       "  -m, --model ARCH     resnet18, resnet34, resnet50, resnet101 or resnet152 (required\n"
@@ -233,7 +235,7 @@ static void print_text(const bench_args *a, clrn_engine *engine, const timing *t
   printf("  throughput: %.2f images/s, %.1f GFLOP/s effective (%.3f GFLOP per image)", ips,
          gflops, 2.0 * macs / 1e9);
   if (peak > 0)
-    printf(", %.1f%% of the %.0f GFLOP/s peak", 100.0 * gflops / peak, peak);
+    printf(", %.1f%% of the %.0f GFLOP/s nominal peak", 100.0 * gflops / peak, peak);
   printf("\n");
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {

@@ -275,6 +275,8 @@ static void print_json(const run_args *a, const batch_data *b, const clrn_weight
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "model", clrn_arch_name(clrn_weights_arch(w)));
   cJSON_AddStringToObject(root, "weights", a->weights);
+  const char *source = clrn_weights_metadata(w, "source");
+  cJSON_AddBoolToObject(root, "random_weights", source && strcmp(source, "seed") == 0);
   cJSON *devices = cJSON_AddArrayToObject(root, "devices");
   for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
     const clrn_device_info *d = clrn_context_device(clrn_model_context(clrn_engine_model(engine, i)));
