@@ -76,6 +76,7 @@ typedef struct clrn_model_options {
   int max_batch; /**< images per enqueue; buffers are sized for it (default 8) */
   int height;    /**< input height (default 224; at least 32) */
   int width;     /**< input width (default 224; at least 32) */
+  size_t memory_limit; /**< device bytes the model may use (0: 80% of global memory) */
 } clrn_model_options;
 
 /** Fills options with the defaults. */
@@ -84,8 +85,11 @@ CLRN_API void clrn_model_options_default(clrn_model_options *options);
 typedef struct clrn_model clrn_model;
 
 /** Builds the network on a context: uploads the weights, plans buffers and creates
- * the kernels. If the activations for max_batch do not fit the device's memory, the
- * model is built for the largest batch that fits (see clrn_model_max_batch()). */
+ * the kernels. If the buffers for max_batch images do not fit, the model is built
+ * for a smaller batch (see clrn_model_max_batch()): max_batch is halved until the
+ * weights and buffers fit in memory_limit (default 80% of the device's global
+ * memory) with every buffer under the device's largest allocation, and halved again
+ * while an allocation fails. Larger runs are then split into batches that fit. */
 CLRN_API clrn_status clrn_model_create(clrn_context *context, const clrn_weights *weights,
                                        const clrn_model_options *options, clrn_model **model);
 

@@ -79,6 +79,17 @@ CLRN_API clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue que
                                          const clrn_tensor *output, cl_uint num_wait,
                                          const cl_event *wait, cl_event *event);
 
+/** Device bytes of scratch the convolution uses for n images of in_h x in_w (the
+ * blocked kernel reads a zero-padded copy of the input); 0 when it needs none. */
+CLRN_API size_t clrn_conv2d_workspace_size(const clrn_conv2d *conv, int n, int in_h, int in_w);
+
+/** Lends the convolution a scratch buffer of bytes (at least
+ * clrn_conv2d_workspace_size() for the inputs it will get; it is retained until
+ * the convolution is released). Without one, the convolution allocates and keeps
+ * its own, grown as needed. Convolutions that share a workspace must be enqueued
+ * on one in-order queue. */
+CLRN_API clrn_status clrn_conv2d_set_workspace(clrn_conv2d *conv, cl_mem buffer, size_t bytes);
+
 /** The variant this convolution runs ("direct", "blocked", ...). */
 CLRN_API const char *clrn_conv2d_variant_name(const clrn_conv2d *conv);
 

@@ -1,8 +1,9 @@
 /* clrn_model: a ResNet planned and ready to run on one device. Creation builds the
  * plan (weights uploaded) and the scheduler's buffers, halving the batch the
  * buffers hold until they fit the device (the policy: activations for max_batch
- * images plus the weights must fit in 80% of global memory, each buffer within the
- * largest allocation, and the allocation must succeed). */
+ * images plus the weights must fit in the memory limit, by default 80% of global
+ * memory, each buffer within the largest allocation, and the allocation must
+ * succeed). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,16 +31,27 @@ void clrn_model_options_default(clrn_model_options *o) {
 }
 
 /* The largest batch, at most wanted, whose buffers fit the device by the policy. */
-static int fitting_batch(const clrn_context *ctx, const clrn_plan *plan, int wanted) {
+static int fitting_batch(const clrn_context *ctx, const clrn_plan *plan, int wanted,
+                         size_t limit) {
   const clrn_device_info *d = clrn_context_device(ctx);
-  double budget = MEMORY_SHARE * (double)d->global_mem_bytes - (double)plan->weight_bytes;
+  double total = limit ? (double)limit : MEMORY_SHARE * (double)d->global_mem_bytes;
+  double budget = total - (double)plan->weight_bytes;
   size_t largest_slot = 0;
   for (size_t i = 0; i < plan->slot_count; i++)
     if (plan->slot_floats[i] > largest_slot)
       largest_slot = plan->slot_floats[i];
   size_t io = 2 * (clrn_plan_value_floats(plan, plan->graph.input) +
                    2 * clrn_plan_value_floats(plan, plan->graph.output));
-  double per_image = (double)(clrn_plan_activation_bytes_per_image(plan) + io * sizeof(float));
+  size_t workspace = 0; /* the padded-input scratch of the largest convolution */
+  for (size_t i = 0; i < plan->step_count; i++) {
+    const clrn_value *in = &plan->graph.values[plan->steps[i].inputs[0]];
+    size_t need = plan->steps[i].conv
+                      ? clrn_conv2d_workspace_size(plan->steps[i].conv, 1, in->h, in->w)
+                      : 0;
+    workspace = need > workspace ? need : workspace;
+  }
+  double per_image =
+      (double)(clrn_plan_activation_bytes_per_image(plan) + io * sizeof(float) + workspace);
   int batch = wanted;
   while (batch > 1 && ((double)batch * per_image > budget ||
                        (double)batch * (double)largest_slot * sizeof(float) >
@@ -71,7 +83,7 @@ clrn_status clrn_model_create(clrn_context *ctx, const clrn_weights *weights,
     free(m);
     return status;
   }
-  int batch = fitting_batch(ctx, &m->plan, options->max_batch);
+  int batch = fitting_batch(ctx, &m->plan, options->max_batch, options->memory_limit);
   for (;;) {
     status = clrn_exec_create(ctx, &m->plan, batch, &m->exec);
     if (status != CLRN_STATUS_OUT_OF_DEVICE_MEMORY || batch == 1)

@@ -229,14 +229,40 @@ static clrn_status check_tensors(clrn_conv2d *conv, const clrn_tensor *input,
   return CLRN_STATUS_SUCCESS;
 }
 
+/* The padded planes' height and width for an input, as far as the windows reach. */
+static void padded_size(const clrn_conv2d *conv, int out_h, int out_w, long long *ph,
+                        long long *pw) {
+  const clrn_conv2d_desc *d = &conv->desc;
+  *ph = (long long)(out_h - 1) * d->stride_h + d->kernel_h;
+  *pw = (long long)(out_w - 1) * d->stride_w + d->kernel_w;
+}
+
+size_t clrn_conv2d_workspace_size(const clrn_conv2d *conv, int n, int in_h, int in_w) {
+  int out_h, out_w;
+  if (!conv || !conv->padded || n < 1 ||
+      clrn_conv2d_output_size(&conv->desc, in_h, in_w, &out_h, &out_w) != CLRN_STATUS_SUCCESS)
+    return 0;
+  long long ph, pw;
+  padded_size(conv, out_h, out_w, &ph, &pw);
+  return (size_t)n * (size_t)conv->desc.in_channels * (size_t)ph * (size_t)pw * sizeof(float);
+}
+
+clrn_status clrn_conv2d_set_workspace(clrn_conv2d *conv, cl_mem buffer, size_t bytes) {
+  if (!conv || !buffer)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_set_workspace: NULL argument");
+  if (conv->padded)
+    clrn_conv2d_pad_lend(&conv->pad, buffer, bytes);
+  return CLRN_STATUS_SUCCESS;
+}
+
 /* Enqueues the padded copy of input that the blocked kernel reads: its planes
  * are *padded_h x *padded_w, just as far as the windows reach. */
 static clrn_status enqueue_pad(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
                                const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                cl_event *done, int *padded_h, int *padded_w) {
   const clrn_conv2d_desc *d = &conv->desc;
-  long long ph = (long long)(output->h - 1) * d->stride_h + d->kernel_h;
-  long long pw = (long long)(output->w - 1) * d->stride_w + d->kernel_w;
+  long long ph, pw;
+  padded_size(conv, output->h, output->w, &ph, &pw);
   long long planes = (long long)input->n * input->c;
   if (ph * pw > INT_MAX / planes)
     return clrn_fail(CLRN_STATUS_UNSUPPORTED,

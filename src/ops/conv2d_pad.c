@@ -2,6 +2,7 @@
  * conv2d_pad.h). */
 #include "ops/conv2d_pad.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,10 @@ clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context) {
 static clrn_status reserve(clrn_conv2d_pad *pad, size_t bytes) {
   if (pad->scratch && pad->bytes >= bytes)
     return CLRN_STATUS_SUCCESS;
+  if (pad->lent)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: the padded input needs %zu bytes, the workspace has %zu", bytes,
+                     pad->bytes);
   if (pad->scratch)
     clReleaseMemObject(pad->scratch);
   pad->scratch = NULL;
@@ -81,6 +86,15 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
   if (err != CL_SUCCESS)
     return clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(conv2d_pad)");
   return CLRN_STATUS_SUCCESS;
+}
+
+void clrn_conv2d_pad_lend(clrn_conv2d_pad *pad, cl_mem buffer, size_t bytes) {
+  clRetainMemObject(buffer);
+  if (pad->scratch)
+    clReleaseMemObject(pad->scratch);
+  pad->scratch = buffer;
+  pad->bytes = bytes;
+  pad->lent = true;
 }
 
 void clrn_conv2d_pad_used(clrn_conv2d_pad *pad, cl_event reader) {

@@ -2,7 +2,8 @@
  * blocked kernel reads, so that its inner loop needs no border checks.
  *
  * The copy lives in a scratch buffer owned by the convolution, grown on demand
- * and kept between enqueues. The padding launch waits for the last launch that
+ * and kept between enqueues, or in a workspace the caller lends (shared by the
+ * convolutions of a model, clrn_conv2d_set_workspace()). The padding launch waits for the last launch that
  * read the scratch (besides the caller's wait list), so enqueues of one
  * convolution on different queues cannot overwrite a scratch still being read;
  * on one in-order queue that wait costs nothing. Used by conv2d.c only. */
@@ -19,6 +20,7 @@ typedef struct clrn_conv2d_pad {
   cl_mem scratch;   /**< the padded input (NULL until the first enqueue) */
   size_t bytes;     /**< size of scratch */
   cl_event busy;    /**< the last launch that read scratch, or NULL */
+  bool lent;        /**< scratch is a workspace lent by the caller: never grown */
 } clrn_conv2d_pad;
 
 /** Creates the padding kernel for pad (zeroed by the caller). */
@@ -32,6 +34,10 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
                                     const clrn_tensor *input, int pad_h, int pad_w, int padded_h,
                                     int padded_w, cl_uint num_wait, const cl_event *wait,
                                     cl_event *done);
+
+/** Uses buffer (bytes long, retained here) as the scratch from now on instead of
+ * one of the convolution's own. */
+void clrn_conv2d_pad_lend(clrn_conv2d_pad *pad, cl_mem buffer, size_t bytes);
 
 /** Records reader (retained) as the last launch that reads the scratch. */
 void clrn_conv2d_pad_used(clrn_conv2d_pad *pad, cl_event reader);

@@ -36,6 +36,7 @@ struct clrn_exec {
   cl_command_queue queues[QUEUES];
   size_t buffer_count;
   cl_mem *buffers; /* plan slots, then input x2, logits x2, probabilities x2 */
+  cl_mem workspace; /* padded inputs of the main path's convolutions */
   buffer_track *tracks;
   size_t bytes;
   bool profiling;
@@ -316,6 +317,29 @@ clrn_status clrn_exec_run(clrn_exec *x, const float *input, int batch, float *lo
   return status;
 }
 
+/* One scratch buffer for the padded inputs of every convolution on the main queue
+ * (they run one after another there), sized for the largest at max_batch. */
+static clrn_status lend_workspace(clrn_exec *x) {
+  const clrn_plan *plan = x->plan;
+  size_t bytes = 0;
+  for (size_t i = 0; i < plan->step_count; i++) {
+    const clrn_step *s = &plan->steps[i];
+    const clrn_value *in = &plan->graph.values[s->inputs[0]];
+    if (s->conv && s->queue == 0) {
+      size_t need = clrn_conv2d_workspace_size(s->conv, x->max_batch, in->h, in->w);
+      bytes = need > bytes ? need : bytes;
+    }
+  }
+  if (bytes == 0)
+    return CLRN_STATUS_SUCCESS;
+  CLRN_TRY(clrn_buffer_create(x->ctx, CL_MEM_READ_WRITE, bytes, NULL, &x->workspace));
+  x->bytes += bytes;
+  for (size_t i = 0; i < plan->step_count; i++)
+    if (plan->steps[i].conv && plan->steps[i].queue == 0)
+      CLRN_TRY(clrn_conv2d_set_workspace(plan->steps[i].conv, x->workspace, bytes));
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, int max_batch,
                              clrn_exec **out) {
   *out = NULL;
@@ -354,6 +378,7 @@ clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, int max_b
                                      NULL, NULL),
                  fail, status, "clearing a buffer of %zu bytes", bytes);
   }
+  CLRN_GOTO(lend_workspace(x), fail, status);
   CLRN_CL_GOTO(clFinish(x->queues[0]), fail, status, "allocating %zu bytes of buffers", x->bytes);
   *out = x;
   return CLRN_STATUS_SUCCESS;
@@ -383,6 +408,8 @@ void clrn_exec_release(clrn_exec *x) {
     if (x->buffers[i])
       clReleaseMemObject(x->buffers[i]);
   free(x->buffers);
+  if (x->workspace)
+    clReleaseMemObject(x->workspace);
   free(x->tracks);
   free(x->pending);
   free(x->trace);

@@ -481,6 +481,75 @@ static void test_reuse(void) {
   }
 }
 
+/* Two padded blocked convolutions of different sizes share one lent workspace on
+ * one queue; both results must be right, and a workspace too small is refused. */
+static void test_workspace(void) {
+  const conv_case sizes[] = {
+      {2, 6, 9, 11, 10, 3, 3, 1, 1, 1, 1, 1},
+      {1, 10, 13, 7, 5, 3, 3, 2, 2, 1, 1, 1},
+  };
+  enum { N = COUNT(sizes) };
+  case_data cd[N];
+  clrn_conv2d *conv[N];
+  clrn_tensor in[N], out[N];
+  size_t bytes = 0;
+  for (int i = 0; i < N; i++) {
+    case_data_make(&cd[i], &sizes[i], EPI_BIAS);
+    clrn_conv2d_desc desc = desc_of(&sizes[i], false, CLRN_CONV2D_VARIANT_BLOCKED);
+    CLRN_ASSERT_OK(clrn_conv2d_create(context, &desc, cd[i].weight, cd[i].bias, NULL, NULL,
+                                      &conv[i]));
+    size_t need = clrn_conv2d_workspace_size(conv[i], sizes[i].n, sizes[i].h, sizes[i].w);
+    CU_ASSERT(need > 0);
+    bytes = need > bytes ? need : bytes;
+  }
+  cl_mem workspace = nan_buffer(bytes / sizeof(float));
+  for (int i = 0; i < N; i++) {
+    const conv_case *c = &sizes[i];
+    CLRN_ASSERT_OK(clrn_conv2d_set_workspace(conv[i], workspace, bytes));
+    in[i] = (clrn_tensor){upload(cd[i].input, cd[i].in_count), c->n, c->cin, c->h, c->w};
+    out[i] = (clrn_tensor){nan_buffer(cd[i].out_count), c->n, c->cout, cd[i].oh, cd[i].ow};
+    CLRN_ASSERT_OK(clrn_conv2d_enqueue(conv[i], queue, &in[i], NULL, &out[i], 0, NULL, NULL));
+  }
+  CU_ASSERT_EQUAL(clFinish(queue), CL_SUCCESS);
+  for (int i = 0; i < N; i++) {
+    float *got = read_output(out[i].buffer, cd[i].out_count, "workspace");
+    compare(&cd[i], got, CLRN_CONV2D_VARIANT_BLOCKED, "workspace");
+    free(got);
+  }
+  /* Twice the batch does not fit the lent workspace: refused, not grown. */
+  clrn_tensor big_in = in[0], big_out = out[0];
+  big_in.n = big_out.n = 1;
+  big_in.h = 40;
+  big_in.w = 40;
+  big_out.h = big_out.w = 40;
+  cl_mem big_in_buffer = nan_buffer((size_t)6 * 40 * 40), big_out_buffer = nan_buffer(10 * 1600);
+  big_in.buffer = big_in_buffer;
+  big_out.buffer = big_out_buffer;
+  CU_ASSERT(clrn_conv2d_workspace_size(conv[0], 1, 40, 40) > bytes);
+  CU_ASSERT_EQUAL(clrn_conv2d_enqueue(conv[0], queue, &big_in, NULL, &big_out, 0, NULL, NULL),
+                  CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "workspace"));
+  clReleaseMemObject(big_in_buffer);
+  clReleaseMemObject(big_out_buffer);
+  for (int i = 0; i < N; i++) {
+    clReleaseMemObject(in[i].buffer);
+    clReleaseMemObject(out[i].buffer);
+    clrn_conv2d_release(conv[i]);
+    case_data_free(&cd[i]);
+  }
+  clReleaseMemObject(workspace);
+  /* Unpadded and direct convolutions need none. */
+  const conv_case plain = {1, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 1};
+  case_data pd;
+  case_data_make(&pd, &plain, 0);
+  clrn_conv2d_desc desc = desc_of(&plain, false, CLRN_CONV2D_VARIANT_BLOCKED);
+  clrn_conv2d *one = NULL;
+  CLRN_ASSERT_OK(clrn_conv2d_create(context, &desc, pd.weight, NULL, NULL, NULL, &one));
+  CU_ASSERT_EQUAL(clrn_conv2d_workspace_size(one, 8, 5, 5), 0);
+  clrn_conv2d_release(one);
+  case_data_free(&pd);
+}
+
 /* One object enqueued on two queues: the first launch waits for a user event,
  * the second has nothing to wait for. Both results must be right. The blocked
  * variant keeps the padded input in the object, so its second launch must wait
@@ -715,6 +784,6 @@ int main(void) {
                       test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
                       test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
                       "wait list", test_wait_list, "reuse", test_reuse, "two queues",
-                      test_two_queues, "bad arguments", test_bad_arguments, NULL);
+                      test_two_queues, "lent workspace", test_workspace, "bad arguments", test_bad_arguments, NULL);
   return clrn_test_run();
 }
