@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/error.h"
 #include "model/arch.h"
 
@@ -20,16 +21,10 @@ static int add_value(builder *b, int c, int h, int w) {
   clrn_graph *g = b->graph;
   if (b->status != CLRN_STATUS_SUCCESS)
     return -1;
-  if (g->value_count == b->value_capacity) {
-    size_t capacity = b->value_capacity ? 2 * b->value_capacity : 64;
-    clrn_value *grown = realloc(g->values, capacity * sizeof *grown);
-    if (!grown) {
-      b->status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "graph values");
-      return -1;
-    }
-    g->values = grown;
-    b->value_capacity = capacity;
-  }
+  b->status = clrn_array_reserve((void **)&g->values, &b->value_capacity, g->value_count + 1,
+                                 sizeof *g->values, 64, "graph values");
+  if (b->status != CLRN_STATUS_SUCCESS)
+    return -1;
   g->values[g->value_count] = (clrn_value){c, h, w};
   return (int)g->value_count++;
 }
@@ -39,16 +34,10 @@ static int add_node(builder *b, clrn_node node, int c, int h, int w) {
   clrn_graph *g = b->graph;
   if (b->status != CLRN_STATUS_SUCCESS)
     return -1;
-  if (g->node_count == b->node_capacity) {
-    size_t capacity = b->node_capacity ? 2 * b->node_capacity : 128;
-    clrn_node *grown = realloc(g->nodes, capacity * sizeof *grown);
-    if (!grown) {
-      b->status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "graph nodes");
-      return -1;
-    }
-    g->nodes = grown;
-    b->node_capacity = capacity;
-  }
+  b->status = clrn_array_reserve((void **)&g->nodes, &b->node_capacity, g->node_count + 1,
+                                 sizeof *g->nodes, 128, "graph nodes");
+  if (b->status != CLRN_STATUS_SUCCESS)
+    return -1;
   node.output = add_value(b, c, h, w);
   if (node.output < 0)
     return -1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/error.h"
 #include "graph/graph.h"
 #include "model/arch.h"
@@ -55,14 +56,8 @@ typedef struct expected_list {
 
 static clrn_status expect(expected_list *list, const char *module, const char *leaf, int ndim,
                           int64_t a, int64_t b, int64_t c, int64_t d, bool integer) {
-  if (list->count == list->capacity) {
-    size_t capacity = list->capacity ? 2 * list->capacity : 256;
-    expected_tensor *grown = realloc(list->items, capacity * sizeof *grown);
-    if (!grown)
-      return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "tensor list");
-    list->items = grown;
-    list->capacity = capacity;
-  }
+  CLRN_TRY(clrn_array_reserve((void **)&list->items, &list->capacity, list->count + 1,
+                              sizeof *list->items, 256, "tensor list"));
   expected_tensor *t = &list->items[list->count++];
   snprintf(t->name, sizeof t->name, "%s.%s", module, leaf);
   t->ndim = ndim;

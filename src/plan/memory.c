@@ -2,12 +2,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/error.h"
 #include "plan/plan.h"
 
+typedef struct slot_info {
+  size_t floats; /* per image */
+  bool busy;     /* holds a value that is still to be read */
+} slot_info;
+
 typedef struct slot_pool {
-  size_t *floats;
-  bool *busy;
+  slot_info *slots;
   size_t count, capacity;
 } slot_pool;
 
@@ -16,34 +21,26 @@ typedef struct slot_pool {
 static int take_slot(slot_pool *pool, size_t need) {
   int best = -1, largest = -1;
   for (size_t i = 0; i < pool->count; i++) {
-    if (pool->busy[i])
+    const slot_info *s = &pool->slots[i];
+    if (s->busy)
       continue;
-    if (pool->floats[i] >= need && (best < 0 || pool->floats[i] < pool->floats[best]))
+    if (s->floats >= need && (best < 0 || s->floats < pool->slots[best].floats))
       best = (int)i;
-    if (largest < 0 || pool->floats[i] > pool->floats[largest])
+    if (largest < 0 || s->floats > pool->slots[largest].floats)
       largest = (int)i;
   }
   if (best < 0 && largest >= 0) {
     best = largest;
-    pool->floats[best] = need;
+    pool->slots[best].floats = need;
   }
   if (best < 0) {
-    if (pool->count == pool->capacity) {
-      size_t capacity = pool->capacity ? 2 * pool->capacity : 8;
-      size_t *floats = realloc(pool->floats, capacity * sizeof *floats);
-      if (floats)
-        pool->floats = floats;
-      bool *busy = realloc(pool->busy, capacity * sizeof *busy);
-      if (busy)
-        pool->busy = busy;
-      if (!floats || !busy)
-        return -1;
-      pool->capacity = capacity;
-    }
+    if (clrn_array_reserve((void **)&pool->slots, &pool->capacity, pool->count + 1,
+                           sizeof *pool->slots, 8, "buffer plan") != CLRN_STATUS_SUCCESS)
+      return -1;
     best = (int)pool->count++;
-    pool->floats[best] = need;
+    pool->slots[best].floats = need;
   }
-  pool->busy[best] = true;
+  pool->slots[best].busy = true;
   return best;
 }
 
@@ -92,12 +89,16 @@ clrn_status clrn_plan_assign_slots(clrn_plan *plan) {
       int v = s->inputs[k];
       if (v >= 0 && last_use[v] == (int)i && plan->value_slot[v] >= 0 &&
           plan->value_slot[v] != plan->value_slot[s->output])
-        pool.busy[plan->value_slot[v]] = false;
+        pool.slots[plan->value_slot[v]].busy = false;
     }
   }
   free(last_use);
-  free(pool.busy);
-  plan->slot_floats = pool.floats;
-  plan->slot_count = pool.count;
+  plan->slot_floats = pool.count ? malloc(pool.count * sizeof *plan->slot_floats) : NULL;
+  if (pool.count && !plan->slot_floats && status == CLRN_STATUS_SUCCESS)
+    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "buffer plan");
+  for (size_t i = 0; plan->slot_floats && i < pool.count; i++)
+    plan->slot_floats[i] = pool.slots[i].floats;
+  plan->slot_count = plan->slot_floats ? pool.count : 0;
+  free(pool.slots);
   return status;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/error.h"
 
 #define QUEUES 3
@@ -120,14 +121,8 @@ static clrn_status record(clrn_exec *x, cl_event event, const char *name, const 
                           const clrn_value *shape) {
   if (!x->profiling)
     return CLRN_STATUS_SUCCESS;
-  if (x->pending_count == x->pending_capacity) {
-    size_t capacity = x->pending_capacity ? 2 * x->pending_capacity : 256;
-    pending_record *grown = realloc(x->pending, capacity * sizeof *grown);
-    if (!grown)
-      return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "trace");
-    x->pending = grown;
-    x->pending_capacity = capacity;
-  }
+  CLRN_TRY(clrn_array_reserve((void **)&x->pending, &x->pending_capacity, x->pending_count + 1,
+                              sizeof *x->pending, 256, "trace"));
   pending_record *p = &x->pending[x->pending_count++];
   memset(p, 0, sizeof *p);
   clRetainEvent(event);
@@ -194,14 +189,8 @@ static clrn_status enqueue_step(clrn_exec *x, const clrn_step *s, int parity, in
 }
 
 static clrn_status add_download(clrn_exec *x, cl_event event) {
-  if (x->download_count == x->download_capacity) {
-    size_t capacity = x->download_capacity ? 2 * x->download_capacity : 16;
-    cl_event *grown = realloc(x->downloads, capacity * sizeof *grown);
-    if (!grown)
-      return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "download list");
-    x->downloads = grown;
-    x->download_capacity = capacity;
-  }
+  CLRN_TRY(clrn_array_reserve((void **)&x->downloads, &x->download_capacity,
+                              x->download_count + 1, sizeof *x->downloads, 16, "download list"));
   x->downloads[x->download_count++] = event;
   return CLRN_STATUS_SUCCESS;
 }

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +59,15 @@ double cli_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_common_option(const char *command, int option, char **argv) {
+  switch (option) {
+  case 'v': cli_verbosity = cli_verbosity < 2 ? 2 : 3; return CLI_EXIT_OK;
+  case 'q': cli_verbosity = 0; return CLI_EXIT_OK;
+  case ':': return cli_usage_error(command, "option '%s' needs a value", argv[optind - 1]);
+  default: return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+  }
 }
 
 bool cli_parse_int(const char *text, long min, long max, long *value) {

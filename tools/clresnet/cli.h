@@ -31,6 +31,12 @@ int cli_fail(clrn_status status, const char *what);
 /** Routes library log messages to stderr according to cli_verbosity. */
 void cli_install_log(void);
 
+/** The options every command shares, for the default branch of a getopt_long loop
+ * (optstring starting with ':'): -v/--verbose (twice: -vv), -q/--quiet, and usage
+ * errors for a missing value or an unknown option. Returns CLI_EXIT_OK or
+ * CLI_EXIT_USAGE (after printing the error). */
+int cli_common_option(const char *command, int option, char **argv);
+
 /** Parses a whole decimal integer in min..max; false (nothing printed) otherwise. */
 bool cli_parse_int(const char *text, long min, long max, long *value);
 

@@ -111,11 +111,10 @@ int cmd_devices(int argc, char **argv) {
   for (int c; (c = getopt_long(argc, argv, ":vqh", options, NULL)) != -1;) {
     switch (c) {
     case 'j': json = true; break;
-    case 'v': cli_verbosity = cli_verbosity < 2 ? 2 : 3; break;
-    case 'q': cli_verbosity = 0; break;
     case 'h': print_help(); return CLI_EXIT_OK;
     default:
-      return cli_usage_error("devices", "unknown option '%s'", argv[optind - 1]);
+      if (cli_common_option("devices", c, argv) != CLI_EXIT_OK)
+        return CLI_EXIT_USAGE;
     }
   }
   if (optind < argc)

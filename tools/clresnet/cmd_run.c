@@ -101,11 +101,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
     case OPT_NO_FUSE: a->no_fuse = true; break;
     case OPT_TRACE: a->trace = optarg; break;
     case OPT_LIST: return -1;
-    case 'v': cli_verbosity = cli_verbosity < 2 ? 2 : 3; break;
-    case 'q': cli_verbosity = 0; break;
     case 'h': print_help(); return -2;
-    case ':': status = cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]); break;
-    default: status = cli_usage_error("run", "unknown option '%s'", argv[optind - 1]); break;
+    default: status = cli_common_option("run", c, argv); break;
     }
   }
   if (status != CLI_EXIT_OK)
