@@ -11,12 +11,12 @@
 #ifndef CLRESNET_CLRESNET_H
 #define CLRESNET_CLRESNET_H
 
-#include "clresnet/status.h"
-#include "clresnet/device.h"
 #include "clresnet/context.h"
-#include "clresnet/ops.h"
+#include "clresnet/device.h"
+#include "clresnet/engine.h"
 #include "clresnet/io.h"
 #include "clresnet/model.h"
-#include "clresnet/engine.h"
+#include "clresnet/ops.h"
+#include "clresnet/status.h"
 
 #endif

@@ -37,9 +37,9 @@ typedef struct clrn_context_options {
 
 /** Build statistics of a context since it was created. */
 typedef struct clrn_build_stats {
-  size_t compiled;     /**< programs compiled from source */
-  size_t cache_hits;   /**< programs loaded from the binary cache */
-  size_t cache_bad;    /**< cache entries found corrupt or rejected, then replaced */
+  size_t compiled;        /**< programs compiled from source */
+  size_t cache_hits;      /**< programs loaded from the binary cache */
+  size_t cache_bad;       /**< cache entries found corrupt or rejected, then replaced */
   double compile_seconds; /**< wall time spent building programs, cached or not */
 } clrn_build_stats;
 

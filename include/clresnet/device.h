@@ -68,11 +68,11 @@ typedef struct clrn_device_info {
   unsigned preferred_vector_width_float;
   unsigned preferred_vector_width_half;
   unsigned native_vector_width_float;
-  bool fp16;              /**< cl_khr_fp16 */
-  bool fp64;              /**< cl_khr_fp64 or a double config */
+  bool fp16; /**< cl_khr_fp16 */
+  bool fp64; /**< cl_khr_fp64 or a double config */
   bool host_unified_memory;
-  char extensions[8192];  /**< space-separated extension names */
-  char profile[128];      /**< name of the devices/ profile that matched */
+  char extensions[8192]; /**< space-separated extension names */
+  char profile[128];     /**< name of the devices/ profile that matched */
   cl_platform_id platform_id;
   cl_device_id device_id;
 } clrn_device_info;

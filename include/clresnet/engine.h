@@ -19,11 +19,11 @@ extern "C" {
 
 /** How an engine is made. Start from clrn_engine_options_default(). */
 typedef struct clrn_engine_options {
-  clrn_model_options model; /**< per-device model options */
-  bool profiling;           /**< record OpenCL profiling timestamps (for traces) */
-  bool recalibrate;         /**< measure device speeds even when cached */
-  const double *speeds;     /**< if not NULL: one relative speed per device, used instead
-                                 of calibration (e.g. {1, 1} for an even split) */
+  clrn_model_options model;        /**< per-device model options */
+  bool profiling;                  /**< record OpenCL profiling timestamps (for traces) */
+  bool recalibrate;                /**< measure device speeds even when cached */
+  const double *speeds;            /**< if not NULL: one relative speed per device, used instead
+                                        of calibration (e.g. {1, 1} for an even split) */
   clrn_build_progress_fn progress; /**< kernel compilation progress, per device */
   void *progress_user_data;
 } clrn_engine_options;
@@ -37,8 +37,7 @@ typedef struct clrn_engine clrn_engine;
  * speeds are calibrated (or read from the cache) here. */
 CLRN_API clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
                                         const clrn_weights *weights,
-                                        const clrn_engine_options *options,
-                                        clrn_engine **engine);
+                                        const clrn_engine_options *options, clrn_engine **engine);
 
 /** Runs batch images (NCHW float32) and writes batch*num_classes logits and, if not
  * NULL, probabilities, in input order. */

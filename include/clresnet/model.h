@@ -72,10 +72,10 @@ CLRN_API void clrn_weights_close(clrn_weights *weights);
 
 /** How a model is built. Start from clrn_model_options_default(). */
 typedef struct clrn_model_options {
-  bool fuse;     /**< fold BatchNorm into convolutions and fuse ReLU/add (default true) */
-  int max_batch; /**< images per enqueue; buffers are sized for it (default 8) */
-  int height;    /**< input height (default 224; at least 32) */
-  int width;     /**< input width (default 224; at least 32) */
+  bool fuse;           /**< fold BatchNorm into convolutions and fuse ReLU/add (default true) */
+  int max_batch;       /**< images per enqueue; buffers are sized for it (default 8) */
+  int height;          /**< input height (default 224; at least 32) */
+  int width;           /**< input width (default 224; at least 32) */
   size_t memory_limit; /**< device bytes the model may use (0: 80% of global memory) */
 } clrn_model_options;
 
@@ -97,8 +97,8 @@ CLRN_API clrn_status clrn_model_create(clrn_context *context, const clrn_weights
  * writes batch*num_classes logits; probabilities (softmax of the logits, same size)
  * may be NULL. Any batch size: batches larger than the model's maximum are run in
  * pieces, with the upload of each piece overlapping the compute of the previous. */
-CLRN_API clrn_status clrn_model_run(clrn_model *model, const float *input, int batch,
-                                    float *logits, float *probabilities);
+CLRN_API clrn_status clrn_model_run(clrn_model *model, const float *input, int batch, float *logits,
+                                    float *probabilities);
 
 /** The largest batch one enqueue runs (may be below the requested max_batch). */
 CLRN_API int clrn_model_max_batch(const clrn_model *model);

@@ -68,9 +68,8 @@ CLRN_API clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int i
  * bias, scale and shift hold out_channels floats each and may be NULL (0, 1, 0).
  * A folded BatchNorm is scale = gamma/sqrt(var+eps), shift = beta - mean*scale. */
 CLRN_API clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
-                                        const float *weight, const float *bias,
-                                        const float *scale, const float *shift,
-                                        clrn_conv2d **conv);
+                                        const float *weight, const float *bias, const float *scale,
+                                        const float *shift, clrn_conv2d **conv);
 
 /** Enqueues the convolution. residual (may be NULL) has the output's shape and
  * may not alias the output. */
@@ -103,10 +102,9 @@ typedef struct clrn_batchnorm clrn_batchnorm;
 /** Creates an inference BatchNorm over channels:
  *     y = (x - mean) / sqrt(var + eps) * weight + bias
  * weight and bias may be NULL (1 and 0: affine=False). */
-CLRN_API clrn_status clrn_batchnorm_create(clrn_context *context, int channels,
-                                           const float *mean, const float *var,
-                                           const float *weight, const float *bias, float eps,
-                                           clrn_batchnorm **batchnorm);
+CLRN_API clrn_status clrn_batchnorm_create(clrn_context *context, int channels, const float *mean,
+                                           const float *var, const float *weight, const float *bias,
+                                           float eps, clrn_batchnorm **batchnorm);
 
 /** Enqueues the BatchNorm. output may be the same tensor as input. */
 CLRN_API clrn_status clrn_batchnorm_enqueue(clrn_batchnorm *batchnorm, cl_command_queue queue,
@@ -149,22 +147,19 @@ CLRN_API clrn_status clrn_pool2d_output_size(const clrn_pool2d_desc *desc, int i
 
 /** Max pooling. */
 CLRN_API clrn_status clrn_maxpool2d_enqueue(clrn_context *context, cl_command_queue queue,
-                                            const clrn_pool2d_desc *desc,
-                                            const clrn_tensor *input, const clrn_tensor *output,
-                                            cl_uint num_wait, const cl_event *wait,
-                                            cl_event *event);
+                                            const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                            const clrn_tensor *output, cl_uint num_wait,
+                                            const cl_event *wait, cl_event *event);
 
 /** Average pooling. */
 CLRN_API clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
-                                            const clrn_pool2d_desc *desc,
-                                            const clrn_tensor *input, const clrn_tensor *output,
-                                            cl_uint num_wait, const cl_event *wait,
-                                            cl_event *event);
+                                            const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                            const clrn_tensor *output, cl_uint num_wait,
+                                            const cl_event *wait, cl_event *event);
 
 /** Adaptive average pooling to output's h x w (PyTorch's AdaptiveAvgPool2d: the
  * window of output i spans floor(i*H/oh) .. ceil((i+1)*H/oh)). ResNet uses 1x1. */
-CLRN_API clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context,
-                                                     cl_command_queue queue,
+CLRN_API clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
                                                      const clrn_tensor *input,
                                                      const clrn_tensor *output, cl_uint num_wait,
                                                      const cl_event *wait, cl_event *event);
@@ -177,16 +172,15 @@ typedef struct clrn_linear clrn_linear;
  * for batches of at most the profile's LINEAR_GEMV_MAX_BATCH (default 1), which is
  * much faster there on some devices. weight is [out_features][in_features]; bias
  * (out_features floats) may be NULL. */
-CLRN_API clrn_status clrn_linear_create(clrn_context *context, int in_features,
-                                        int out_features, const float *weight, const float *bias,
+CLRN_API clrn_status clrn_linear_create(clrn_context *context, int in_features, int out_features,
+                                        const float *weight, const float *bias,
                                         clrn_linear **linear);
 
 /** Enqueues the layer: input has c*h*w == in_features (flattened per sample),
  * output has c == out_features and h == w == 1. */
 CLRN_API clrn_status clrn_linear_enqueue(clrn_linear *linear, cl_command_queue queue,
                                          const clrn_tensor *input, const clrn_tensor *output,
-                                         cl_uint num_wait, const cl_event *wait,
-                                         cl_event *event);
+                                         cl_uint num_wait, const cl_event *wait, cl_event *event);
 
 /** Releases a linear layer. NULL is ignored. */
 CLRN_API void clrn_linear_release(clrn_linear *linear);
@@ -197,8 +191,7 @@ CLRN_API void clrn_linear_release(clrn_linear *linear);
  * (the maximum is subtracted first). output may be the same tensor as input. */
 CLRN_API clrn_status clrn_softmax_enqueue(clrn_context *context, cl_command_queue queue,
                                           const clrn_tensor *input, const clrn_tensor *output,
-                                          cl_uint num_wait, const cl_event *wait,
-                                          cl_event *event);
+                                          cl_uint num_wait, const cl_event *wait, cl_event *event);
 
 #ifdef __cplusplus
 }

@@ -51,8 +51,8 @@ static void CL_CALLBACK context_notify(const char *message, const void *info, si
   clrn_log(CLRN_LOG_LEVEL_WARNING, "OpenCL: %s", message);
 }
 
-clrn_status clrn_context_create(const clrn_device_info *device,
-                                const clrn_context_options *options, clrn_context **out) {
+clrn_status clrn_context_create(const clrn_device_info *device, const clrn_context_options *options,
+                                clrn_context **out) {
   if (!device || !out)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_context_create: NULL argument");
   *out = NULL;
@@ -202,8 +202,7 @@ clrn_status clrn_context_prepare(clrn_context *ctx, const char *const *names, si
     bool compiled;
     CLRN_TRY(get_program(ctx, names[i], &program, &compiled));
     if (ctx->options.progress)
-      ctx->options.progress(&ctx->device, i + 1, count, compiled,
-                            ctx->options.progress_user_data);
+      ctx->options.progress(&ctx->device, i + 1, count, compiled, ctx->options.progress_user_data);
   }
   return CLRN_STATUS_SUCCESS;
 }

@@ -3,10 +3,10 @@
 #include "core/error.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdbool.h>
 #include <threads.h>
 
 /* The detail text of each thread lives in a slot found through thread-specific

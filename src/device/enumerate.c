@@ -111,8 +111,7 @@ static clrn_status describe_device(cl_platform_id platform, cl_device_id device,
   QUERY_VALUE(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, vec_float);
   QUERY_VALUE(device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, native_float);
   /* Optional in OpenCL 1.0 devices: a failure leaves zero. */
-  clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_HALF, sizeof vec_half, &vec_half,
-                  NULL);
+  clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_HALF, sizeof vec_half, &vec_half, NULL);
   info->compute_units = units;
   info->max_clock_mhz = clock;
   info->preferred_vector_width_float = vec_float;

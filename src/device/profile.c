@@ -106,12 +106,9 @@ static bool own_match(const cJSON *root, const clrn_device_info *device) {
   const struct {
     const char *key;
     const char *text;
-  } fields[] = {{"vendor", device->vendor},
-                {"name", device->name},
-                {"platform", device->platform_name},
-                {"driver", device->driver_version},
-                {"version", device->device_version},
-                {"type", clrn_device_type_name(device->type)}};
+  } fields[] = {{"vendor", device->vendor},          {"name", device->name},
+                {"platform", device->platform_name}, {"driver", device->driver_version},
+                {"version", device->device_version}, {"type", clrn_device_type_name(device->type)}};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     const cJSON *field = cJSON_GetObjectItemCaseSensitive(match, fields[i].key);
     if (field && !field_matches(field, fields[i].text))
@@ -338,8 +335,8 @@ static clrn_status validate_one(const profile_set *set, size_t i) {
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
       ok = ok || strcmp(item->string, known[k]) == 0;
     if (!ok)
-      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s: unknown match field \"%s\"",
-                       name, item->string);
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s: unknown match field \"%s\"", name,
+                       item->string);
   }
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(set->roots[i], "options")) {
     char text[64];

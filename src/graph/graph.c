@@ -49,12 +49,17 @@ static clrn_value shape(builder *b, int value) {
   return value >= 0 ? b->graph->values[value] : (clrn_value){0, 0, 0};
 }
 
-static int conv(builder *b, const char *name, int input, int out_channels, int kernel,
-                int stride, int pad, int branch) {
+static int conv(builder *b, const char *name, int input, int out_channels, int kernel, int stride,
+                int pad, int branch) {
   clrn_value in = shape(b, input);
-  clrn_node node = {.kind = CLRN_NODE_CONV, .inputs = {input, -1}, .branch = branch,
-                    .in_channels = in.c, .out_channels = out_channels, .kernel = kernel,
-                    .stride = stride, .pad = pad};
+  clrn_node node = {.kind = CLRN_NODE_CONV,
+                    .inputs = {input, -1},
+                    .branch = branch,
+                    .in_channels = in.c,
+                    .out_channels = out_channels,
+                    .kernel = kernel,
+                    .stride = stride,
+                    .pad = pad};
   snprintf(node.name, sizeof node.name, "%s", name);
   int h = (in.h + 2 * pad - kernel) / stride + 1;
   int w = (in.w + 2 * pad - kernel) / stride + 1;
@@ -63,16 +68,21 @@ static int conv(builder *b, const char *name, int input, int out_channels, int k
 
 static int same_shape(builder *b, clrn_node_kind kind, const char *name, int input, int branch) {
   clrn_value in = shape(b, input);
-  clrn_node node = {.kind = kind, .inputs = {input, -1}, .branch = branch,
-                    .in_channels = in.c, .out_channels = in.c};
+  clrn_node node = {.kind = kind,
+                    .inputs = {input, -1},
+                    .branch = branch,
+                    .in_channels = in.c,
+                    .out_channels = in.c};
   snprintf(node.name, sizeof node.name, "%s", name);
   return add_node(b, node, in.c, in.h, in.w);
 }
 
 static int add(builder *b, const char *name, int input, int residual) {
   clrn_value in = shape(b, input);
-  clrn_node node = {.kind = CLRN_NODE_ADD, .inputs = {input, residual},
-                    .in_channels = in.c, .out_channels = in.c};
+  clrn_node node = {.kind = CLRN_NODE_ADD,
+                    .inputs = {input, residual},
+                    .in_channels = in.c,
+                    .out_channels = in.c};
   snprintf(node.name, sizeof node.name, "%s", name);
   return add_node(b, node, in.c, in.h, in.w);
 }
@@ -148,8 +158,13 @@ clrn_status clrn_graph_build(clrn_arch arch, int num_classes, int height, int wi
   x = same_shape(&b, CLRN_NODE_BATCHNORM, "bn1", x, 0);
   x = same_shape(&b, CLRN_NODE_RELU, "relu", x, 0);
   clrn_value in = shape(&b, x);
-  clrn_node pool = {.kind = CLRN_NODE_MAXPOOL, .inputs = {x, -1}, .in_channels = in.c,
-                    .out_channels = in.c, .kernel = 3, .stride = 2, .pad = 1};
+  clrn_node pool = {.kind = CLRN_NODE_MAXPOOL,
+                    .inputs = {x, -1},
+                    .in_channels = in.c,
+                    .out_channels = in.c,
+                    .kernel = 3,
+                    .stride = 2,
+                    .pad = 1};
   snprintf(pool.name, sizeof pool.name, "maxpool");
   x = add_node(&b, pool, in.c, (in.h + 2 - 3) / 2 + 1, (in.w + 2 - 3) / 2 + 1);
   for (int stage = 0; stage < 4; stage++) {
@@ -158,11 +173,13 @@ clrn_status clrn_graph_build(clrn_arch arch, int num_classes, int height, int wi
       x = block(&b, spec, stage + 1, i, x, planes, i == 0 && stage > 0 ? 2 : 1);
   }
   in = shape(&b, x);
-  clrn_node avg = {.kind = CLRN_NODE_AVGPOOL, .inputs = {x, -1}, .in_channels = in.c,
-                   .out_channels = in.c};
+  clrn_node avg = {
+      .kind = CLRN_NODE_AVGPOOL, .inputs = {x, -1}, .in_channels = in.c, .out_channels = in.c};
   snprintf(avg.name, sizeof avg.name, "avgpool");
   x = add_node(&b, avg, in.c, 1, 1);
-  clrn_node fc = {.kind = CLRN_NODE_LINEAR, .inputs = {x, -1}, .in_channels = in.c,
+  clrn_node fc = {.kind = CLRN_NODE_LINEAR,
+                  .inputs = {x, -1},
+                  .in_channels = in.c,
                   .out_channels = num_classes};
   snprintf(fc.name, sizeof fc.name, "fc");
   x = add_node(&b, fc, num_classes, 1, 1);

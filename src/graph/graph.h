@@ -45,7 +45,7 @@ typedef struct clrn_graph {
   size_t node_count;
   clrn_value *values;
   size_t value_count;
-  int input; /**< value index of the image, 3 x H x W */
+  int input;  /**< value index of the image, 3 x H x W */
   int output; /**< value index of the logits, num_classes x 1 x 1 */
 } clrn_graph;
 

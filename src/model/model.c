@@ -31,8 +31,7 @@ void clrn_model_options_default(clrn_model_options *o) {
 }
 
 /* The largest batch, at most wanted, whose buffers fit the device by the policy. */
-static int fitting_batch(const clrn_context *ctx, const clrn_plan *plan, int wanted,
-                         size_t limit) {
+static int fitting_batch(const clrn_context *ctx, const clrn_plan *plan, int wanted, size_t limit) {
   const clrn_device_info *d = clrn_context_device(ctx);
   double total = limit ? (double)limit : MEMORY_SHARE * (double)d->global_mem_bytes;
   double budget = total - (double)plan->weight_bytes;
@@ -45,17 +44,16 @@ static int fitting_batch(const clrn_context *ctx, const clrn_plan *plan, int wan
   size_t workspace = 0; /* the padded-input scratch of the largest convolution */
   for (size_t i = 0; i < plan->step_count; i++) {
     const clrn_value *in = &plan->graph.values[plan->steps[i].inputs[0]];
-    size_t need = plan->steps[i].conv
-                      ? clrn_conv2d_workspace_size(plan->steps[i].conv, 1, in->h, in->w)
-                      : 0;
+    size_t need =
+        plan->steps[i].conv ? clrn_conv2d_workspace_size(plan->steps[i].conv, 1, in->h, in->w) : 0;
     workspace = need > workspace ? need : workspace;
   }
   double per_image =
       (double)(clrn_plan_activation_bytes_per_image(plan) + io * sizeof(float) + workspace);
   int batch = wanted;
-  while (batch > 1 && ((double)batch * per_image > budget ||
-                       (double)batch * (double)largest_slot * sizeof(float) >
-                           (double)d->max_alloc_bytes))
+  while (batch > 1 &&
+         ((double)batch * per_image > budget ||
+          (double)batch * (double)largest_slot * sizeof(float) > (double)d->max_alloc_bytes))
     batch /= 2;
   return batch;
 }
@@ -77,8 +75,8 @@ clrn_status clrn_model_create(clrn_context *ctx, const clrn_weights *weights,
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "model");
   m->ctx = ctx;
   m->options = *options;
-  clrn_status status = clrn_plan_build(ctx, weights, options->height, options->width,
-                                       options->fuse, &m->plan);
+  clrn_status status =
+      clrn_plan_build(ctx, weights, options->height, options->width, options->fuse, &m->plan);
   if (status != CLRN_STATUS_SUCCESS) {
     free(m);
     return status;

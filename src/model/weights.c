@@ -131,8 +131,7 @@ static bool is_float(clrn_dtype dtype) {
 static void format_shape(const int64_t *shape, int ndim, char *out, size_t size) {
   int used = snprintf(out, size, "[");
   for (int i = 0; i < ndim && used > 0 && (size_t)used < size; i++)
-    used += snprintf(out + used, size - (size_t)used, "%s%lld", i ? ", " : "",
-                     (long long)shape[i]);
+    used += snprintf(out + used, size - (size_t)used, "%s%lld", i ? ", " : "", (long long)shape[i]);
   if (used > 0 && (size_t)used < size)
     snprintf(out + used, size - (size_t)used, "]");
 }
@@ -176,8 +175,8 @@ static clrn_status check_all(const clrn_weights *w) {
     for (size_t k = 0; k < list.count && !known; k++)
       known = strcmp(list.items[k].name, w->file.tensors[i].name) == 0;
     if (!known)
-      status = clrn_fail(CLRN_STATUS_MISMATCH, "%s: unexpected tensor %s (not part of %s)",
-                         w->path, w->file.tensors[i].name, clrn_arch_name(w->arch));
+      status = clrn_fail(CLRN_STATUS_MISMATCH, "%s: unexpected tensor %s (not part of %s)", w->path,
+                         w->file.tensors[i].name, clrn_arch_name(w->arch));
   }
   free(list.items);
   clrn_graph_free(&graph);
@@ -203,8 +202,8 @@ clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **o
     w->arch = inferred;
     const clrn_st_tensor *fc = clrn_safetensors_find(&w->file, "fc.weight");
     if (!fc || fc->ndim != 2 || fc->shape[0] < 1 || fc->shape[0] > 1000000)
-      status = clrn_fail(CLRN_STATUS_MISMATCH, "%s: fc.weight is missing or not [classes, features]",
-                         path);
+      status = clrn_fail(CLRN_STATUS_MISMATCH,
+                         "%s: fc.weight is missing or not [classes, features]", path);
     else
       w->num_classes = (int)fc->shape[0];
   }
@@ -304,7 +303,7 @@ clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
   for (int i = 0; same && i < ndim; i++)
     same = t->shape[i] == shape[i];
   if (!same)
-    return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing or has another shape",
-                     w->path, name);
+    return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing or has another shape", w->path,
+                     name);
   return clrn_safetensors_read_f32(t, out);
 }

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "ops/conv2d_pack.h"
 #include "ops/conv2d_pad.h"
-#include "core/error.h"
 #include "ops/op_launch.h"
 
 /* Kernel argument indices (the order of CONV_ARGS in kernels/conv2d.cl). */
@@ -173,7 +173,7 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
   CLRN_GOTO(set_fixed_args(conv), fail, status);
   CLRN_GOTO(clrn_op_local_size(context, conv->kernel, conv->config.kernel_name,
-                                conv->config.work_group, true, &conv->local0),
+                               conv->config.work_group, true, &conv->local0),
             fail, status);
   clrn_conv2d_packed_free(&packed);
   *out = conv;

@@ -14,8 +14,8 @@ enum { PAD_WORK_GROUP = 64 }; /* conv2d_pad's work-group size, at most */
 clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context) {
   pad->context = context;
   CLRN_TRY(clrn_context_kernel(context, "conv2d", "conv2d_pad", &pad->kernel));
-  CLRN_TRY(clrn_op_local_size(context, pad->kernel, "conv2d_pad", PAD_WORK_GROUP, true,
-                               &pad->local0));
+  CLRN_TRY(
+      clrn_op_local_size(context, pad->kernel, "conv2d_pad", PAD_WORK_GROUP, true, &pad->local0));
   return CLRN_STATUS_SUCCESS;
 }
 

@@ -3,10 +3,10 @@
  *
  * The copy lives in a scratch buffer owned by the convolution, grown on demand
  * and kept between enqueues, or in a workspace the caller lends (shared by the
- * convolutions of a model, clrn_conv2d_set_workspace()). The padding launch waits for the last launch that
- * read the scratch (besides the caller's wait list), so enqueues of one
- * convolution on different queues cannot overwrite a scratch still being read;
- * on one in-order queue that wait costs nothing. Used by conv2d.c only. */
+ * convolutions of a model, clrn_conv2d_set_workspace()). The padding launch waits for the last
+ * launch that read the scratch (besides the caller's wait list), so enqueues of one convolution on
+ * different queues cannot overwrite a scratch still being read; on one in-order queue that wait
+ * costs nothing. Used by conv2d.c only. */
 #ifndef CLRN_OPS_CONV2D_PAD_H
 #define CLRN_OPS_CONV2D_PAD_H
 

@@ -68,10 +68,17 @@ static clrn_status read_batchnorm(const clrn_weights *w, const char *module, int
 }
 
 static clrn_conv2d_desc conv_desc(const clrn_node *n, bool relu) {
-  clrn_conv2d_desc d = {.in_channels = n->in_channels, .out_channels = n->out_channels,
-                        .kernel_h = n->kernel, .kernel_w = n->kernel, .stride_h = n->stride,
-                        .stride_w = n->stride, .pad_h = n->pad, .pad_w = n->pad, .groups = 1,
-                        .relu = relu, .variant = CLRN_CONV2D_VARIANT_AUTO};
+  clrn_conv2d_desc d = {.in_channels = n->in_channels,
+                        .out_channels = n->out_channels,
+                        .kernel_h = n->kernel,
+                        .kernel_w = n->kernel,
+                        .stride_h = n->stride,
+                        .stride_w = n->stride,
+                        .pad_h = n->pad,
+                        .pad_w = n->pad,
+                        .groups = 1,
+                        .relu = relu,
+                        .variant = CLRN_CONV2D_VARIANT_AUTO};
   return d;
 }
 
@@ -145,8 +152,7 @@ static clrn_status make_linear(clrn_context *ctx, const clrn_weights *w, const c
   if (status == CLRN_STATUS_SUCCESS)
     status = read_tensor(w, n->name, "bias", 1, n->out_channels, 0, 0, 0, bias);
   if (status == CLRN_STATUS_SUCCESS)
-    status = clrn_linear_create(ctx, n->in_channels, n->out_channels, weight, bias,
-                                &step->linear);
+    status = clrn_linear_create(ctx, n->in_channels, n->out_channels, weight, bias, &step->linear);
   free(weight);
   snprintf(step->kernel, sizeof step->kernel, "sgemm");
   *bytes += (count + (size_t)n->out_channels) * sizeof(float);
@@ -212,9 +218,12 @@ static clrn_status plan_node(clrn_context *ctx, const clrn_weights *w, const clr
     return CLRN_STATUS_SUCCESS;
   case CLRN_NODE_MAXPOOL:
     init_step(&p->step, CLRN_STEP_MAXPOOL, n, in, -1, n->output);
-    p->step.pool = (clrn_pool2d_desc){.kernel_h = n->kernel, .kernel_w = n->kernel,
-                                      .stride_h = n->stride, .stride_w = n->stride,
-                                      .pad_h = n->pad, .pad_w = n->pad};
+    p->step.pool = (clrn_pool2d_desc){.kernel_h = n->kernel,
+                                      .kernel_w = n->kernel,
+                                      .stride_h = n->stride,
+                                      .stride_w = n->stride,
+                                      .pad_h = n->pad,
+                                      .pad_w = n->pad};
     snprintf(p->step.kernel, sizeof p->step.kernel, "maxpool");
     return CLRN_STATUS_SUCCESS;
   case CLRN_NODE_AVGPOOL:
@@ -263,8 +272,8 @@ static clrn_status add_softmax(clrn_plan *plan) {
   return CLRN_STATUS_SUCCESS;
 }
 
-clrn_status clrn_plan_build(clrn_context *ctx, const clrn_weights *weights, int height,
-                            int width, bool fuse, clrn_plan *plan) {
+clrn_status clrn_plan_build(clrn_context *ctx, const clrn_weights *weights, int height, int width,
+                            bool fuse, clrn_plan *plan) {
   memset(plan, 0, sizeof *plan);
   CLRN_TRY(clrn_graph_build(clrn_weights_arch(weights), clrn_weights_num_classes(weights), height,
                             width, &plan->graph));

@@ -49,11 +49,11 @@ typedef struct clrn_plan {
   clrn_graph graph;
   clrn_step *steps;
   size_t step_count;
-  int probs_value;      /**< value index of the softmax output */
-  int *value_slot;      /**< per value: slot index or a CLRN_SLOT_* constant */
-  size_t *slot_floats;  /**< per slot: floats per image */
+  int probs_value;     /**< value index of the softmax output */
+  int *value_slot;     /**< per value: slot index or a CLRN_SLOT_* constant */
+  size_t *slot_floats; /**< per slot: floats per image */
   size_t slot_count;
-  size_t weight_bytes;  /**< device bytes of all parameters */
+  size_t weight_bytes; /**< device bytes of all parameters */
 } clrn_plan;
 
 /** Builds the plan on context for height x width inputs. */

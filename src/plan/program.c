@@ -79,19 +79,19 @@ static clrn_status fail_build(cl_program program, const clrn_device_info *device
                               const char *options, cl_int code) {
   size_t log_size = 0;
   char *log = NULL;
-  if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, 0, NULL,
-                            &log_size) == CL_SUCCESS &&
+  if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size) ==
+          CL_SUCCESS &&
       (log = malloc(log_size + 1)) != NULL) {
     if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, log_size, log,
                               NULL) != CL_SUCCESS)
       log_size = 0;
     log[log_size] = '\0';
   }
-  clrn_status status =
-      clrn_fail(CLRN_STATUS_BUILD_FAILED, "building kernels/%s.cl for %s failed (%s) with options "
-                "\"%s\"; build log:\n%s",
-                name, device->name, clrn_opencl_error_name(code), options,
-                log && *log ? log : "(empty)");
+  clrn_status status = clrn_fail(CLRN_STATUS_BUILD_FAILED,
+                                 "building kernels/%s.cl for %s failed (%s) with options "
+                                 "\"%s\"; build log:\n%s",
+                                 name, device->name, clrn_opencl_error_name(code), options,
+                                 log && *log ? log : "(empty)");
   free(log);
   return status;
 }

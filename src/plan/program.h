@@ -10,8 +10,8 @@
 
 /** How a program came to be. */
 typedef struct clrn_program_origin {
-  bool compiled;              /**< built from source */
-  clrn_cache_result cache;    /**< what the cache lookup found */
+  bool compiled;           /**< built from source */
+  clrn_cache_result cache; /**< what the cache lookup found */
 } clrn_program_origin;
 
 /** Builds program `name` ("conv2d") for device in context. */
@@ -20,7 +20,7 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
                                clrn_program_origin *origin);
 
 /** The build options used for a device and profile (for logs and tests). */
-bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile,
-                          char *out, size_t size);
+bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile, char *out,
+                          size_t size);
 
 #endif

@@ -19,8 +19,7 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void make_key(const clrn_model *model, const clrn_model_options *o, char *key,
-                     size_t size) {
+static void make_key(const clrn_model *model, const clrn_model_options *o, char *key, size_t size) {
   const clrn_device_info *d = clrn_context_device(clrn_model_context(model));
   snprintf(key, size, "%s|%s|%s|%u CUs|%d classes|%dx%d|fuse %d|batch %d|clresnet %s", d->name,
            d->driver_version, d->platform_name, d->compute_units, clrn_model_num_classes(model),
@@ -127,8 +126,8 @@ done:
   return status;
 }
 
-clrn_status clrn_calibrate(clrn_model *model, const clrn_model_options *options,
-                           bool recalibrate, double *speed) {
+clrn_status clrn_calibrate(clrn_model *model, const clrn_model_options *options, bool recalibrate,
+                           double *speed) {
   char key[MAX_LINE - 64];
   make_key(model, options, key, sizeof key);
   if (!recalibrate && lookup(key, speed))

@@ -8,7 +8,7 @@
 
 /** Measures (or reads from the cache unless recalibrate) the images per second of
  * model on its device, for weights of arch at height x width. */
-clrn_status clrn_calibrate(clrn_model *model, const clrn_model_options *options,
-                           bool recalibrate, double *speed);
+clrn_status clrn_calibrate(clrn_model *model, const clrn_model_options *options, bool recalibrate,
+                           double *speed);
 
 #endif

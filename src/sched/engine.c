@@ -123,8 +123,7 @@ clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
 
 static int run_shard(void *arg) {
   shard_job *job = arg;
-  job->status = clrn_model_run(job->model, job->input, job->batch, job->logits,
-                               job->probabilities);
+  job->status = clrn_model_run(job->model, job->input, job->batch, job->logits, job->probabilities);
   if (job->status != CLRN_STATUS_SUCCESS)
     snprintf(job->error, sizeof job->error, "%s", clrn_last_error());
   return 0;
@@ -179,8 +178,8 @@ clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float
       continue;
     thrd_join(threads[i], NULL);
     if (jobs[i].status != CLRN_STATUS_SUCCESS && status == CLRN_STATUS_SUCCESS)
-      status = clrn_fail(jobs[i].status, "%s: %s",
-                         clrn_context_device(e->devices[i].ctx)->name, jobs[i].error);
+      status = clrn_fail(jobs[i].status, "%s: %s", clrn_context_device(e->devices[i].ctx)->name,
+                         jobs[i].error);
   }
 done:
   free(speeds);

@@ -36,7 +36,7 @@ struct clrn_exec {
   int queue_index[QUEUES]; /* context queue used for main, branch, transfers */
   cl_command_queue queues[QUEUES];
   size_t buffer_count;
-  cl_mem *buffers; /* plan slots, then input x2, logits x2, probabilities x2 */
+  cl_mem *buffers;  /* plan slots, then input x2, logits x2, probabilities x2 */
   cl_mem workspace; /* padded inputs of the main path's convolutions */
   buffer_track *tracks;
   size_t bytes;
@@ -127,10 +127,14 @@ static clrn_status record(clrn_exec *x, cl_event event, const char *name, const 
   memset(p, 0, sizeof *p);
   clRetainEvent(event);
   p->event = event;
-  p->record = (clrn_trace_record){.name = name, .kernel = kernel, .queue = queue,
-                                  .chunk = chunk, .batch = n, .macs = macs * n, .bytes = bytes};
-  snprintf(p->record.shape, sizeof p->record.shape, "%dx%dx%dx%d", n, shape->c, shape->h,
-           shape->w);
+  p->record = (clrn_trace_record){.name = name,
+                                  .kernel = kernel,
+                                  .queue = queue,
+                                  .chunk = chunk,
+                                  .batch = n,
+                                  .macs = macs * n,
+                                  .bytes = bytes};
+  snprintf(p->record.shape, sizeof p->record.shape, "%dx%dx%dx%d", n, shape->c, shape->h, shape->w);
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -144,8 +148,8 @@ static clrn_status launch(clrn_exec *x, const clrn_step *s, int parity, int n, c
   const cl_event *waits = w->count ? w->events : NULL;
   switch (s->kind) {
   case CLRN_STEP_CONV:
-    return clrn_conv2d_enqueue(s->conv, q, &in, s->inputs[1] >= 0 ? &second : NULL, &out,
-                               w->count, waits, event);
+    return clrn_conv2d_enqueue(s->conv, q, &in, s->inputs[1] >= 0 ? &second : NULL, &out, w->count,
+                               waits, event);
   case CLRN_STEP_BATCHNORM:
     return clrn_batchnorm_enqueue(s->batchnorm, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_RELU: return clrn_relu_enqueue(x->ctx, q, &in, &out, w->count, waits, event);
@@ -157,8 +161,7 @@ static clrn_status launch(clrn_exec *x, const clrn_step *s, int parity, int n, c
     return clrn_adaptive_avgpool2d_enqueue(x->ctx, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_LINEAR:
     return clrn_linear_enqueue(s->linear, q, &in, &out, w->count, waits, event);
-  case CLRN_STEP_SOFTMAX:
-    return clrn_softmax_enqueue(x->ctx, q, &in, &out, w->count, waits, event);
+  case CLRN_STEP_SOFTMAX: return clrn_softmax_enqueue(x->ctx, q, &in, &out, w->count, waits, event);
   }
   return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "unknown step kind");
 }
@@ -189,8 +192,8 @@ static clrn_status enqueue_step(clrn_exec *x, const clrn_step *s, int parity, in
 }
 
 static clrn_status add_download(clrn_exec *x, cl_event event) {
-  CLRN_TRY(clrn_array_reserve((void **)&x->downloads, &x->download_capacity,
-                              x->download_count + 1, sizeof *x->downloads, 16, "download list"));
+  CLRN_TRY(clrn_array_reserve((void **)&x->downloads, &x->download_capacity, x->download_count + 1,
+                              sizeof *x->downloads, 16, "download list"));
   x->downloads[x->download_count++] = event;
   return CLRN_STATUS_SUCCESS;
 }
@@ -208,10 +211,10 @@ static clrn_status transfer(clrn_exec *x, bool upload, int value, int parity, in
   cl_event event = NULL;
   cl_command_queue q = x->queues[TRANSFER_QUEUE];
   const cl_event *waits = w.count ? w.events : NULL;
-  cl_int err = upload ? clEnqueueWriteBuffer(q, x->buffers[b], CL_FALSE, 0, bytes, host, w.count,
-                                             waits, &event)
-                      : clEnqueueReadBuffer(q, x->buffers[b], CL_FALSE, 0, bytes, host, w.count,
-                                            waits, &event);
+  cl_int err =
+      upload
+          ? clEnqueueWriteBuffer(q, x->buffers[b], CL_FALSE, 0, bytes, host, w.count, waits, &event)
+          : clEnqueueReadBuffer(q, x->buffers[b], CL_FALSE, 0, bytes, host, w.count, waits, &event);
   if (err != CL_SUCCESS)
     return clrn_fail_cl(err, "%s %s (%zu bytes)", upload ? "uploading" : "downloading", name,
                         bytes);
@@ -219,9 +222,9 @@ static clrn_status transfer(clrn_exec *x, bool upload, int value, int parity, in
     track_write(&x->tracks[b], event, TRANSFER_QUEUE);
   else
     track_read(&x->tracks[b], event, TRANSFER_QUEUE);
-  clrn_status status = record(x, event, name, upload ? "upload" : "download",
-                              x->queue_index[TRANSFER_QUEUE], chunk, n, 0.0, bytes,
-                              &x->plan->graph.values[value]);
+  clrn_status status =
+      record(x, event, name, upload ? "upload" : "download", x->queue_index[TRANSFER_QUEUE], chunk,
+             n, 0.0, bytes, &x->plan->graph.values[value]);
   if (status == CLRN_STATUS_SUCCESS && !upload)
     return add_download(x, event); /* keeps the creation reference */
   clReleaseEvent(event);
@@ -355,7 +358,7 @@ clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, int max_b
   size_t in_floats = clrn_plan_value_floats(plan, plan->graph.input);
   size_t out_floats = clrn_plan_value_floats(plan, plan->graph.output);
   for (size_t i = 0; i < x->buffer_count; i++) {
-    size_t floats = i < plan->slot_count ? plan->slot_floats[i]
+    size_t floats = i < plan->slot_count       ? plan->slot_floats[i]
                     : i < plan->slot_count + 2 ? in_floats
                                                : out_floats;
     size_t bytes = floats * (size_t)max_batch * sizeof(float);

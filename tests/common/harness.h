@@ -37,7 +37,7 @@ void clrn_test_remove_dir(const char *path);
   do {                                                                                             \
     clrn_status clrn_assert_status_ = (expr);                                                      \
     if (clrn_assert_status_ != CLRN_STATUS_SUCCESS)                                                \
-      fprintf(stderr, "\n%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #expr,                       \
+      fprintf(stderr, "\n%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #expr,                        \
               clrn_status_string(clrn_assert_status_), clrn_last_error());                         \
     CU_ASSERT_EQUAL_FATAL(clrn_assert_status_, CLRN_STATUS_SUCCESS);                               \
   } while (0)

@@ -496,8 +496,8 @@ static void test_workspace(void) {
   for (int i = 0; i < N; i++) {
     case_data_make(&cd[i], &sizes[i], EPI_BIAS);
     clrn_conv2d_desc desc = desc_of(&sizes[i], false, CLRN_CONV2D_VARIANT_BLOCKED);
-    CLRN_ASSERT_OK(clrn_conv2d_create(context, &desc, cd[i].weight, cd[i].bias, NULL, NULL,
-                                      &conv[i]));
+    CLRN_ASSERT_OK(
+        clrn_conv2d_create(context, &desc, cd[i].weight, cd[i].bias, NULL, NULL, &conv[i]));
     size_t need = clrn_conv2d_workspace_size(conv[i], sizes[i].n, sizes[i].h, sizes[i].w);
     CU_ASSERT(need > 0);
     bytes = need > bytes ? need : bytes;
@@ -784,6 +784,7 @@ int main(void) {
                       test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
                       test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
                       "wait list", test_wait_list, "reuse", test_reuse, "two queues",
-                      test_two_queues, "lent workspace", test_workspace, "bad arguments", test_bad_arguments, NULL);
+                      test_two_queues, "lent workspace", test_workspace, "bad arguments",
+                      test_bad_arguments, NULL);
   return clrn_test_run();
 }

@@ -182,7 +182,7 @@ int main(void) {
   }
   clrn_test_add_suite("programs", setup, teardown, "build and run", test_build_and_run,
                       "unknown program", test_unknown_program, "build failure has the log",
-                      test_build_failure_has_log, "cache miss, hit, corrupt, off",
-                      test_cache_paths, "prepare all", test_prepare_all, NULL);
+                      test_build_failure_has_log, "cache miss, hit, corrupt, off", test_cache_paths,
+                      "prepare all", test_prepare_all, NULL);
   return clrn_test_run();
 }

@@ -91,8 +91,7 @@ static void test_sizes(void) {
   clrn_graph_free(&g);
   CU_ASSERT_EQUAL(clrn_graph_build(CLRN_ARCH_RESNET18, 1000, 0, 32, &g),
                   CLRN_STATUS_INVALID_ARGUMENT);
-  CU_ASSERT_EQUAL(clrn_graph_build(CLRN_ARCH_AUTO, 1000, 32, 32, &g),
-                  CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clrn_graph_build(CLRN_ARCH_AUTO, 1000, 32, 32, &g), CLRN_STATUS_INVALID_ARGUMENT);
   CU_ASSERT_EQUAL(clrn_graph_build(CLRN_ARCH_RESNET18, 0, 32, 32, &g),
                   CLRN_STATUS_INVALID_ARGUMENT);
 }
@@ -103,8 +102,10 @@ static void test_macs(void) {
   struct {
     clrn_arch arch;
     double gmacs;
-  } want[] = {{CLRN_ARCH_RESNET18, 1.81}, {CLRN_ARCH_RESNET34, 3.66},
-              {CLRN_ARCH_RESNET50, 4.09}, {CLRN_ARCH_RESNET101, 7.80},
+  } want[] = {{CLRN_ARCH_RESNET18, 1.81},
+              {CLRN_ARCH_RESNET34, 3.66},
+              {CLRN_ARCH_RESNET50, 4.09},
+              {CLRN_ARCH_RESNET101, 7.80},
               {CLRN_ARCH_RESNET152, 11.51}};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     double gmacs = clrn_arch_macs(want[i].arch, 1000, 224, 224) / 1e9;

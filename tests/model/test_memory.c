@@ -71,9 +71,8 @@ static void test_pieces(void) {
 
 static int setup(void) {
   context = clrn_test_context(false);
-  return clrn_weights_random(CLRN_ARCH_RESNET18, CLASSES, 5, &weights) == CLRN_STATUS_SUCCESS
-             ? 0
-             : 1;
+  return clrn_weights_random(CLRN_ARCH_RESNET18, CLASSES, 5, &weights) == CLRN_STATUS_SUCCESS ? 0
+                                                                                              : 1;
 }
 
 static int teardown(void) {
@@ -88,7 +87,7 @@ int main(void) {
     fprintf(stderr, "no OpenCL device: skipping\n");
     return CLRN_TEST_SKIP;
   }
-  clrn_test_add_suite("memory", setup, teardown, "memory limit", test_limit,
-                      "batches in pieces", test_pieces, NULL);
+  clrn_test_add_suite("memory", setup, teardown, "memory limit", test_limit, "batches in pieces",
+                      test_pieces, NULL);
   return clrn_test_run();
 }

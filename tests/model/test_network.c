@@ -43,8 +43,9 @@ static int make_reference(void) {
   snprintf(marker, sizeof marker, "%s/logits_odd.npy", dir);
   if (exists(marker))
     return 0;
-  snprintf(command, sizeof command, "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s",
-           CLRN_SOURCE_DIR, arch_name, dir);
+  snprintf(command, sizeof command,
+           "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s", CLRN_SOURCE_DIR,
+           arch_name, dir);
   fprintf(stderr, "%s\n", command);
   int status = system(command);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -139,9 +140,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", clrn_last_error());
     return 1;
   }
-  clrn_test_add_suite(arch_name, NULL, NULL, "224x224 fused", test_224_fused,
-                      "224x224 unfused", test_224_unfused, "99x117 fused", test_odd_fused,
-                      "99x117 unfused", test_odd_unfused, NULL);
+  clrn_test_add_suite(arch_name, NULL, NULL, "224x224 fused", test_224_fused, "224x224 unfused",
+                      test_224_unfused, "99x117 fused", test_odd_fused, "99x117 unfused",
+                      test_odd_unfused, NULL);
   int status = clrn_test_run();
   clrn_weights_close(weights);
   clrn_context_release(context);

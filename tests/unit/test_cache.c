@@ -1,9 +1,9 @@
 /* The on-disk binary cache without a device: folder choice, round trip, and
  * rejection of truncated, corrupted and foreign entries. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 
 #include "harness.h"
 #include "plan/cache.h"
@@ -78,16 +78,28 @@ static void damage_entry(const char *key, void (*damage)(unsigned char *, long *
   fclose(f);
 }
 
-static void truncate_tail(unsigned char *data, long *n) { (void)data; *n -= 5; }
+static void truncate_tail(unsigned char *data, long *n) {
+  (void)data;
+  *n -= 5;
+}
 static void flip_payload(unsigned char *data, long *n) { data[*n - 3] ^= 0x40; }
-static void break_magic(unsigned char *data, long *n) { (void)n; data[0] = 'X'; }
-static void empty(unsigned char *data, long *n) { (void)data; *n = 0; }
+static void break_magic(unsigned char *data, long *n) {
+  (void)n;
+  data[0] = 'X';
+}
+static void empty(unsigned char *data, long *n) {
+  (void)data;
+  *n = 0;
+}
 static void grow(unsigned char *data, long *n) { data[(*n)++] = 0; }
-static void change_key(unsigned char *data, long *n) { (void)n; data[32] ^= 1; }
+static void change_key(unsigned char *data, long *n) {
+  (void)n;
+  data[32] ^= 1;
+}
 
 static void test_damaged_entries(void) {
   void (*damages[])(unsigned char *, long *) = {truncate_tail, flip_payload, break_magic,
-                                                empty, grow, change_key};
+                                                empty,         grow,         change_key};
   const unsigned char binary[] = "binary payload for damage tests";
   for (size_t i = 0; i < sizeof damages / sizeof damages[0]; i++) {
     CLRN_ASSERT_OK(clrn_cache_store("damaged", binary, sizeof binary));
@@ -110,8 +122,8 @@ static void test_unwritable_folder(void) {
 }
 
 int main(void) {
-  clrn_test_add_suite("cache", setup, teardown, "folder choice", test_folder_choice,
-                      "round trip", test_round_trip, "damaged entries", test_damaged_entries,
-                      "unwritable folder", test_unwritable_folder, NULL);
+  clrn_test_add_suite("cache", setup, teardown, "folder choice", test_folder_choice, "round trip",
+                      test_round_trip, "damaged entries", test_damaged_entries, "unwritable folder",
+                      test_unwritable_folder, NULL);
   return clrn_test_run();
 }

@@ -124,8 +124,7 @@ static void test_capacity_and_limits(void) {
   long_spec[sizeof long_spec - 1] = '\0';
   CU_ASSERT_EQUAL(clrn_devices_select(devices, 4, long_spec, got, 1, &count),
                   CLRN_STATUS_INVALID_ARGUMENT);
-  CU_ASSERT_EQUAL(clrn_devices_select(devices, 4, "0", got, 1, NULL),
-                  CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_EQUAL(clrn_devices_select(devices, 4, "0", got, 1, NULL), CLRN_STATUS_INVALID_ARGUMENT);
   CU_ASSERT_EQUAL(clrn_devices_select(NULL, 0, "0", got, 1, &count),
                   CLRN_STATUS_NO_MATCHING_DEVICE);
 }

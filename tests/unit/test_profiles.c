@@ -40,13 +40,14 @@ static void test_matching(void) {
   expect_profile(make_device(CLRN_DEVICE_TYPE_CPU, "pthread-skylake-avx512-Intel(R) Xeon(R)",
                              "GenuineIntel", "Portable Computing Language"),
                  "pocl-cpu-avx512");
-  expect_profile(make_device(CLRN_DEVICE_TYPE_CPU, "cpu-generic", "ARM", "Portable Computing Language"),
-                 "pocl-cpu");
+  expect_profile(
+      make_device(CLRN_DEVICE_TYPE_CPU, "cpu-generic", "ARM", "Portable Computing Language"),
+      "pocl-cpu");
   expect_profile(make_device(CLRN_DEVICE_TYPE_GPU, "NVIDIA H100 80GB HBM3", "NVIDIA Corporation",
                              "NVIDIA CUDA"),
                  "nvidia-hopper");
-  expect_profile(make_device(CLRN_DEVICE_TYPE_GPU, "NVIDIA GeForce RTX 3090",
-                             "NVIDIA Corporation", "NVIDIA CUDA"),
+  expect_profile(make_device(CLRN_DEVICE_TYPE_GPU, "NVIDIA GeForce RTX 3090", "NVIDIA Corporation",
+                             "NVIDIA CUDA"),
                  "nvidia");
   expect_profile(make_device(CLRN_DEVICE_TYPE_ACCELERATOR, "Some FPGA", "Nobody Inc", "FPGA SDK"),
                  "default");
@@ -90,8 +91,8 @@ static void test_inheritance_and_override(void) {
 }
 
 int main(void) {
-  clrn_test_add_suite("profiles", NULL, NULL, "embedded profiles are valid", test_valid,
-                      "matching", test_matching, "inheritance and CLRN_TUNE",
-                      test_inheritance_and_override, NULL);
+  clrn_test_add_suite("profiles", NULL, NULL, "embedded profiles are valid", test_valid, "matching",
+                      test_matching, "inheritance and CLRN_TUNE", test_inheritance_and_override,
+                      NULL);
   return clrn_test_run();
 }

@@ -2,8 +2,8 @@
 #include "cli.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,57 +21,63 @@ typedef struct timing {
 } timing;
 
 static void print_help(void) {
-  printf(
-      "Usage: clresnet bench -m ARCH [-w WEIGHTS] [-b BATCH] [-n ITERS] [--warmup N]\n"
-      "                      [-d SPEC] [-H HEIGHT -W WIDTH] [--json] [--trace FILE]\n"
-      "                      [--profile] [--no-fuse] [-v | -q]\n"
-      "\n"
-      "Runs inference on synthetic input and prints the median, min and max latency per\n"
-      "batch, images per second, effective GFLOP/s (2 x the model's multiply-adds) and, where\n"
-      "the device profile knows the device's peak, the fraction of that nominal peak\n"
-      "(compute units x the clock OpenCL reports x FLOP per cycle; CPUs that boost above\n"
-      "that clock can exceed 100%%).\n"
-      "\n"
-      "Options:\n"
-      "  -m, --model ARCH     resnet18, resnet34, resnet50, resnet101 or resnet152 (required\n"
-      "                       unless -w gives weights)\n"
-      "  -w, --weights FILE   safetensors weights (default: seeded random weights)\n"
-      "  -b, --batch N        images per batch, 1..4096 (default 8)\n"
-      "  -n, --iterations N   timed batches, 1..100000 (default 10)\n"
-      "      --warmup N       untimed batches first, 0..1000 (default 2)\n"
-      "  -d, --device SPEC    device(s) (env: CLRN_DEVICE; default: first GPU, else first\n"
-      "                       device); several devices split each batch by measured speed\n"
-      "      --list-devices   list devices and exit\n"
-      "  -H, --height N       input height, 1..4096 (default 224)\n"
-      "  -W, --width N        input width, 1..4096 (default 224)\n"
-      "      --json           print one JSON object\n"
-      "      --profile        per-layer device-time table (OpenCL profiling)\n"
-      "      --trace FILE     Chrome trace of the last timed batch (open in ui.perfetto.dev)\n"
-      "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
-      "  -v, --verbose        more detail on stderr (-vv: every kernel launch)\n"
-      "  -q, --quiet          print only results and errors\n"
-      "  -h, --help           show this help\n"
-      "\n"
-      "Examples:\n"
-      "  clresnet bench -m resnet50\n"
-      "  clresnet bench -m resnet18 -b 1 -n 50 --profile\n"
-      "  POCL_DEVICES=\"pthread pthread\" clresnet bench -m resnet50 -d all --json\n"
-      "\n"
-      "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
+  printf("Usage: clresnet bench -m ARCH [-w WEIGHTS] [-b BATCH] [-n ITERS] [--warmup N]\n"
+         "                      [-d SPEC] [-H HEIGHT -W WIDTH] [--json] [--trace FILE]\n"
+         "                      [--profile] [--no-fuse] [-v | -q]\n"
+         "\n"
+         "Runs inference on synthetic input and prints the median, min and max latency per\n"
+         "batch, images per second, effective GFLOP/s (2 x the model's multiply-adds) and, where\n"
+         "the device profile knows the device's peak, the fraction of that nominal peak\n"
+         "(compute units x the clock OpenCL reports x FLOP per cycle; CPUs that boost above\n"
+         "that clock can exceed 100%%).\n"
+         "\n"
+         "Options:\n"
+         "  -m, --model ARCH     resnet18, resnet34, resnet50, resnet101 or resnet152 (required\n"
+         "                       unless -w gives weights)\n"
+         "  -w, --weights FILE   safetensors weights (default: seeded random weights)\n"
+         "  -b, --batch N        images per batch, 1..4096 (default 8)\n"
+         "  -n, --iterations N   timed batches, 1..100000 (default 10)\n"
+         "      --warmup N       untimed batches first, 0..1000 (default 2)\n"
+         "  -d, --device SPEC    device(s) (env: CLRN_DEVICE; default: first GPU, else first\n"
+         "                       device); several devices split each batch by measured speed\n"
+         "      --list-devices   list devices and exit\n"
+         "  -H, --height N       input height, 1..4096 (default 224)\n"
+         "  -W, --width N        input width, 1..4096 (default 224)\n"
+         "      --json           print one JSON object\n"
+         "      --profile        per-layer device-time table (OpenCL profiling)\n"
+         "      --trace FILE     Chrome trace of the last timed batch (open in ui.perfetto.dev)\n"
+         "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
+         "  -v, --verbose        more detail on stderr (-vv: every kernel launch)\n"
+         "  -q, --quiet          print only results and errors\n"
+         "  -h, --help           show this help\n"
+         "\n"
+         "Examples:\n"
+         "  clresnet bench -m resnet50\n"
+         "  clresnet bench -m resnet18 -b 1 -n 50 --profile\n"
+         "  POCL_DEVICES=\"pthread pthread\" clresnet bench -m resnet50 -d all --json\n"
+         "\n"
+         "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
 }
 
 static int parse_args(int argc, char **argv, bench_args *a) {
   enum { OPT_WARMUP = 1000, OPT_JSON, OPT_PROFILE, OPT_TRACE, OPT_NO_FUSE, OPT_LIST };
-  static const struct option options[] = {
-      {"model", required_argument, NULL, 'm'},      {"weights", required_argument, NULL, 'w'},
-      {"batch", required_argument, NULL, 'b'},      {"iterations", required_argument, NULL, 'n'},
-      {"warmup", required_argument, NULL, OPT_WARMUP},
-      {"device", required_argument, NULL, 'd'},     {"height", required_argument, NULL, 'H'},
-      {"width", required_argument, NULL, 'W'},      {"json", no_argument, NULL, OPT_JSON},
-      {"profile", no_argument, NULL, OPT_PROFILE},  {"trace", required_argument, NULL, OPT_TRACE},
-      {"no-fuse", no_argument, NULL, OPT_NO_FUSE},  {"list-devices", no_argument, NULL, OPT_LIST},
-      {"verbose", no_argument, NULL, 'v'},          {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+  static const struct option options[] = {{"model", required_argument, NULL, 'm'},
+                                          {"weights", required_argument, NULL, 'w'},
+                                          {"batch", required_argument, NULL, 'b'},
+                                          {"iterations", required_argument, NULL, 'n'},
+                                          {"warmup", required_argument, NULL, OPT_WARMUP},
+                                          {"device", required_argument, NULL, 'd'},
+                                          {"height", required_argument, NULL, 'H'},
+                                          {"width", required_argument, NULL, 'W'},
+                                          {"json", no_argument, NULL, OPT_JSON},
+                                          {"profile", no_argument, NULL, OPT_PROFILE},
+                                          {"trace", required_argument, NULL, OPT_TRACE},
+                                          {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+                                          {"list-devices", no_argument, NULL, OPT_LIST},
+                                          {"verbose", no_argument, NULL, 'v'},
+                                          {"quiet", no_argument, NULL, 'q'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   a->batch = 8;
   a->iterations = 10;
@@ -91,7 +97,9 @@ static int parse_args(int argc, char **argv, bench_args *a) {
     case 'w': a->weights = optarg; break;
     case 'b': status = cli_int_option("bench", "-b", optarg, 1, 4096, &a->batch); break;
     case 'n': status = cli_int_option("bench", "-n", optarg, 1, 100000, &a->iterations); break;
-    case OPT_WARMUP: status = cli_int_option("bench", "--warmup", optarg, 0, 1000, &a->warmup); break;
+    case OPT_WARMUP:
+      status = cli_int_option("bench", "--warmup", optarg, 0, 1000, &a->warmup);
+      break;
     case 'd': a->device = optarg; break;
     case 'H': status = cli_int_option("bench", "-H", optarg, 1, 4096, &a->height); break;
     case 'W': status = cli_int_option("bench", "-W", optarg, 1, 4096, &a->width); break;
@@ -229,8 +237,8 @@ static void print_text(const bench_args *a, clrn_engine *engine, const timing *t
          n > 1 ? "s" : "", a->no_fuse ? ", unfused" : "");
   printf("  latency per batch: median %.2f ms, min %.2f ms, max %.2f ms\n", 1e3 * t->median,
          1e3 * t->min, 1e3 * t->max);
-  printf("  throughput: %.2f images/s, %.1f GFLOP/s effective (%.3f GFLOP per image)", ips,
-         gflops, 2.0 * macs / 1e9);
+  printf("  throughput: %.2f images/s, %.1f GFLOP/s effective (%.3f GFLOP per image)", ips, gflops,
+         2.0 * macs / 1e9);
   if (peak > 0)
     printf(", %.1f%% of the %.0f GFLOP/s nominal peak", 100.0 * gflops / peak, peak);
   printf("\n");
@@ -357,8 +365,7 @@ int cmd_bench(int argc, char **argv) {
     input[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
   timing t;
   for (size_t i = 0; devices.count > 1 && i < devices.count; i++) {
-    s = time_runs(engine, clrn_engine_model(engine, i), &a, input, logits, samples, &t, NULL,
-                  NULL);
+    s = time_runs(engine, clrn_engine_model(engine, i), &a, input, logits, samples, &t, NULL, NULL);
     if (s != CLRN_STATUS_SUCCESS)
       break;
     alone[i] = a.batch / t.median;
@@ -370,8 +377,8 @@ int cmd_bench(int argc, char **argv) {
     status = cli_fail(s, "inference");
     goto done;
   }
-  double macs = clrn_arch_macs(a.arch, clrn_weights_num_classes(weights), (int)a.height,
-                               (int)a.width);
+  double macs =
+      clrn_arch_macs(a.arch, clrn_weights_num_classes(weights), (int)a.height, (int)a.width);
   double peak = 0.0;
   for (size_t i = 0; i < devices.count; i++) {
     double p = peak_gflops(clrn_engine_model(engine, i));

@@ -79,17 +79,17 @@ static void print_json(const clrn_device_info *devices, size_t count) {
 }
 
 static void print_table(const clrn_device_info *devices, size_t count, bool verbose) {
-  printf("%-3s %-5s %-4s %-28s %-22s %-34s %4s %9s %-8s %-4s %s\n", "#", "P:D", "type",
-         "platform", "vendor", "name", "CUs", "memory", "OpenCL C", "fp16", "profile");
+  printf("%-3s %-5s %-4s %-28s %-22s %-34s %4s %9s %-8s %-4s %s\n", "#", "P:D", "type", "platform",
+         "vendor", "name", "CUs", "memory", "OpenCL C", "fp16", "profile");
   for (size_t i = 0; i < count; i++) {
     const clrn_device_info *d = &devices[i];
     char pd[32], memory[32], version[32];
     snprintf(pd, sizeof pd, "%u:%u", d->platform_index, d->device_index);
     format_memory(d->global_mem_bytes, memory, sizeof memory);
     printf("%-3zu %-5s %-4s %-28.28s %-22.22s %-34.34s %4u %9s %-8s %-4s %s\n", d->index, pd,
-           clrn_device_type_name(d->type), d->platform_name, d->vendor, d->name,
-           d->compute_units, memory, c_version_number(d, version, sizeof version),
-           d->fp16 ? "yes" : "no", d->profile);
+           clrn_device_type_name(d->type), d->platform_name, d->vendor, d->name, d->compute_units,
+           memory, c_version_number(d, version, sizeof version), d->fp16 ? "yes" : "no",
+           d->profile);
     if (verbose) {
       printf("    driver %s, %s, %s, clock %u MHz, local memory %llu KiB, max work-group %zu\n",
              d->driver_version, d->device_version, d->opencl_c_version, d->max_clock_mhz,

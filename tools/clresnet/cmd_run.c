@@ -28,56 +28,60 @@ typedef struct batch_data {
 } batch_data;
 
 static void print_help(void) {
-  printf(
-      "Usage: clresnet run -w WEIGHTS.safetensors [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
-      "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
-      "                    [--trace FILE] [-v | -q] INPUT...\n"
-      "\n"
-      "Classifies each INPUT with a torchvision ResNet and prints its top-k ImageNet classes\n"
-      "with softmax probabilities. An INPUT is a JPEG or PNG photo, given torchvision's\n"
-      "standard preprocessing (resize to 256, center crop 224, normalize), or a .npy float32\n"
-      "tensor [N,3,H,W] (or [3,H,W]) that is already preprocessed.\n"
-      "\n"
-      "Options:\n"
-      "  -w, --weights FILE   safetensors file of a torchvision ResNet state_dict (required;\n"
-      "                       make one with tools/export_torchvision.py)\n"
-      "  -m, --model ARCH     resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
-      "                       against the weights (default: inferred from them)\n"
-      "  -d, --device SPEC    device(s) to run on (env: CLRN_DEVICE; default: first GPU, else\n"
-      "                       first device); several devices split each batch by speed\n"
-      "      --list-devices   list devices and exit\n"
-      "  -b, --batch N        images per device batch, 1..4096 (default 8)\n"
-      "  -k, --top K          classes to show per input, 1..classes (default 5)\n"
-      "  -o, --output FILE    write the logits as float32 .npy [N, classes]\n"
-      "      --save-input FILE  write the preprocessed inputs as float32 .npy [N,3,H,W]\n"
-      "      --json           print the results as one JSON object\n"
-      "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
-      "      --trace FILE     write a Chrome trace (open in https://ui.perfetto.dev)\n"
-      "  -v, --verbose        also print devices, memory and timings on stderr (-vv: every\n"
-      "                       kernel launch)\n"
-      "  -q, --quiet          print only results and errors\n"
-      "  -h, --help           show this help\n"
-      "\n"
-      "Examples:\n"
-      "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
-      "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
-      "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
-      "\n"
-      "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
+  printf("Usage: clresnet run -w WEIGHTS.safetensors [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
+         "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
+         "                    [--trace FILE] [-v | -q] INPUT...\n"
+         "\n"
+         "Classifies each INPUT with a torchvision ResNet and prints its top-k ImageNet classes\n"
+         "with softmax probabilities. An INPUT is a JPEG or PNG photo, given torchvision's\n"
+         "standard preprocessing (resize to 256, center crop 224, normalize), or a .npy float32\n"
+         "tensor [N,3,H,W] (or [3,H,W]) that is already preprocessed.\n"
+         "\n"
+         "Options:\n"
+         "  -w, --weights FILE   safetensors file of a torchvision ResNet state_dict (required;\n"
+         "                       make one with tools/export_torchvision.py)\n"
+         "  -m, --model ARCH     resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
+         "                       against the weights (default: inferred from them)\n"
+         "  -d, --device SPEC    device(s) to run on (env: CLRN_DEVICE; default: first GPU, else\n"
+         "                       first device); several devices split each batch by speed\n"
+         "      --list-devices   list devices and exit\n"
+         "  -b, --batch N        images per device batch, 1..4096 (default 8)\n"
+         "  -k, --top K          classes to show per input, 1..classes (default 5)\n"
+         "  -o, --output FILE    write the logits as float32 .npy [N, classes]\n"
+         "      --save-input FILE  write the preprocessed inputs as float32 .npy [N,3,H,W]\n"
+         "      --json           print the results as one JSON object\n"
+         "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
+         "      --trace FILE     write a Chrome trace (open in https://ui.perfetto.dev)\n"
+         "  -v, --verbose        also print devices, memory and timings on stderr (-vv: every\n"
+         "                       kernel launch)\n"
+         "  -q, --quiet          print only results and errors\n"
+         "  -h, --help           show this help\n"
+         "\n"
+         "Examples:\n"
+         "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
+         "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
+         "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
+         "\n"
+         "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
 }
 
 static int parse_args(int argc, char **argv, run_args *a) {
   enum { OPT_SAVE_INPUT = 1000, OPT_JSON, OPT_NO_FUSE, OPT_TRACE, OPT_LIST };
-  static const struct option options[] = {
-      {"weights", required_argument, NULL, 'w'}, {"model", required_argument, NULL, 'm'},
-      {"device", required_argument, NULL, 'd'},  {"batch", required_argument, NULL, 'b'},
-      {"top", required_argument, NULL, 'k'},     {"output", required_argument, NULL, 'o'},
-      {"save-input", required_argument, NULL, OPT_SAVE_INPUT},
-      {"json", no_argument, NULL, OPT_JSON},     {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
-      {"trace", required_argument, NULL, OPT_TRACE},
-      {"list-devices", no_argument, NULL, OPT_LIST},
-      {"verbose", no_argument, NULL, 'v'},       {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+  static const struct option options[] = {{"weights", required_argument, NULL, 'w'},
+                                          {"model", required_argument, NULL, 'm'},
+                                          {"device", required_argument, NULL, 'd'},
+                                          {"batch", required_argument, NULL, 'b'},
+                                          {"top", required_argument, NULL, 'k'},
+                                          {"output", required_argument, NULL, 'o'},
+                                          {"save-input", required_argument, NULL, OPT_SAVE_INPUT},
+                                          {"json", no_argument, NULL, OPT_JSON},
+                                          {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
+                                          {"trace", required_argument, NULL, OPT_TRACE},
+                                          {"list-devices", no_argument, NULL, OPT_LIST},
+                                          {"verbose", no_argument, NULL, 'v'},
+                                          {"quiet", no_argument, NULL, 'q'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   a->batch = 8;
   a->top = 5;
@@ -276,7 +280,8 @@ static void print_json(const run_args *a, const batch_data *b, const clrn_weight
   cJSON_AddBoolToObject(root, "random_weights", source && strcmp(source, "seed") == 0);
   cJSON *devices = cJSON_AddArrayToObject(root, "devices");
   for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
-    const clrn_device_info *d = clrn_context_device(clrn_model_context(clrn_engine_model(engine, i)));
+    const clrn_device_info *d =
+        clrn_context_device(clrn_model_context(clrn_engine_model(engine, i)));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "platform", d->platform_name);
@@ -327,7 +332,8 @@ static void report_verbose(const clrn_engine *engine, const clrn_weights *w, dou
   for (size_t i = 0; clrn_engine_device_count(engine) > 1 && i < clrn_engine_device_count(engine);
        i++)
     fprintf(stderr, "device %zu ran %d images\n", i, clrn_engine_last_shard(engine, i));
-  fprintf(stderr, "inputs loaded in %.3f s, model ready in %.3f s, %d images in %.3f s (%.2f ms/image)\n",
+  fprintf(stderr,
+          "inputs loaded in %.3f s, model ready in %.3f s, %d images in %.3f s (%.2f ms/image)\n",
           load_s, setup_s, images, run_s, 1000.0 * run_s / images);
 }
 

@@ -28,8 +28,7 @@ static void add_device(cJSON *events, const clrn_model *model, int pid, double h
   size_t count = 0;
   clrn_model_trace(model, &records, &count);
   char process[400];
-  snprintf(process, sizeof process, "device %d: %s (%s)", pid, device->name,
-           device->platform_name);
+  snprintf(process, sizeof process, "device %d: %s (%s)", pid, device->name, device->platform_name);
   add_metadata(events, "process_name", pid, 0, process);
   for (int q = 0; q < 3; q++)
     add_metadata(events, "thread_name", pid, q, queue_names[q]);
