@@ -2,15 +2,14 @@
  * bytes (never by its name), handing it to the JPEG or PNG decoder, and the
  * decompression-bomb check every decoder applies before it allocates pixels.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "clresnet/io.h"
 #include "core/error.h"
 #include "io/codec.h"
+#include "io/file.h"
 
 /* Largest file read: a PNG at CLRN_IMAGE_MAX_PIXELS stored uncompressed as 16-bit
  * RGBA is about 1.4 GB. */
@@ -87,27 +86,18 @@ clrn_status clrn_image_load(const char *path, clrn_image *image) {
     memset(image, 0, sizeof *image);
   if (!path || !image)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_image_load: NULL argument");
-  clrn_status status = CLRN_STATUS_SUCCESS;
   unsigned char *data = NULL;
-  FILE *file = fopen(path, "rb");
-  if (!file)
-    return clrn_fail(CLRN_STATUS_IO_ERROR, "%s: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fileno(file), &st) != 0) {
-    status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s: %s", path, strerror(errno));
-    goto done;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s: %s", path,
-                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-    goto done;
-  }
-  if ((uint64_t)st.st_size > MAX_FILE_BYTES) {
+  FILE *file = NULL;
+  uint64_t file_size = 0;
+  clrn_status status = clrn_file_open_regular(path, &file, &file_size);
+  if (status != CLRN_STATUS_SUCCESS)
+    return status;
+  if (file_size > MAX_FILE_BYTES) {
     status = clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: file is %llu bytes, more than %llu", path,
-                       (unsigned long long)st.st_size, (unsigned long long)MAX_FILE_BYTES);
+                       (unsigned long long)file_size, (unsigned long long)MAX_FILE_BYTES);
     goto done;
   }
-  size_t size = (size_t)st.st_size;
+  size_t size = (size_t)file_size;
   data = malloc(size ? size : 1);
   if (!data) {
     status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: %zu bytes", path, size);

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "clresnet/io.h"
 #include "core/error.h"
+#include "io/file.h"
 #include "io/npy_header.h"
 
 #define MAGIC "\x93NUMPY"
@@ -170,22 +170,12 @@ clrn_status clrn_npy_read(const char *path, size_t max_elements, clrn_npy *array
     memset(array, 0, sizeof *array);
   if (!path || !array)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_npy_read: NULL argument");
-  clrn_status status = CLRN_STATUS_SUCCESS;
   char *header = NULL;
-  FILE *file = fopen(path, "rb");
-  if (!file)
-    return clrn_fail(CLRN_STATUS_IO_ERROR, "%s: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fileno(file), &st) != 0) {
-    status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s: %s", path, strerror(errno));
-    goto done;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s: %s", path,
-                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-    goto done;
-  }
-  uint64_t size = (uint64_t)st.st_size;
+  FILE *file = NULL;
+  uint64_t size = 0;
+  clrn_status status = clrn_file_open_regular(path, &file, &size);
+  if (status != CLRN_STATUS_SUCCESS)
+    return status;
   unsigned char prefix[PREFIX_MAX];
   size_t got = fread(prefix, 1, size < PREFIX_MAX ? (size_t)size : PREFIX_MAX, file);
   size_t offset = 0, length = 0, count = 0;
