@@ -109,10 +109,7 @@ static clrn_status check_desc(const clrn_conv2d_desc *d) {
 }
 
 static clrn_status set_arg(cl_kernel kernel, cl_uint index, size_t size, const void *value) {
-  cl_int err = clSetKernelArg(kernel, index, size, value);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "conv2d: clSetKernelArg(%u)", index);
-  return CLRN_STATUS_SUCCESS;
+  return clrn_op_set_arg(kernel, "conv2d", index, size, value);
 }
 
 static clrn_status set_int(cl_kernel kernel, cl_uint index, int value) {
@@ -308,7 +305,7 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
   cl_uint dims;
   if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
     dims = 3;
-    global[0] = clrn_op_round_up((size_t)output->h * output->w, local[0]);
+    global[0] = (size_t)output->h * output->w;
     global[1] = (size_t)output->c;
     global[2] = (size_t)output->n;
   } else {
@@ -322,21 +319,20 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
     int order = conv->config.pixels_first;
     if (order == 1 || (order == 2 && conv->weight_bytes > input_bytes)) {
       flags |= FLAG_PIXELS_FIRST;
-      global[0] = clrn_op_round_up(pixel_blocks, local[0]);
+      global[0] = pixel_blocks;
       global[1] = blocks;
     } else {
-      global[0] = clrn_op_round_up(blocks, local[0]);
+      global[0] = blocks;
       global[1] = pixel_blocks;
     }
   }
   CLRN_GOTO(set_int(k, ARG_FLAGS, flags), done, status);
   /* A padded launch's event is kept: the next padding must wait for it. */
-  cl_int err = clEnqueueNDRangeKernel(queue, k, dims, NULL, global, local, num_wait, wait,
-                                      event || conv->padded ? &launched : NULL);
-  if (err != CL_SUCCESS) {
-    status = clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(%s, %dx%dx%dx%d -> %dx%dx%dx%d)",
-                          conv->config.kernel_name, input->n, input->c, input->h, input->w,
-                          output->n, output->c, output->h, output->w);
+  status = clrn_op_enqueue(queue, k, conv->config.kernel_name, dims, global, local, num_wait, wait,
+                           event || conv->padded ? &launched : NULL);
+  if (status != CLRN_STATUS_SUCCESS) {
+    clrn_fail_prefix(status, "conv2d %dx%dx%dx%d -> %dx%dx%dx%d", input->n, input->c, input->h,
+                     input->w, output->n, output->c, output->h, output->w);
     goto done;
   }
   if (conv->padded)

@@ -49,13 +49,6 @@ static clrn_status reserve(clrn_conv2d_pad *pad, size_t bytes) {
   return status;
 }
 
-static clrn_status set_arg(cl_kernel kernel, cl_uint index, size_t size, const void *value) {
-  cl_int err = clSetKernelArg(kernel, index, size, value);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "conv2d: clSetKernelArg(conv2d_pad, %u)", index);
-  return CLRN_STATUS_SUCCESS;
-}
-
 clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue,
                                     const clrn_tensor *input, int pad_h, int pad_w, int padded_h,
                                     int padded_w, cl_uint num_wait, const cl_event *wait,
@@ -63,11 +56,9 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
   size_t planes = (size_t)input->n * input->c;
   CLRN_TRY(reserve(pad, planes * padded_h * padded_w * sizeof(float)));
   cl_kernel k = pad->kernel;
-  const int ints[] = {input->h, input->w, pad_h, pad_w, padded_h, padded_w};
-  CLRN_TRY(set_arg(k, 0, sizeof(cl_mem), &input->buffer));
-  CLRN_TRY(set_arg(k, 1, sizeof(cl_mem), &pad->scratch));
-  for (cl_uint i = 0; i < sizeof ints / sizeof ints[0]; i++)
-    CLRN_TRY(set_arg(k, 2 + i, sizeof(int), &ints[i]));
+  CLRN_TRY(CLRN_OP_SET_ARGS(k, "conv2d_pad", CLRN_ARG(input->buffer), CLRN_ARG(pad->scratch),
+                            CLRN_ARG(input->h), CLRN_ARG(input->w), CLRN_ARG(pad_h),
+                            CLRN_ARG(pad_w), CLRN_ARG(padded_h), CLRN_ARG(padded_w)));
   /* Wait for the caller's events and for the scratch's last reader. */
   cl_event *all = NULL;
   if (pad->busy) {
@@ -80,12 +71,11 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
     wait = all;
   }
   size_t local[3] = {pad->local0, 1, 1};
-  size_t global[3] = {clrn_op_round_up((size_t)padded_w, local[0]), (size_t)padded_h, planes};
-  cl_int err = clEnqueueNDRangeKernel(queue, k, 3, NULL, global, local, num_wait, wait, done);
+  size_t global[3] = {(size_t)padded_w, (size_t)padded_h, planes};
+  clrn_status status =
+      clrn_op_enqueue(queue, k, "conv2d_pad", 3, global, local, num_wait, wait, done);
   free(all);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "conv2d: clEnqueueNDRangeKernel(conv2d_pad)");
-  return CLRN_STATUS_SUCCESS;
+  return status;
 }
 
 void clrn_conv2d_pad_lend(clrn_conv2d_pad *pad, cl_mem buffer, size_t bytes) {

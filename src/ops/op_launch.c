@@ -84,13 +84,18 @@ clrn_status clrn_op_check_distinct(const char *op, const char *what_in, const cl
   return CLRN_STATUS_SUCCESS;
 }
 
+clrn_status clrn_op_set_arg(cl_kernel kernel, const char *kernel_name, cl_uint index, size_t size,
+                            const void *value) {
+  cl_int err = clSetKernelArg(kernel, index, size, value);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "clSetKernelArg(%s, argument %u)", kernel_name, (unsigned)index);
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_op_set_args(cl_kernel kernel, const char *kernel_name, const clrn_op_arg *args,
                              size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
-    if (err != CL_SUCCESS)
-      return clrn_fail_cl(err, "clSetKernelArg(%s, argument %zu)", kernel_name, i);
-  }
+  for (size_t i = 0; i < count; i++)
+    CLRN_TRY(clrn_op_set_arg(kernel, kernel_name, (cl_uint)i, args[i].size, args[i].value));
   return CLRN_STATUS_SUCCESS;
 }
 

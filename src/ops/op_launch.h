@@ -50,6 +50,10 @@ typedef struct clrn_op_arg {
 /** A __local memory argument of bytes bytes. */
 #define CLRN_ARG_LOCAL(bytes) ((clrn_op_arg){(bytes), NULL})
 
+/** Sets kernel argument index (value NULL: __local memory or a NULL buffer). */
+clrn_status clrn_op_set_arg(cl_kernel kernel, const char *kernel_name, cl_uint index, size_t size,
+                            const void *value);
+
 /** Sets kernel arguments 0..count-1 from args. */
 clrn_status clrn_op_set_args(cl_kernel kernel, const char *kernel_name, const clrn_op_arg *args,
                              size_t count);
@@ -73,11 +77,6 @@ clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
 clrn_status clrn_op_enqueue(cl_command_queue queue, cl_kernel kernel, const char *kernel_name,
                             cl_uint dims, const size_t *global, const size_t *local,
                             cl_uint num_wait, const cl_event *wait, cl_event *event);
-
-/** value rounded up to a multiple of step (step >= 1). */
-static inline size_t clrn_op_round_up(size_t value, size_t step) {
-  return (value + step - 1) / step * step;
-}
 
 /** Smallest power of two at or above x (x >= 1), capped at cap. */
 size_t clrn_op_pow2_at_least(size_t x, size_t cap);
