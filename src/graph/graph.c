@@ -1,6 +1,7 @@
 /* Builds the torchvision ResNet graph from an architecture spec (see graph.h). */
 #include "graph/graph.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,35 +95,29 @@ static int block(builder *b, const clrn_arch_spec *spec, int stage, int index, i
   snprintf(p, sizeof p, "layer%d.%d", stage, index);
   int in_channels = shape(b, input).c;
   int out_channels = planes * spec->expansion;
+  /* The main path: conv{i} -> bn{i} [-> relu{i}], every layer but the last with
+   * a ReLU. BasicBlock: 3x3 (the stride), 3x3. Bottleneck: 1x1, 3x3 (the stride),
+   * 1x1 expanding to out_channels. */
+  typedef struct layer {
+    int kernel;
+    bool strided, expands;
+  } layer;
+  static const layer basic[] = {{3, true, false}, {3, false, false}};
+  static const layer bottleneck[] = {{1, false, false}, {3, true, false}, {1, false, true}};
+  const layer *layers = spec->block == CLRN_BLOCK_BASIC ? basic : bottleneck;
+  int count = spec->block == CLRN_BLOCK_BASIC ? 2 : 3;
   int x = input;
-  if (spec->block == CLRN_BLOCK_BASIC) {
-    snprintf(n, sizeof n, "%s.conv1", p);
-    x = conv(b, n, x, planes, 3, stride, 1, 0);
-    snprintf(n, sizeof n, "%s.bn1", p);
+  for (int i = 0; i < count; i++) {
+    int kernel = layers[i].kernel;
+    snprintf(n, sizeof n, "%s.conv%d", p, i + 1);
+    x = conv(b, n, x, layers[i].expands ? out_channels : planes, kernel,
+             layers[i].strided ? stride : 1, kernel / 2, 0);
+    snprintf(n, sizeof n, "%s.bn%d", p, i + 1);
     x = same_shape(b, CLRN_NODE_BATCHNORM, n, x, 0);
-    snprintf(n, sizeof n, "%s.relu1", p);
-    x = same_shape(b, CLRN_NODE_RELU, n, x, 0);
-    snprintf(n, sizeof n, "%s.conv2", p);
-    x = conv(b, n, x, planes, 3, 1, 1, 0);
-    snprintf(n, sizeof n, "%s.bn2", p);
-    x = same_shape(b, CLRN_NODE_BATCHNORM, n, x, 0);
-  } else {
-    snprintf(n, sizeof n, "%s.conv1", p);
-    x = conv(b, n, x, planes, 1, 1, 0, 0);
-    snprintf(n, sizeof n, "%s.bn1", p);
-    x = same_shape(b, CLRN_NODE_BATCHNORM, n, x, 0);
-    snprintf(n, sizeof n, "%s.relu1", p);
-    x = same_shape(b, CLRN_NODE_RELU, n, x, 0);
-    snprintf(n, sizeof n, "%s.conv2", p);
-    x = conv(b, n, x, planes, 3, stride, 1, 0);
-    snprintf(n, sizeof n, "%s.bn2", p);
-    x = same_shape(b, CLRN_NODE_BATCHNORM, n, x, 0);
-    snprintf(n, sizeof n, "%s.relu2", p);
-    x = same_shape(b, CLRN_NODE_RELU, n, x, 0);
-    snprintf(n, sizeof n, "%s.conv3", p);
-    x = conv(b, n, x, out_channels, 1, 1, 0, 0);
-    snprintf(n, sizeof n, "%s.bn3", p);
-    x = same_shape(b, CLRN_NODE_BATCHNORM, n, x, 0);
+    if (i + 1 < count) {
+      snprintf(n, sizeof n, "%s.relu%d", p, i + 1);
+      x = same_shape(b, CLRN_NODE_RELU, n, x, 0);
+    }
   }
   int identity = input;
   if (index == 0 && (stride != 1 || in_channels != out_channels)) {
