@@ -203,3 +203,13 @@ bool ops_log_stop(const char *kernel_name) {
   snprintf(needle, sizeof needle, "enqueued %s:", kernel_name);
   return strstr(log_text, needle) != NULL;
 }
+
+void ops_contexts_open(clrn_context **contexts, const char *const *tunes, int count) {
+  for (int v = 0; v < count; v++)
+    contexts[v] = ops_context(tunes[v]);
+}
+
+void ops_contexts_release(clrn_context **contexts, int count) {
+  for (int v = 0; v < count; v++)
+    clrn_context_release(contexts[v]);
+}

@@ -25,6 +25,12 @@ bool ops_small(void);
  * (NULL: no override), so a suite can force a kernel variant or work-group size. */
 clrn_context *ops_context(const char *tune);
 
+/** One context per kernel variant: contexts[v] = ops_context(tunes[v]). */
+void ops_contexts_open(clrn_context **contexts, const char *const *tunes, int count);
+
+/** Releases what ops_contexts_open() made. */
+void ops_contexts_release(clrn_context **contexts, int count);
+
 /** Fills x with count pseudo-random floats uniform in [lo, hi), from seed. */
 void ops_fill(float *x, size_t count, uint32_t seed, float lo, float hi);
 

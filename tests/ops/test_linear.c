@@ -22,8 +22,7 @@ static const char *const variant_name[VARIANT_COUNT] = {"linear", "linear sgemm"
 static clrn_context *contexts[VARIANT_COUNT];
 
 static int setup(void) {
-  for (int v = 0; v < VARIANT_COUNT; v++)
-    contexts[v] = ops_context(variant_tune[v]);
+  ops_contexts_open(contexts, variant_tune, VARIANT_COUNT);
   return 0;
 }
 
@@ -34,8 +33,7 @@ static int setup(void) {
  * double-linked list"). Dropping the cache here releases them while it is alive. */
 static int teardown(void) {
   CLBlastClearCache();
-  for (int v = 0; v < VARIANT_COUNT; v++)
-    clrn_context_release(contexts[v]);
+  ops_contexts_release(contexts, VARIANT_COUNT);
   return 0;
 }
 

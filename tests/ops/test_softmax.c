@@ -28,14 +28,12 @@ static const char *const variant_name[VARIANT_COUNT] = {"softmax", "softmax per 
 static clrn_context *contexts[VARIANT_COUNT];
 
 static int setup(void) {
-  for (int v = 0; v < VARIANT_COUNT; v++)
-    contexts[v] = ops_context(variant_tune[v]);
+  ops_contexts_open(contexts, variant_tune, VARIANT_COUNT);
   return 0;
 }
 
 static int teardown(void) {
-  for (int v = 0; v < VARIANT_COUNT; v++)
-    clrn_context_release(contexts[v]);
+  ops_contexts_release(contexts, VARIANT_COUNT);
   return 0;
 }
 
