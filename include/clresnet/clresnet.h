@@ -18,5 +18,6 @@
 #include "clresnet/model.h"
 #include "clresnet/ops.h"
 #include "clresnet/status.h"
+#include "clresnet/weights.h"
 
 #endif

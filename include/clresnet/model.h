@@ -1,74 +1,22 @@
-/* ResNet models: architectures, weights files and a network ready to run on one
- * device.
+/* A ResNet ready to run on one device.
  *
- * A clrn_weights is a safetensors file holding a torchvision ResNet state_dict,
- * mapped (not copied) and validated; its architecture and class count are inferred
- * from the tensors. A clrn_model is the network built on one clrn_context from such
- * weights: BatchNorm folded into the convolutions (unless fusion is off), device
- * buffers planned by liveness, kernels enqueued with event dependencies.
+ * A clrn_model is the network built on one clrn_context from clrn_weights (see
+ * clresnet/weights.h): BatchNorm folded into the convolutions (unless fusion is
+ * off), device buffers planned by liveness, kernels enqueued with event
+ * dependencies.
  *
- * Threads: a clrn_weights may be shared by threads once opened (it is read-only).
- * A clrn_model may be run by one thread at a time; two models, on the same device
- * or not, may run concurrently from different threads.
+ * Threads: a clrn_model may be run by one thread at a time; two models, on the
+ * same device or not, may run concurrently from different threads.
  */
 #ifndef CLRESNET_MODEL_H
 #define CLRESNET_MODEL_H
 
 #include "clresnet/context.h"
+#include "clresnet/weights.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** The five torchvision ResNets. */
-typedef enum clrn_arch {
-  CLRN_ARCH_AUTO = 0, /**< infer from the weights */
-  CLRN_ARCH_RESNET18,
-  CLRN_ARCH_RESNET34,
-  CLRN_ARCH_RESNET50,
-  CLRN_ARCH_RESNET101,
-  CLRN_ARCH_RESNET152,
-} clrn_arch;
-
-/** "resnet18" ... "resnet152" ("auto" for CLRN_ARCH_AUTO). */
-CLRN_API const char *clrn_arch_name(clrn_arch arch);
-
-/** Parses "resnet50" (also "50", "ResNet-50"); INVALID_ARGUMENT lists the valid names. */
-CLRN_API clrn_status clrn_arch_parse(const char *text, clrn_arch *arch);
-
-/** Multiply-adds of one image through the network at height x width (convolutions
- * and the final linear layer), for GFLOP/s figures (FLOPs = 2 * MACs). */
-CLRN_API double clrn_arch_macs(clrn_arch arch, int num_classes, int height, int width);
-
-typedef struct clrn_weights clrn_weights;
-
-/** Opens and validates a safetensors file of a torchvision ResNet state_dict.
- * arch AUTO infers the architecture from the tensor names and shapes; any other
- * value is checked against them. Every expected tensor must be present with its
- * shape and a float dtype (F32, F16, BF16); num_batches_tracked (I64) is accepted
- * and ignored; unexpected tensors are an error naming them. */
-CLRN_API clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **weights);
-
-/** Makes seeded random weights in memory (for benchmarks without a weights file):
- * Kaiming-style convolution weights and non-trivial BatchNorm statistics. */
-CLRN_API clrn_status clrn_weights_random(clrn_arch arch, int num_classes, uint64_t seed,
-                                         clrn_weights **weights);
-
-/** The weights' architecture. */
-CLRN_API clrn_arch clrn_weights_arch(const clrn_weights *weights);
-
-/** Number of output classes (fc.weight's first dimension). */
-CLRN_API int clrn_weights_num_classes(const clrn_weights *weights);
-
-/** A value of the file's "__metadata__", or NULL. tools/export_torchvision.py
- * writes "arch", "num_classes", "dtype", "source" ("seed" for seeded random
- * weights, "pretrained" or "pth"), "seed", and "fallback" when it wrote random
- * weights because the pretrained ones could not be downloaded. Weights from
- * clrn_weights_random() answer "generated" for "source". */
-CLRN_API const char *clrn_weights_metadata(const clrn_weights *weights, const char *key);
-
-/** Releases the weights (unmaps the file). NULL is ignored. */
-CLRN_API void clrn_weights_close(clrn_weights *weights);
 
 /** How a model is built. Start from clrn_model_options_default(). */
 typedef struct clrn_model_options {

@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "clresnet/io.h"
-#include "core/error.h"
 
 #define TEMP_ATTEMPTS 64
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 clrn_status clrn_file_open_regular(const char *path, FILE **file, uint64_t *size) {
   *file = fopen(path, "rb");

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "clresnet/io.h"
-#include "core/error.h"
 #include "io/codec.h"
 #include "io/file.h"
 

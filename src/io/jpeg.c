@@ -20,7 +20,7 @@
 
 #include <jerror.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "io/codec.h"
 
 typedef struct jpeg_errors {

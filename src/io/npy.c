@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "clresnet/io.h"
-#include "core/error.h"
 #include "io/file.h"
 #include "io/npy_header.h"
 

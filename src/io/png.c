@@ -24,7 +24,7 @@
 
 #include <png.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "io/codec.h"
 
 typedef struct png_source {

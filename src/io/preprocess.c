@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "clresnet/io.h"
-#include "core/error.h"
 #include "io/resample.h"
 
 #define MAX_RESIZE (1 << 24)

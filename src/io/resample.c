@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "ops/conv2d_pack.h"
 #include "ops/conv2d_pad.h"
 #include "ops/op_launch.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 const char *clrn_conv2d_variant_string(clrn_conv2d_variant variant) {
   switch (variant) {

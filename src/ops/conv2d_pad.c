@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "ops/op_launch.h"
 
 enum { PAD_WORK_GROUP = 64 }; /* conv2d_pad's work-group size, at most */

@@ -1,7 +1,7 @@
 /* Elementwise ops: ReLU and the residual add with optional ReLU (kernels/eltwise.cl).
  * Stateless: each call makes its own cl_kernel, so any thread may call them. One
  * work-item per element, ELTWISE_WG work-items per group. */
-#include "core/error.h"
+#include "base/error.h"
 #include "ops/op_launch.h"
 
 /* Runs an eltwise kernel over n elements; args are its arguments. */

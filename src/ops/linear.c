@@ -17,7 +17,7 @@
 #include <clblast_c.h>
 #include <stdlib.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "ops/op_launch.h"
 
 struct clrn_linear {

@@ -2,7 +2,7 @@
  * by the op launchers (see op_launch.h). */
 #include <limits.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "ops/op_launch.h"
 
 clrn_status clrn_op_check_call(const char *op, const clrn_context *context, cl_command_queue queue,

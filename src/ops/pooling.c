@@ -7,7 +7,7 @@
  * one work-group of GAP_WG work-items per plane reducing in local memory. */
 #include <limits.h>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "ops/op_launch.h"
 
 /* Floor division for a possibly negative numerator (PyTorch's div_rtn). */

@@ -2,7 +2,7 @@
  * one pixel and at least SOFTMAX_GROUP_MIN_C channels (the classifier's rows) are
  * reduced by a work-group of SOFTMAX_WG work-items each; everything else runs one
  * work-item per position, SOFTMAX_WG per group. */
-#include "core/error.h"
+#include "base/error.h"
 #include "ops/op_launch.h"
 
 clrn_status clrn_softmax_enqueue(clrn_context *context, cl_command_queue queue,

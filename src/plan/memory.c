@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
-#include "core/error.h"
+#include "base/array.h"
+#include "base/error.h"
 #include "plan/plan.h"
 
 typedef struct slot_info {

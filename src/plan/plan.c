@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/error.h"
-#include "model/weights.h"
+#include "base/error.h"
+#include "weights/weights.h"
 
 #define BATCHNORM_EPS 1e-5 /* torchvision's nn.BatchNorm2d default */
 

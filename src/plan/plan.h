@@ -13,7 +13,7 @@
 
 #include "clresnet/model.h"
 #include "clresnet/ops.h"
-#include "graph/graph.h"
+#include "nn/graph.h"
 
 #define CLRN_SLOT_INPUT (-2)
 #define CLRN_SLOT_LOGITS (-3)

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/error.h"
 #include "clresnet/io.h"
-#include "core/error.h"
-#include "plan/cache.h"
+#include "runtime/cache.h"
 
 #define CALIBRATION_FILE "calibration.txt"
 #define MAX_LINE 1024

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <threads.h>
 
+#include "base/error.h"
 #include "clresnet/engine.h"
-#include "core/error.h"
 #include "sched/calibrate.h"
 
 typedef struct device_slot {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
-#include "core/error.h"
+#include "base/array.h"
+#include "base/error.h"
 
 #define QUEUES 3
 #define TRANSFER_QUEUE 2

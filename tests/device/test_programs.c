@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "plan/cache.h"
+#include "runtime/cache.h"
 
 static char cache_dir[256];
 static clrn_device_info device;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "clresnet/engine.h"
-#include "graph/graph.h"
+#include "nn/graph.h"
 #include "harness.h"
 
 static int count_kind(const clrn_graph *g, clrn_node_kind kind) {

@@ -14,7 +14,7 @@ cmake --build "$build" -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0
 # use_tls=0: LeakSanitizer's scan of thread-local storage intermittently crashes (gcc 12 and
 # clang 14 runtimes, glibc 2.36) while PoCL's worker threads run at exit; clresnet keeps
-# nothing only in thread-local storage (see src/core/error.c), so nothing is hidden.
+# nothing only in thread-local storage (see src/base/error.c), so nothing is hidden.
 export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0:use_tls=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j"$jobs" -L 'unit|io|export|ops|device' \

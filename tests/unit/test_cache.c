@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "plan/cache.h"
+#include "runtime/cache.h"
 
 static char dir[256];
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device/profile.h"
+#include "runtime/profile.h"
 #include "harness.h"
 
 static clrn_device_info make_device(clrn_device_type type, const char *name, const char *vendor,

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "model/safetensors.h"
+#include "weights/safetensors.h"
 
 #define MAX_ROWS 256
 

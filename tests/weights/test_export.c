@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "model/safetensors.h"
+#include "weights/safetensors.h"
 
 static char dir[256];
 static const char *python, *script;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "model/safetensors.h"
+#include "weights/safetensors.h"
 
 #define NAME "mem.safetensors"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "core/embedded.h"
+#include "runtime/embedded.h"
 
 #define IMAGENET_CLASSES 1000
 

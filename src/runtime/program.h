@@ -1,12 +1,12 @@
 /* Building one kernel program for one device: source lookup (embedded, or
  * CLRN_KERNEL_DIR), build options from device features and the profile, and the
  * binary cache around clBuildProgram. */
-#ifndef CLRN_PLAN_PROGRAM_H
-#define CLRN_PLAN_PROGRAM_H
+#ifndef CLRN_RUNTIME_PROGRAM_H
+#define CLRN_RUNTIME_PROGRAM_H
 
 #include "clresnet/device.h"
-#include "device/profile.h"
-#include "plan/cache.h"
+#include "runtime/cache.h"
+#include "runtime/profile.h"
 
 /** How a program came to be. */
 typedef struct clrn_program_origin {

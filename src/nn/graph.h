@@ -6,12 +6,12 @@
  * average pooling to 1x1 and fc. Nodes are in execution order; values are the
  * tensors between them, with per-image shapes. Node names are the state_dict
  * module paths ("layer3.2.conv2"), so weights are found by name + ".weight". */
-#ifndef CLRN_GRAPH_GRAPH_H
-#define CLRN_GRAPH_GRAPH_H
+#ifndef CLRN_NN_GRAPH_H
+#define CLRN_NN_GRAPH_H
 
 #include <stddef.h>
 
-#include "clresnet/model.h"
+#include "clresnet/weights.h"
 
 typedef enum clrn_node_kind {
   CLRN_NODE_CONV,

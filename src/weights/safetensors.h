@@ -19,8 +19,8 @@
  * clrn_safetensors_read_f32() converts one tensor at a time into a caller buffer,
  * so the weights never exist twice on the host. Tensor data need not be aligned.
  */
-#ifndef CLRN_MODEL_SAFETENSORS_H
-#define CLRN_MODEL_SAFETENSORS_H
+#ifndef CLRN_WEIGHTS_SAFETENSORS_H
+#define CLRN_WEIGHTS_SAFETENSORS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* On-disk program binary cache (see cache.h for the entry format and guarantees). */
-#include "plan/cache.h"
+#include "runtime/cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 #define ENTRY_MAGIC "CLRNBIN1"
 #define HEADER_BYTES (8 + 3 * 8)

@@ -1,6 +1,6 @@
 /* Status strings, the per-thread error detail, OpenCL error names and the log
  * callback. */
-#include "core/error.h"
+#include "base/error.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

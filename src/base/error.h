@@ -5,8 +5,8 @@
  * for an OpenCL error code, naming it (CL_INVALID_WORK_GROUP_SIZE, not -54) and
  * mapping allocation failures to CLRN_STATUS_OUT_OF_DEVICE_MEMORY.
  */
-#ifndef CLRN_CORE_ERROR_H
-#define CLRN_CORE_ERROR_H
+#ifndef CLRN_BASE_ERROR_H
+#define CLRN_BASE_ERROR_H
 
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120

@@ -7,7 +7,7 @@
  * entries one by one, then the whole table (unique names, ranges that tile the
  * data section). Nothing is kept of a file that fails.
  */
-#include "model/safetensors.h"
+#include "weights/safetensors.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <threads.h>
 #include <unistd.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 /* cJSON keeps numbers as doubles, which hold every integer below 2^53 exactly. */
 #define EXACT_INTEGER_LIMIT 9007199254740992.0

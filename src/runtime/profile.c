@@ -1,6 +1,6 @@
 /* Device profiles (see profile.h): parsing the embedded devices/ (JSON files) with cJSON,
  * matching them against a device, and merging the chain of values. */
-#include "device/profile.h"
+#include "runtime/profile.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/embedded.h"
-#include "core/error.h"
+#include "base/error.h"
+#include "runtime/embedded.h"
 
 #define MAX_VALUES 128
 #define MAX_DEPTH 16

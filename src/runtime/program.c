@@ -1,21 +1,14 @@
 /* Kernel program builds with the on-disk binary cache (see program.h). */
-#include "plan/program.h"
+#include "runtime/program.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/embedded.h"
-#include "core/error.h"
+#include "base/error.h"
+#include "runtime/embedded.h"
 
 #define MAX_SOURCE_BYTES (16u << 20)
-
-const clrn_embedded_file *clrn_embedded_find(const clrn_embedded_file *table, const char *name) {
-  for (; table->name; table++)
-    if (strcmp(table->name, name) == 0)
-      return table;
-  return NULL;
-}
 
 /* The source of kernels/<name>.cl: from CLRN_KERNEL_DIR when set, else embedded.
  * *owned is set when the caller must free *source. */

@@ -8,8 +8,8 @@
  * for kernel builds and are read by host code with clrn_profile_int(). The
  * CLRN_TUNE environment variable ("KEY=VALUE,KEY=VALUE") overrides any value.
  */
-#ifndef CLRN_DEVICE_PROFILE_H
-#define CLRN_DEVICE_PROFILE_H
+#ifndef CLRN_RUNTIME_PROFILE_H
+#define CLRN_RUNTIME_PROFILE_H
 
 #include "clresnet/device.h"
 

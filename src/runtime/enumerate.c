@@ -6,9 +6,9 @@
 
 #include <CL/cl_ext.h>
 
+#include "base/error.h"
 #include "clresnet/device.h"
-#include "core/error.h"
-#include "device/profile.h"
+#include "runtime/profile.h"
 
 static clrn_status query_string(cl_device_id device, cl_device_info what, const char *what_name,
                                 char *buffer, size_t size) {

@@ -5,11 +5,11 @@
 #include <threads.h>
 #include <time.h>
 
+#include "base/error.h"
 #include "clresnet/context.h"
-#include "core/embedded.h"
-#include "core/error.h"
-#include "device/profile.h"
-#include "plan/program.h"
+#include "runtime/embedded.h"
+#include "runtime/profile.h"
+#include "runtime/program.h"
 
 #define MAX_QUEUES 8
 

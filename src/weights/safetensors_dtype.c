@@ -4,8 +4,8 @@
  * host's byte order. */
 #include <string.h>
 
-#include "core/error.h"
-#include "model/safetensors.h"
+#include "base/error.h"
+#include "weights/safetensors.h"
 
 /* Longest part of a tensor name quoted in an error message. */
 #define SHOWN 200

@@ -1,14 +1,14 @@
 /* Builds the torchvision ResNet graph from an architecture spec (see graph.h). */
-#include "graph/graph.h"
+#include "nn/graph.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
-#include "core/error.h"
-#include "model/arch.h"
+#include "base/array.h"
+#include "base/error.h"
+#include "nn/arch.h"
 
 #define MAX_IMAGE_SIDE 16384
 

@@ -1,7 +1,7 @@
 /* Growing arrays: one helper for the "double the capacity when full" pattern the
  * graph, plan and scheduler use for their lists. */
-#ifndef CLRN_CORE_ARRAY_H
-#define CLRN_CORE_ARRAY_H
+#ifndef CLRN_BASE_ARRAY_H
+#define CLRN_BASE_ARRAY_H
 
 #include <stddef.h>
 

@@ -1,45 +1,17 @@
-/* clrn_weights: a validated torchvision ResNet state_dict from a safetensors file
- * (architecture inferred from the tensors), or seeded random weights. */
-#include "model/weights.h"
-
-#include <math.h>
+/* Binding weights to an architecture: clrn_weights_open infers the ResNet from
+ * which tensors a file holds and checks every tensor torchvision's state_dict has
+ * for it (name, dtype, shape), refusing extra ones; clrn_weights_random checks the
+ * architecture it is asked for. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
-#include "core/error.h"
-#include "graph/graph.h"
-#include "model/arch.h"
-#include "model/safetensors.h"
-
-struct clrn_weights {
-  clrn_arch arch;
-  int num_classes;
-  bool random;
-  uint64_t seed;
-  clrn_safetensors file;
-  char path[1024];
-};
-
-clrn_arch clrn_weights_arch(const clrn_weights *w) { return w->arch; }
-
-const char *clrn_weights_metadata(const clrn_weights *w, const char *key) {
-  if (!w || !key)
-    return NULL;
-  if (w->random)
-    return strcmp(key, "source") == 0 ? "generated" : NULL;
-  return clrn_safetensors_metadata(&w->file, key);
-}
-int clrn_weights_num_classes(const clrn_weights *w) { return w->num_classes; }
-
-void clrn_weights_close(clrn_weights *w) {
-  if (!w)
-    return;
-  clrn_safetensors_close(&w->file);
-  free(w);
-}
+#include "base/array.h"
+#include "base/error.h"
+#include "nn/arch.h"
+#include "nn/graph.h"
+#include "weights/weights.h"
 
 /* An expected tensor: its name and shape (ndim 0 for a scalar). */
 typedef struct expected_tensor {
@@ -187,11 +159,9 @@ clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **o
   if (!path || !out)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_weights_open: NULL argument");
   *out = NULL;
-  clrn_weights *w = calloc(1, sizeof *w);
-  if (!w)
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights");
-  snprintf(w->path, sizeof w->path, "%s", path);
-  clrn_status status = clrn_safetensors_open(path, &w->file);
+  clrn_weights *w = NULL;
+  CLRN_TRY(clrn_weights_file_open(path, &w));
+  clrn_status status = CLRN_STATUS_SUCCESS;
   clrn_arch inferred = CLRN_ARCH_AUTO;
   if (status == CLRN_STATUS_SUCCESS)
     status = infer_arch(w, &inferred);
@@ -227,83 +197,10 @@ clrn_status clrn_weights_random(clrn_arch arch, int num_classes, uint64_t seed,
   if (num_classes < 1)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "num_classes %d must be at least 1",
                      num_classes);
-  clrn_weights *w = calloc(1, sizeof *w);
-  if (!w)
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights");
+  clrn_weights *w = NULL;
+  CLRN_TRY(clrn_weights_new_random(seed, &w));
   w->arch = arch;
   w->num_classes = num_classes;
-  w->random = true;
-  w->seed = seed;
-  snprintf(w->path, sizeof w->path, "random(seed %llu)", (unsigned long long)seed);
   *out = w;
   return CLRN_STATUS_SUCCESS;
-}
-
-/* splitmix64: a small, well-mixed generator; seeded per tensor from its name. */
-static uint64_t next_random(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *state) { return (double)(next_random(state) >> 11) * 0x1p-53; }
-
-static double normal(uint64_t *state) {
-  double u = uniform(state), v = uniform(state);
-  return sqrt(-2.0 * log(u > 0 ? u : 0x1p-53)) * cos(2.0 * M_PI * v);
-}
-
-static bool ends_with(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* Fills a random tensor: He-normal convolutions (fan-out, as torchvision), BatchNorm
- * statistics and affine parameters that are far from the identity, PyTorch's
- * uniform init for fc. */
-static void fill_random(const clrn_weights *w, const char *name, int ndim, const int64_t *shape,
-                        float *out, size_t n) {
-  uint64_t state = w->seed ^ 0x2545f4914f6cdd1dull;
-  for (const char *p = name; *p; p++)
-    state = (state ^ (unsigned char)*p) * 0x100000001b3ull;
-  bool fc = strncmp(name, "fc.", 3) == 0;
-  bool conv = !fc && ndim == 4;
-  double fan_out = conv ? (double)(shape[0] * shape[2] * shape[3]) : 1.0;
-  double fc_in = fc && ndim == 2 ? (double)shape[1] : 1.0;
-  for (size_t i = 0; i < n; i++) {
-    double v;
-    if (fc && ends_with(name, ".weight"))
-      v = (2.0 * uniform(&state) - 1.0) / sqrt(fc_in);
-    else if (fc)
-      v = (2.0 * uniform(&state) - 1.0) * 0.05;
-    else if (conv)
-      v = normal(&state) * sqrt(2.0 / fan_out);
-    else if (ends_with(name, "running_var"))
-      v = 0.5 + 1.5 * uniform(&state);
-    else if (ends_with(name, "running_mean") || ends_with(name, "bias"))
-      v = 0.1 * normal(&state);
-    else
-      v = 0.5 + uniform(&state); /* BatchNorm weight */
-    out[i] = (float)v;
-  }
-}
-
-clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
-                              const int64_t *shape, float *out) {
-  size_t elements = 1;
-  for (int i = 0; i < ndim; i++)
-    elements *= (size_t)shape[i];
-  if (w->random) {
-    fill_random(w, name, ndim, shape, out, elements);
-    return CLRN_STATUS_SUCCESS;
-  }
-  const clrn_st_tensor *t = clrn_safetensors_find(&w->file, name);
-  bool same = t && t->ndim == ndim;
-  for (int i = 0; same && i < ndim; i++)
-    same = t->shape[i] == shape[i];
-  if (!same)
-    return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing or has another shape", w->path,
-                     name);
-  return clrn_safetensors_read_f32(t, out);
 }

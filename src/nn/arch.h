@@ -1,9 +1,9 @@
 /* The ResNet architectures as data: block type and blocks per stage, exactly as
  * torchvision's resnet18 ... resnet152 constructors define them. */
-#ifndef CLRN_MODEL_ARCH_H
-#define CLRN_MODEL_ARCH_H
+#ifndef CLRN_NN_ARCH_H
+#define CLRN_NN_ARCH_H
 
-#include "clresnet/model.h"
+#include "clresnet/weights.h"
 
 typedef enum clrn_block_kind {
   CLRN_BLOCK_BASIC,      /**< two 3x3 convolutions, expansion 1 */

@@ -10,8 +10,8 @@
  * Folder: CLRN_CACHE_DIR, else $XDG_CACHE_HOME/clresnet, else $HOME/.cache/clresnet.
  * CLRN_CACHE_DIR=off (or an empty HOME with nothing else set) disables the cache.
  */
-#ifndef CLRN_PLAN_CACHE_H
-#define CLRN_PLAN_CACHE_H
+#ifndef CLRN_RUNTIME_CACHE_H
+#define CLRN_RUNTIME_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,10 +1,10 @@
 /* Growing arrays (see array.h). */
-#include "core/array.h"
+#include "base/array.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/error.h"
+#include "base/error.h"
 
 clrn_status clrn_array_reserve(void **items, size_t *capacity, size_t needed, size_t item_size,
                                size_t initial, const char *what) {

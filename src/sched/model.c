@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "clresnet/model.h"
-#include "core/error.h"
 #include "plan/plan.h"
 #include "sched/exec.h"
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/error.h"
 #include "clresnet/device.h"
-#include "core/error.h"
 
 #define MAX_SPEC_LENGTH 1024
 

@@ -1,7 +1,7 @@
 /* Files embedded into the library at build time by cmake/embed_files.cmake: the
  * kernel sources of kernels/ and the device profiles of devices/. */
-#ifndef CLRN_CORE_EMBEDDED_H
-#define CLRN_CORE_EMBEDDED_H
+#ifndef CLRN_RUNTIME_EMBEDDED_H
+#define CLRN_RUNTIME_EMBEDDED_H
 
 #include <stddef.h>
 

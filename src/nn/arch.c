@@ -1,13 +1,13 @@
 /* ResNet architecture table, names, and the multiply-add count. */
-#include "model/arch.h"
+#include "nn/arch.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/error.h"
-#include "graph/graph.h"
+#include "base/error.h"
+#include "nn/graph.h"
 
 static const clrn_arch_spec specs[] = {
     {CLRN_ARCH_RESNET18, "resnet18", CLRN_BLOCK_BASIC, 1, {2, 2, 2, 2}},

@@ -1,0 +1,36 @@
+/* Internal access to a clrn_weights: the named tensors of one file, and reading one
+ * tensor as float32 by name. The
+ * weights come from a mapped safetensors file or from a seeded generator (for
+ * benchmarks); either way a tensor is produced on request into the caller's
+ * buffer, so the host never holds a second copy of the whole model. */
+#ifndef CLRN_WEIGHTS_WEIGHTS_H
+#define CLRN_WEIGHTS_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clresnet/weights.h"
+#include "weights/safetensors.h"
+
+/* Named tensors plus the architecture they were bound to (set by nn/weights_bind.c). */
+struct clrn_weights {
+  clrn_arch arch;
+  int num_classes;
+  bool random;
+  uint64_t seed;
+  clrn_safetensors file;
+  char path[1024];
+};
+
+/** Opens a safetensors file as named tensors; arch and num_classes stay unset. */
+clrn_status clrn_weights_file_open(const char *path, clrn_weights **weights);
+
+/** Seeded random weights: any requested tensor is generated from its name. */
+clrn_status clrn_weights_new_random(uint64_t seed, clrn_weights **weights);
+
+/** Writes tensor name, whose shape (ndim dims) the caller expects, into out as
+ * float32 (product(shape) floats). */
+clrn_status clrn_weights_read(const clrn_weights *weights, const char *name, int ndim,
+                              const int64_t *shape, float *out);
+
+#endif
