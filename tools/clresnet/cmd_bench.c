@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "checks.h"
 
 typedef struct bench_args {
   const char *weights, *device, *trace;
@@ -319,8 +319,9 @@ int cmd_bench(int argc, char **argv) {
   if (status != CLI_EXIT_OK)
     return status;
   cli_install_log();
-  if (a.trace && clrn_output_check(a.trace) != CLRN_STATUS_SUCCESS)
-    return cli_fail(CLRN_STATUS_IO_ERROR, "--trace");
+  const cli_output trace = {"--trace", a.trace};
+  if ((status = cli_outputs_check(&trace, 1, a.weights, NULL, 0)) != CLI_EXIT_OK)
+    return status;
   cli_devices devices;
   if ((status = cli_select_devices(a.device, &devices)) != CLI_EXIT_OK)
     return status;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "checks.h"
 
 #define MAX_NPY_ELEMENTS (1ull << 30)
 
@@ -317,11 +317,10 @@ static void print_json(const run_args *a, const batch_data *b, const clrn_weight
 }
 
 static int check_outputs(const run_args *a) {
-  const char *paths[] = {a->output, a->save_input, a->trace};
-  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-    if (paths[i] && clrn_output_check(paths[i]) != CLRN_STATUS_SUCCESS)
-      return cli_fail(CLRN_STATUS_IO_ERROR, "output");
-  return CLI_EXIT_OK;
+  const cli_output outputs[] = {
+      {"-o", a->output}, {"--save-input", a->save_input}, {"--trace", a->trace}};
+  return cli_outputs_check(outputs, sizeof outputs / sizeof outputs[0], a->weights, a->inputs,
+                           (size_t)a->input_count);
 }
 
 static void report_verbose(const clrn_engine *engine, const clrn_weights *w, double load_s,
@@ -357,6 +356,8 @@ int cmd_run(int argc, char **argv) {
   batch_data batch = {0};
   float *logits = NULL, *probs = NULL;
   double t0 = cli_now();
+  if ((status = cli_inputs_check(a.inputs, a.input_count, &devices)) != CLI_EXIT_OK)
+    goto done;
   clrn_status s = clrn_weights_open(a.weights, a.arch, &weights);
   if (s != CLRN_STATUS_SUCCESS) {
     status = cli_fail(s, "weights");
@@ -379,16 +380,13 @@ int cmd_run(int argc, char **argv) {
   double t1 = cli_now();
   if (a.save_input) {
     int64_t shape[4] = {batch.count, 3, batch.height, batch.width};
-    s = clrn_npy_write(a.save_input, batch.data, 4, shape);
-    if (s != CLRN_STATUS_SUCCESS) {
-      status = cli_fail(s, "--save-input");
+    if ((status = cli_write_npy("--save-input", a.save_input, batch.data, 4, shape)) != CLI_EXIT_OK)
       goto done;
-    }
   }
   clrn_engine_options options;
   clrn_engine_options_default(&options);
   options.model.fuse = !a.no_fuse;
-  options.model.max_batch = (int)a.batch;
+  options.model.max_batch = batch.count < a.batch ? batch.count : (int)a.batch;
   options.model.height = batch.height;
   options.model.width = batch.width;
   options.profiling = a.trace != NULL;
@@ -422,11 +420,8 @@ int cmd_run(int argc, char **argv) {
     report_verbose(engine, weights, t1 - t0, t2 - t1, t3 - t2, batch.count);
   if (a.output) {
     int64_t shape[2] = {batch.count, classes};
-    s = clrn_npy_write(a.output, logits, 2, shape);
-    if (s != CLRN_STATUS_SUCCESS) {
-      status = cli_fail(s, "-o");
+    if ((status = cli_write_npy("-o", a.output, logits, 2, shape)) != CLI_EXIT_OK)
       goto done;
-    }
   }
   if (a.trace)
     status = cli_write_trace(a.trace, engine, t2 * 1e6);

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "checks.h"
 
 static void print_help(void) {
   printf("Usage: clresnet <command> [options]\n"
@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
     print_help();
     return CLI_EXIT_USAGE;
   }
+  cli_outputs_protect();
   const char *command = argv[1];
   if (strcmp(command, "devices") == 0)
     return cmd_devices(argc - 1, argv + 1);
