@@ -23,13 +23,15 @@
  *
  * Every live temporary is also listed in a fixed table of TEMP_SLOTS names, which
  * clrn_atomic_remove_temporaries() walks with nothing but atomic loads and
- * unlink(): a program's SIGINT/SIGTERM handler can call it. The library installs no
- * handler itself.
+ * unlink(): a program's SIGINT/SIGTERM handler can call it. A temporary is created
+ * and listed with signals blocked, so no handler runs between the two. The library
+ * installs no handler itself.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -199,6 +201,9 @@ static clrn_status resolve_target(const char *path, target *t) {
   if (strlen(path) >= sizeof t->path)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: path too long", path);
   strcpy(t->path, path);
+  char dir[PATH_SIZE];
+  const char *base = NULL;
+  CLRN_TRY(split_path(path, dir, sizeof dir, &base)); /* "out/", "..": a folder */
   for (int hop = 0; hop <= MAX_LINKS; hop++) {
     if ((t->fd = descriptor_link(t->path)) >= 0) {
       t->kind = TARGET_FD;
@@ -206,9 +211,10 @@ static clrn_status resolve_target(const char *path, target *t) {
     }
     struct stat st;
     if (lstat(t->path, &st) != 0) {
-      if (errno != ENOENT)
+      if (errno != ENOENT && errno != ENOTDIR)
         return clrn_fail(CLRN_STATUS_IO_ERROR, "%s: %s", path, strerror(errno));
-      t->kind = TARGET_REPLACE; /* absent (or a dangling link's target): created */
+      t->kind = TARGET_REPLACE; /* absent (or a dangling link's target): created, if its
+                                   folder exists (the callers say when not) */
       return CLRN_STATUS_SUCCESS;
     }
     if (S_ISLNK(st.st_mode)) {
@@ -264,6 +270,21 @@ static clrn_status open_direct(const char *path, const target *t, FILE **file) {
   return CLRN_STATUS_SUCCESS;
 }
 
+/* Creates temp (O_EXCL) and lists it, with signals held off so that a handler
+ * never runs between the two; errno as open() left it. */
+static int create_listed(const char *temp) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  int error = errno;
+  if (fd >= 0)
+    slot_add(temp);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = error;
+  return fd;
+}
+
 /* Creates a new temporary beside t->path. */
 static clrn_status open_temp(const char *path, const target *t, char *temp, size_t size,
                              FILE **file) {
@@ -283,7 +304,7 @@ static clrn_status open_temp(const char *path, const target *t, char *temp, size
       return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                        "%s: temporary name needs %d bytes, the buffer has %zu", path, n + 1, size);
     }
-    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int fd = create_listed(temp);
     if (fd < 0 && errno == EEXIST)
       continue;
     if (fd < 0) {
@@ -292,7 +313,6 @@ static clrn_status open_temp(const char *path, const target *t, char *temp, size
       return clrn_fail(CLRN_STATUS_IO_ERROR, "%s: cannot create a file in %s: %s", path, dir,
                        strerror(error));
     }
-    slot_add(temp);
     *file = fdopen(fd, "wb");
     if (!*file) {
       int error = errno;
