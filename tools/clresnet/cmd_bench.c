@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "cli.h"
 
 typedef struct bench_args {
   const char *weights, *device, *trace;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "cli.h"
 
 #define MAX_NPY_ELEMENTS (1ull << 30)
 

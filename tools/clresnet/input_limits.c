@@ -27,9 +27,9 @@ int cli_inputs_check(char *const *inputs, int count, const cli_devices *devices)
       clrn_clear_error();
       continue; /* a photo, or a malformed file the loader will report */
     }
-    if ((header.ndim != 3 && header.ndim != 4) || header.shape[header.ndim - 1] < 1 ||
-        header.shape[header.ndim - 2] < 1)
-      continue;
+    if ((header.ndim != 3 && header.ndim != 4) || header.shape[header.ndim - 3] != 3 ||
+        header.shape[header.ndim - 1] < 1 || header.shape[header.ndim - 2] < 1)
+      continue; /* not [N,3,H,W] or [3,H,W]: the loader says so */
     int64_t h = header.shape[header.ndim - 2], w = header.shape[header.ndim - 1];
     double input = 3.0 * (double)h * (double)w * sizeof(float);
     double stem = STEM_CHANNELS * (double)((h + 1) / 2) * (double)((w + 1) / 2) * sizeof(float);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "cli.h"
 
 static void print_help(void) {
   printf("Usage: clresnet <command> [options]\n"
