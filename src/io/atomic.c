@@ -100,7 +100,6 @@ typedef enum target_kind {
 typedef struct target {
   target_kind kind;
   int fd;               /* TARGET_FD */
-  bool exists;          /* TARGET_REPLACE: the file is there already */
   char path[PATH_SIZE]; /* TARGET_REPLACE and TARGET_OPEN: the file at the end of the links */
 } target;
 
@@ -231,7 +230,6 @@ static clrn_status resolve_target(const char *path, target *t) {
       return clrn_fail(CLRN_STATUS_IO_ERROR,
                        "%s: exists and is not a regular file, a character device or a FIFO", path);
     t->kind = TARGET_REPLACE;
-    t->exists = true;
     return check_replaceable(path, t->path, &st);
   }
   return clrn_fail(CLRN_STATUS_IO_ERROR, "%s: more than %d symbolic links", path, MAX_LINKS);
