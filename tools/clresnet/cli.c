@@ -1,6 +1,8 @@
 /* Shared command-line helpers: error printing, exit codes and the log sink. */
 #include "cli.h"
 
+#include "escape.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -17,7 +19,7 @@ void cli_error(const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   fputs("clresnet: ", stderr);
-  vfprintf(stderr, fmt, args);
+  cli_vprint_escaped(stderr, fmt, args); /* messages quote names from files */
   fputc('\n', stderr);
   va_end(args);
 }
@@ -26,7 +28,7 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   fprintf(stderr, "clresnet %s: ", command);
-  vfprintf(stderr, fmt, args);
+  cli_vprint_escaped(stderr, fmt, args);
   fprintf(stderr, " (see 'clresnet %s --help')\n", command);
   va_end(args);
   return CLI_EXIT_USAGE;
@@ -44,7 +46,7 @@ int cli_fail(clrn_status status, const char *what) {
 static void log_to_stderr(clrn_log_level level, const char *message, void *user_data) {
   (void)user_data;
   static const char *names[] = {"error", "warning", "info", "debug"};
-  fprintf(stderr, "clresnet: %s: %s\n", names[level], message);
+  cli_print_line(stderr, "clresnet: %s: %s", names[level], message);
 }
 
 void cli_install_log(void) {
@@ -101,10 +103,17 @@ int cli_select_devices(const char *spec, cli_devices *d) {
   if (chosen)
     status = clrn_devices_select(d->all, d->all_count, spec, chosen, d->all_count, &count);
   if (!chosen || status != CLRN_STATUS_SUCCESS) {
+    /* One rule: a device spec (-d or CLRN_DEVICE) that is malformed or names no
+     * device is a usage error; only finding no device at all is a failure. */
+    const char *env = getenv("CLRN_DEVICE");
+    bool given = (spec && *spec) || (env && *env);
+    bool spec_error =
+        chosen && given &&
+        (status == CLRN_STATUS_INVALID_ARGUMENT || status == CLRN_STATUS_NO_MATCHING_DEVICE);
     cli_error("%s", chosen ? clrn_last_error() : "out of memory");
     free(chosen);
     cli_devices_free(d);
-    return status == CLRN_STATUS_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    return spec_error ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
   }
   d->chosen = malloc(count * sizeof *d->chosen);
   for (size_t i = 0; d->chosen && i < count; i++)

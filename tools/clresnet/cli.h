@@ -54,7 +54,8 @@ typedef struct cli_devices {
 } cli_devices;
 
 /** Enumerates and selects; prints the error and returns CLI_EXIT_FAILURE on failure
- * (CLI_EXIT_USAGE for a malformed spec). */
+ * (CLI_EXIT_USAGE for a spec, from -d or CLRN_DEVICE, that is malformed or
+ * matches no device). */
 int cli_select_devices(const char *spec, cli_devices *devices);
 
 /** Frees what cli_select_devices() made. */

@@ -1,13 +1,17 @@
 /* `clresnet run`: classifies photos (JPEG, PNG) or preprocessed .npy tensors with
  * a ResNet on one or several devices, printing the top-k ImageNet classes. */
-#include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
+#include "results.h"
 
 #define MAX_NPY_ELEMENTS (1ull << 30)
 
@@ -15,7 +19,7 @@ typedef struct run_args {
   const char *weights, *device, *output, *save_input, *trace;
   clrn_arch arch;
   long batch, top;
-  bool json, no_fuse;
+  bool json, no_fuse, top_given;
   char **inputs;
   int input_count;
 } run_args;
@@ -46,7 +50,8 @@ static void print_help(void) {
          "                       first device); several devices split each batch by speed\n"
          "      --list-devices   list devices and exit\n"
          "  -b, --batch N        images per device batch, 1..4096 (default 8)\n"
-         "  -k, --top K          classes to show per input, 1..classes (default 5)\n"
+         "  -k, --top K          classes to show per input, 1..classes (default 5, or all classes\n"
+         "                       when the model has fewer)\n"
          "  -o, --output FILE    write the logits as float32 .npy [N, classes]\n"
          "      --save-input FILE  write the preprocessed inputs as float32 .npy [N,3,H,W]\n"
          "      --json           print the results as one JSON object\n"
@@ -62,7 +67,8 @@ static void print_help(void) {
          "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
          "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
          "\n"
-         "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
+         "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
+         "finite is reported as failed), 2 usage error.\n");
 }
 
 static int parse_args(int argc, char **argv, run_args *a) {
@@ -84,7 +90,6 @@ static int parse_args(int argc, char **argv, run_args *a) {
                                           {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   a->batch = 8;
-  a->top = 5;
   opterr = 0;
   optind = 1;
   int status = CLI_EXIT_OK;
@@ -98,7 +103,12 @@ static int parse_args(int argc, char **argv, run_args *a) {
       break;
     case 'd': a->device = optarg; break;
     case 'b': status = cli_int_option("run", "-b", optarg, 1, 4096, &a->batch); break;
-    case 'k': status = cli_int_option("run", "-k", optarg, 1, 1000000, &a->top); break;
+    case 'k':
+      /* The range depends on the model: check_top() checks it once it is known. */
+      a->top_given = cli_parse_int(optarg, LONG_MIN, LONG_MAX, &a->top);
+      if (!a->top_given)
+        status = cli_usage_error("run", "-k: '%s' is not an integer", optarg);
+      break;
     case 'o': a->output = optarg; break;
     case OPT_SAVE_INPUT: a->save_input = optarg; break;
     case OPT_JSON: a->json = true; break;
@@ -120,13 +130,18 @@ static int parse_args(int argc, char **argv, run_args *a) {
   return CLI_EXIT_OK;
 }
 
+/* Whether path starts with the .npy magic. Opened without blocking: a FIFO is
+ * then taken for a photo, whose reader refuses it (fopen() would wait for a
+ * writer forever). */
 static bool is_npy(const char *path) {
-  FILE *f = fopen(path, "rb");
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
   unsigned char magic[6] = {0};
-  size_t n = f ? fread(magic, 1, sizeof magic, f) : 0;
-  if (f)
-    fclose(f);
-  return n == sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0;
+  ssize_t n =
+      fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, magic, sizeof magic) : -1;
+  if (fd >= 0)
+    close(fd);
+  return n == (ssize_t)sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0;
 }
 
 static void batch_free(batch_data *b) {
@@ -190,9 +205,9 @@ static int load_npy(batch_data *b, const char *path) {
     h = array.shape[1];
     w = array.shape[2];
   } else {
+    int ndim = array.ndim; /* read before clrn_npy_free() clears it */
     clrn_npy_free(&array);
-    cli_error("%s: a .npy input must be [N,3,H,W] or [3,H,W], not %d-dimensional", path,
-              array.ndim);
+    cli_error("%s: a .npy input must be [N,3,H,W] or [3,H,W], not %d-dimensional", path, ndim);
     return CLI_EXIT_FAILURE;
   }
   if (c != 3 || n < 1 || h < 1 || w < 1 || h > 16384 || w > 16384 || n > 1000000) {
@@ -237,83 +252,15 @@ static int load_inputs(const run_args *a, batch_data *b) {
   return CLI_EXIT_OK;
 }
 
-/* Indices of the k largest values, largest first. */
-static void top_k(const float *values, int n, int k, int *best) {
-  for (int j = 0; j < k; j++)
-    best[j] = -1;
-  for (int i = 0; i < n; i++) {
-    int j = k;
-    while (j > 0 && (best[j - 1] < 0 || values[i] > values[best[j - 1]]))
-      j--;
-    if (j < k) {
-      memmove(best + j + 1, best + j, (size_t)(k - j - 1) * sizeof *best);
-      best[j] = i;
-    }
-  }
-}
-
-static void print_text(const batch_data *b, const float *logits, const float *probs, int classes,
-                       int k) {
-  int *best = malloc((size_t)k * sizeof *best);
-  if (!best)
-    return;
-  for (int i = 0; i < b->count; i++) {
-    const float *p = probs + (size_t)i * classes;
-    top_k(p, classes, k, best);
-    printf("%s\n", b->names[i] ? b->names[i] : "?");
-    for (int j = 0; j < k; j++) {
-      const char *label = cli_label(best[j], classes);
-      printf("  %6.2f%%  %4d  %s\n", 100.0 * p[best[j]], best[j], label ? label : "");
-    }
-  }
-  (void)logits;
-  free(best);
-}
-
-static void print_json(const run_args *a, const batch_data *b, const clrn_weights *w,
-                       const clrn_engine *engine, const float *logits, const float *probs,
-                       int classes, int k) {
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "model", clrn_arch_name(clrn_weights_arch(w)));
-  cJSON_AddStringToObject(root, "weights", a->weights);
-  const char *source = clrn_weights_metadata(w, "source");
-  cJSON_AddBoolToObject(root, "random_weights", source && strcmp(source, "seed") == 0);
-  cJSON *devices = cJSON_AddArrayToObject(root, "devices");
-  for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
-    const clrn_device_info *d =
-        clrn_context_device(clrn_model_context(clrn_engine_model(engine, i)));
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", d->name);
-    cJSON_AddStringToObject(o, "platform", d->platform_name);
-    cJSON_AddNumberToObject(o, "images", clrn_engine_last_shard(engine, i));
-    cJSON_AddItemToArray(devices, o);
-  }
-  cJSON *results = cJSON_AddArrayToObject(root, "results");
-  int *best = malloc((size_t)k * sizeof *best);
-  for (int i = 0; best && i < b->count; i++) {
-    const float *p = probs + (size_t)i * classes;
-    top_k(p, classes, k, best);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "input", b->names[i] ? b->names[i] : "?");
-    cJSON *top = cJSON_AddArrayToObject(r, "top");
-    for (int j = 0; j < k; j++) {
-      cJSON *t = cJSON_CreateObject();
-      const char *label = cli_label(best[j], classes);
-      cJSON_AddNumberToObject(t, "class", best[j]);
-      if (label)
-        cJSON_AddStringToObject(t, "label", label);
-      cJSON_AddNumberToObject(t, "probability", p[best[j]]);
-      cJSON_AddNumberToObject(t, "logit", logits[(size_t)i * classes + best[j]]);
-      cJSON_AddItemToArray(top, t);
-    }
-    cJSON_AddItemToArray(results, r);
-  }
-  free(best);
-  char *text = cJSON_Print(root);
-  if (text)
-    printf("%s\n", text);
-  free(text);
-  cJSON_Delete(root);
+/* The number of classes to show: -k when given (1..classes), else min(5, classes). */
+static int check_top(run_args *a, int classes) {
+  if (!a->top_given)
+    a->top = classes < 5 ? classes : 5;
+  else if (a->top > classes)
+    return cli_usage_error("run", "-k: %ld is more than the model's %d classes", a->top, classes);
+  else if (a->top < 1)
+    return cli_usage_error("run", "-k: %ld is not in 1..%d (the model's classes)", a->top, classes);
+  return CLI_EXIT_OK;
 }
 
 static int check_outputs(const run_args *a) {
@@ -363,17 +310,15 @@ int cmd_run(int argc, char **argv) {
     goto done;
   }
   int classes = clrn_weights_num_classes(weights);
-  if (a.top > classes) {
-    status = cli_usage_error("run", "-k: %ld is more than the model's %d classes", a.top, classes);
+  if ((status = check_top(&a, classes)) != CLI_EXIT_OK)
     goto done;
-  }
   const char *source = clrn_weights_metadata(weights, "source");
   const char *seed = clrn_weights_metadata(weights, "seed");
   if (source && strcmp(source, "seed") == 0 && cli_verbosity > 0)
-    fprintf(stderr,
-            "clresnet: note: %s holds random weights (seed %s), not trained ones: the classes "
-            "below are meaningless\n",
-            a.weights, seed ? seed : "?");
+    cli_print_line(stderr,
+                   "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
+                   "classes below are meaningless",
+                   a.weights, seed ? seed : "?");
   if ((status = load_inputs(&a, &batch)) != CLI_EXIT_OK)
     goto done;
   double t1 = cli_now();
@@ -414,10 +359,9 @@ int cmd_run(int argc, char **argv) {
     status = cli_fail(s, "inference");
     goto done;
   }
-  if (a.json)
-    print_json(&a, &batch, weights, engine, logits, probs, classes, (int)a.top);
-  else
-    print_text(&batch, logits, probs, classes, (int)a.top);
+  cli_results results = {batch.names, batch.count, logits,  probs, classes,
+                         (int)a.top,  a.weights,   weights, engine};
+  status = cli_print_results(&results, a.json);
   if (cli_verbosity >= 2)
     report_verbose(engine, weights, t1 - t0, t2 - t1, t3 - t2, batch.count);
   if (a.output) {
@@ -428,8 +372,8 @@ int cmd_run(int argc, char **argv) {
       goto done;
     }
   }
-  if (a.trace)
-    status = cli_write_trace(a.trace, engine, t2 * 1e6);
+  if (a.trace && cli_write_trace(a.trace, engine, t2 * 1e6) != CLI_EXIT_OK)
+    status = CLI_EXIT_FAILURE;
 done:
   free(logits);
   free(probs);

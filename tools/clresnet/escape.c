@@ -1,0 +1,114 @@
+/* Escaping text from files for the terminal and for JSON (see escape.h). Both
+ * outputs scan UTF-8 the same way: a valid sequence is either printable (copied)
+ * or a control (escaped); an invalid byte is escaped on its own. */
+#include "escape.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF) and its code point, or 0 when the byte at s
+ * does not start one. s is NUL-terminated. */
+static size_t utf8_sequence(const unsigned char *s, uint32_t *code) {
+  unsigned char c = s[0];
+  size_t follow;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c < 0x80) {
+    *code = c;
+    return 1;
+  } else if (c >= 0xC2 && c <= 0xDF) {
+    follow = 1;
+    *code = c & 0x1Fu;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    follow = 2;
+    *code = c & 0x0Fu;
+    lo = c == 0xE0 ? 0xA0 : 0x80;
+    hi = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    follow = 3;
+    *code = c & 0x07u;
+    lo = c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  if (s[1] < lo || s[1] > hi) /* also stops at the terminating NUL */
+    return 0;
+  for (size_t k = 1; k <= follow; k++) {
+    if (k > 1 && (s[k] < 0x80 || s[k] > 0xBF))
+      return 0;
+    *code = *code << 6 | (s[k] & 0x3Fu);
+  }
+  return follow + 1;
+}
+
+/* A code point that must not reach a terminal raw. */
+static bool is_control(uint32_t code) {
+  return code < 0x20 || (code >= 0x7F && code <= 0x9F) || (code >= 0x202A && code <= 0x202E) ||
+         (code >= 0x2066 && code <= 0x2069);
+}
+
+void cli_put_escaped(FILE *f, const char *text) {
+  const unsigned char *s = (const unsigned char *)(text ? text : "(null)");
+  while (*s) {
+    uint32_t code;
+    size_t n = utf8_sequence(s, &code);
+    if (n == 0 || (n == 1 && is_control(code)))
+      fprintf(f, "\\x%02x", *s);
+    else if (is_control(code))
+      fprintf(f, "\\u%04x", (unsigned)code);
+    else
+      fwrite(s, 1, n, f);
+    s += n ? n : 1;
+  }
+}
+
+void cli_vprint_escaped(FILE *f, const char *fmt, va_list args) {
+  va_list copy;
+  va_copy(copy, args);
+  int length = vsnprintf(NULL, 0, fmt, copy);
+  va_end(copy);
+  char *text = length >= 0 ? malloc((size_t)length + 1) : NULL;
+  if (!text) {
+    fputs("(out of memory formatting a message)", f);
+    return;
+  }
+  vsnprintf(text, (size_t)length + 1, fmt, args);
+  cli_put_escaped(f, text);
+  free(text);
+}
+
+void cli_print_line(FILE *f, const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  cli_vprint_escaped(f, fmt, args);
+  va_end(args);
+  fputc('\n', f);
+}
+
+bool cli_print_json(const cJSON *root) {
+  char *text = cJSON_Print(root);
+  if (!text)
+    return false;
+  /* Outside strings cJSON writes only ASCII without controls, so every byte
+   * handled here lies inside a string, where an escape means the same. */
+  const unsigned char *s = (const unsigned char *)text;
+  while (*s) {
+    uint32_t code;
+    size_t n = utf8_sequence(s, &code);
+    if (n == 0)
+      fputs("\\ufffd", stdout);
+    else if (n > 1 && is_control(code))
+      printf("\\u%04x", (unsigned)code);
+    else if (code == 0x7F)
+      fputs("\\u007f", stdout);
+    else
+      fwrite(s, 1, n, stdout);
+    s += n ? n : 1;
+  }
+  fputc('\n', stdout);
+  free(text);
+  return true;
+}
