@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "io/file.h"
 
 /* cJSON keeps numbers as doubles, which hold every integer below 2^53 exactly. */
@@ -88,38 +89,13 @@ static clrn_status check_prefix(const unsigned char *b, size_t avail, uint64_t s
 
 /* ---- stage 2: the header text ----------------------------------------------- */
 
-/* Offset of the first byte that is not valid UTF-8 (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), or size. */
+/* Offset of the first byte that is not valid UTF-8, or size. */
 static size_t utf8_error_at(const unsigned char *s, size_t size) {
-  size_t i = 0;
-  while (i < size) {
-    unsigned char c = s[i];
-    size_t follow;
-    unsigned char lo = 0x80, hi = 0xBF; /* range of the first continuation byte */
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      follow = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      follow = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      follow = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-      return i;
-    }
-    if (follow > size - i - 1 || s[i + 1] < lo || s[i + 1] > hi)
-      return i;
-    for (size_t k = 2; k <= follow; k++)
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-        return i;
-    i += follow + 1;
-  }
-  return size;
+  size_t i = 0, n;
+  uint32_t code;
+  while (i < size && (n = clrn_utf8_sequence(s + i, size - i, &code)) > 0)
+    i += n;
+  return i;
 }
 
 /* A character that can continue a JSON number. */

@@ -8,40 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF) and its code point, or 0 when the byte at s
- * does not start one. s is NUL-terminated. */
+#include "base/utf8.h"
+
+/* The valid UTF-8 sequence at the start of the NUL-terminated s (see utf8.h). */
 static size_t utf8_sequence(const unsigned char *s, uint32_t *code) {
-  unsigned char c = s[0];
-  size_t follow;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c < 0x80) {
-    *code = c;
-    return 1;
-  } else if (c >= 0xC2 && c <= 0xDF) {
-    follow = 1;
-    *code = c & 0x1Fu;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    follow = 2;
-    *code = c & 0x0Fu;
-    lo = c == 0xE0 ? 0xA0 : 0x80;
-    hi = c == 0xED ? 0x9F : 0xBF;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    follow = 3;
-    *code = c & 0x07u;
-    lo = c == 0xF0 ? 0x90 : 0x80;
-    hi = c == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return 0;
-  }
-  if (s[1] < lo || s[1] > hi) /* also stops at the terminating NUL */
-    return 0;
-  for (size_t k = 1; k <= follow; k++) {
-    if (k > 1 && (s[k] < 0x80 || s[k] > 0xBF))
-      return 0;
-    *code = *code << 6 | (s[k] & 0x3Fu);
-  }
-  return follow + 1;
+  return clrn_utf8_sequence(s, strnlen((const char *)s, 4), code); /* 4: the longest */
 }
 
 /* A code point that must not reach a terminal raw. */
