@@ -56,3 +56,9 @@ clrn_cli_run_test(run_npy_2d device 1 --stderr "valid_v1.npy: .*not 2-dimensiona
                   -- ${CLI} run -q -w ${W} ${NPY_CORPUS}/valid_v1.npy)
 clrn_cli_run_test(run_npy_5d device 1 --stderr "valid_5d.npy: .*not 5-dimensional"
                   -- ${CLI} run -q -w ${W} ${NPY_CORPUS}/valid_5d.npy)
+
+# Escaping keeps a kernel build log readable: its lines stay lines, indented so that
+# none can pass for one of clresnet's own.
+clrn_cli_run_test(run_build_log_lines device 1 --stderr "^  [^ ]"
+                  -- ${CMAKE_CURRENT_SOURCE_DIR}/broken_kernels.sh ${PROJECT_SOURCE_DIR}/kernels
+                  ${CLI} run -q -w ${W} ${FIX}/input64.npy)

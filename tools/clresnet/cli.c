@@ -36,7 +36,11 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
 
 int cli_fail(clrn_status status, const char *what) {
   const char *detail = clrn_last_error();
-  if (*detail)
+  if (*detail && status == CLRN_STATUS_BUILD_FAILED) { /* keep the build log's lines */
+    fprintf(stderr, "clresnet: %s: ", what);
+    cli_put_escaped_lines(stderr, detail);
+    fputc('\n', stderr);
+  } else if (*detail)
     cli_error("%s: %s", what, detail);
   else
     cli_error("%s: %s", what, clrn_status_string(status));

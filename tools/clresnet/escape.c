@@ -21,12 +21,16 @@ static bool is_control(uint32_t code) {
          (code >= 0x2066 && code <= 0x2069);
 }
 
-void cli_put_escaped(FILE *f, const char *text) {
+/* Writes text escaped; with lines, newlines and tabs pass, and every line after
+ * the first is indented so that none can pass for a line of clresnet's own. */
+static void put(FILE *f, const char *text, bool lines) {
   const unsigned char *s = (const unsigned char *)(text ? text : "(null)");
   while (*s) {
     uint32_t code;
     size_t n = utf8_sequence(s, &code);
-    if (n == 0 || (n == 1 && is_control(code)))
+    if (lines && (*s == '\n' || *s == '\t'))
+      fputs(*s == '\n' ? "\n  " : "\t", f);
+    else if (n == 0 || (n == 1 && is_control(code)))
       fprintf(f, "\\x%02x", *s);
     else if (is_control(code))
       fprintf(f, "\\u%04x", (unsigned)code);
@@ -35,6 +39,10 @@ void cli_put_escaped(FILE *f, const char *text) {
     s += n ? n : 1;
   }
 }
+
+void cli_put_escaped(FILE *f, const char *text) { put(f, text, false); }
+
+void cli_put_escaped_lines(FILE *f, const char *text) { put(f, text, true); }
 
 void cli_vprint_escaped(FILE *f, const char *fmt, va_list args) {
   va_list copy;

@@ -17,6 +17,11 @@
  * written as it is. */
 void cli_put_escaped(FILE *f, const char *s);
 
+/** As cli_put_escaped(), but for multi-line text that is not from files (a
+ * kernel build log): newlines and tabs pass, and each line after the first is
+ * indented by two spaces, so that no line can pass for one of clresnet's own. */
+void cli_put_escaped_lines(FILE *f, const char *s);
+
 /** Formats like vfprintf, then writes the result with cli_put_escaped(). */
 void cli_vprint_escaped(FILE *f, const char *fmt, va_list args);
 
