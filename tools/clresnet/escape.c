@@ -67,7 +67,7 @@ void cli_print_line(FILE *f, const char *fmt, ...) {
   fputc('\n', f);
 }
 
-bool cli_print_json(const cJSON *root) {
+bool cli_put_json(FILE *f, const cJSON *root) {
   char *text = cJSON_Print(root);
   if (!text)
     return false;
@@ -78,16 +78,16 @@ bool cli_print_json(const cJSON *root) {
     uint32_t code;
     size_t n = utf8_sequence(s, &code);
     if (n == 0)
-      fputs("\\ufffd", stdout);
+      fputs("\\ufffd", f);
     else if (n > 1 && is_control(code))
-      printf("\\u%04x", (unsigned)code);
+      fprintf(f, "\\u%04x", (unsigned)code);
     else if (code == 0x7F)
-      fputs("\\u007f", stdout);
+      fputs("\\u007f", f);
     else
-      fwrite(s, 1, n, stdout);
+      fwrite(s, 1, n, f);
     s += n ? n : 1;
   }
-  fputc('\n', stdout);
+  fputc('\n', f);
   free(text);
   return true;
 }

@@ -29,10 +29,10 @@ void cli_vprint_escaped(FILE *f, const char *fmt, va_list args);
  * arguments hold). */
 void cli_print_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/** Prints root as JSON on stdout, followed by a newline, as valid UTF-8 with no
- * raw control characters: cJSON escapes C0 controls; this also writes DEL, C1
- * and bidirectional controls as \uNNNN and replaces each invalid UTF-8 byte with
+/** Writes root as JSON to f, followed by a newline, as valid UTF-8 with no raw
+ * control characters: cJSON escapes C0 controls; this also writes DEL, C1 and
+ * bidirectional controls as \uNNNN and replaces each invalid UTF-8 byte with
  * \ufffd. Returns false when printing failed (out of memory). */
-bool cli_print_json(const cJSON *root);
+bool cli_put_json(FILE *f, const cJSON *root);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checks.h"
 #include "cli.h"
 
 static void print_help(void) {
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
     print_help();
     return CLI_EXIT_USAGE;
   }
+  cli_outputs_protect();
   const char *command = argv[1];
   if (strcmp(command, "devices") == 0)
     return cmd_devices(argc - 1, argv + 1);

@@ -79,7 +79,7 @@ static cJSON *json_result(const cli_results *r, int i, bool failed, int *best) {
   return o;
 }
 
-static bool print_json(const cli_results *r, const bool *failed, int *best) {
+static void print_json(const cli_results *r, const bool *failed, int *best) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "model", clrn_arch_name(clrn_weights_arch(r->weights)));
   cJSON_AddStringToObject(root, "weights", r->weights_path);
@@ -102,9 +102,7 @@ static bool print_json(const cli_results *r, const bool *failed, int *best) {
     failures += failed[i];
   }
   cJSON_AddNumberToObject(root, "failed", failures);
-  bool ok = cli_print_json(root);
-  cJSON_Delete(root);
-  return ok;
+  cli_print_json(root); /* escaped (escape.h); frees root */
 }
 
 int cli_print_results(const cli_results *r, bool json) {
@@ -124,12 +122,10 @@ int cli_print_results(const cli_results *r, bool json) {
       status = CLI_EXIT_FAILURE;
     }
   }
-  if (json && !print_json(r, failed, best)) {
-    cli_error("out of memory printing the results");
-    status = CLI_EXIT_FAILURE;
-  } else if (!json) {
+  if (json)
+    print_json(r, failed, best);
+  else
     print_text(r, failed, best);
-  }
   free(best);
   free(failed);
   return status;
