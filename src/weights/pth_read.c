@@ -79,22 +79,14 @@ clrn_status clrn_pth_read_f32(const clrn_pth *pth, const clrn_pth_tensor *t, flo
                      pth->source.name, SHOWN, t->name, pth->storages[t->storage].type_name);
   if (!t->elements)
     return CLRN_STATUS_SUCCESS;
+  /* The raw elements are read into the start of out, then converted in place
+   * (the conversion runs from the last element down, so halves may share out). */
   size_t esize = clrn_dtype_size(t->dtype);
-  /* float32 is read straight into out and converted in place; halves need room. */
-  unsigned char *raw = esize == sizeof *out ? (unsigned char *)out : malloc(t->elements * esize);
-  if (!raw)
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: tensor %.*s", pth->source.name, SHOWN,
-                     t->name);
-  clrn_status status = read_raw(pth, t, raw);
-  if (status == CLRN_STATUS_SUCCESS) {
-    clrn_st_tensor view = {.name = t->name,
-                           .dtype = t->dtype,
-                           .elements = t->elements,
-                           .data = raw,
-                           .bytes = t->elements * esize};
-    status = clrn_safetensors_read_f32(&view, out);
-  }
-  if (raw != (unsigned char *)out)
-    free(raw);
-  return status;
+  CLRN_TRY(read_raw(pth, t, (unsigned char *)out));
+  clrn_st_tensor view = {.name = t->name,
+                         .dtype = t->dtype,
+                         .elements = t->elements,
+                         .data = (const unsigned char *)out,
+                         .bytes = t->elements * esize};
+  return clrn_safetensors_read_f32(NULL, &view, out);
 }

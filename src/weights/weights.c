@@ -1,7 +1,8 @@
 /* clrn_weights as named host tensors: a safetensors file or a PyTorch checkpoint
- * (told apart by their first bytes, not their names), or seeded random
- * weights produced on request (for benchmarks). Which architecture the tensors
- * belong to is decided a layer up, in nn/weights_bind.c. */
+ * (told apart by their first bytes, not their names), read on request, or seeded
+ * random weights produced on request (for benchmarks). Values read from a file are
+ * checked (finite, no negative variance) as they are read. Which architecture the
+ * tensors belong to is decided a layer up, in nn/weights_bind.c. */
 #include "weights/weights.h"
 
 #include <math.h>
@@ -124,6 +125,28 @@ static void fill_random(const clrn_weights *w, const char *name, int ndim, const
   }
 }
 
+/* Refuses values no trained network holds and that would turn every output into
+ * NaN: NaN, infinities, and a negative BatchNorm running_var (its square root is
+ * taken). Checked as each tensor is read, so a file is never read twice. */
+static clrn_status check_values(const char *path, const char *name, const float *v, size_t n) {
+  bool variance = ends_with(name, "running_var");
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(v[i]))
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                       "%s: tensor %.*s holds %s at element %zu; weights must be finite", path, 200,
+                       name,
+                       isnan(v[i]) ? "NaN"
+                       : v[i] > 0  ? "+infinity"
+                                   : "-infinity",
+                       i);
+    if (variance && v[i] < 0)
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                       "%s: tensor %.*s holds the negative variance %g at element %zu", path, 200,
+                       name, (double)v[i], i);
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
                               const int64_t *shape, float *out) {
   size_t elements = 1;
@@ -141,8 +164,10 @@ clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
     return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing or has another shape", w->path,
                      name);
   if (w->is_pth)
-    return clrn_pth_read_f32(&w->pth, clrn_pth_find(&w->pth, name), out);
-  return clrn_safetensors_read_f32(clrn_safetensors_find(&w->file, name), out);
+    CLRN_TRY(clrn_pth_read_f32(&w->pth, clrn_pth_find(&w->pth, name), out));
+  else
+    CLRN_TRY(clrn_safetensors_read_f32(&w->file, clrn_safetensors_find(&w->file, name), out));
+  return check_values(w->path, name, out, elements);
 }
 
 static clrn_tensor_info info_of_st(const clrn_st_tensor *t) {
