@@ -326,8 +326,8 @@ static clrn_status global_value(machine *m, const char *module, size_t module_le
     }
   }
   return fail_status(m, CLRN_STATUS_UNSUPPORTED,
-                     "refers to %.*s.%.*s, which is not allowed here (a state_dict holds only "
-                     "tensors; pickle code is never run)",
+                     "refers to %.*s.%.*s, which is not allowed (only a state_dict of tensors "
+                     "is read, and pickle code is never run: save model.state_dict())",
                      (int)(module_length < MAX_GLOBAL ? module_length : MAX_GLOBAL), module,
                      (int)(name_length < MAX_GLOBAL ? name_length : MAX_GLOBAL), name);
 }

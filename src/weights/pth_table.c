@@ -208,16 +208,24 @@ static clrn_status check_bounds(const clrn_pth *pth, clrn_pth_tensor *t) {
   return CLRN_STATUS_SUCCESS;
 }
 
+/* What v is, for messages: "an int", "a call of torch.FloatStorage", ... */
+static const char *describe(const clrn_pk_value *v, char *text, size_t size) {
+  const char *kind = clrn_pk_kind_name(v->kind);
+  bool named = v->kind == CLRN_PK_CALL || v->kind == CLRN_PK_GLOBAL;
+  snprintf(text, size, "%s %s%s%s", strchr("aeiou", kind[0]) ? "an" : "a", kind,
+           named ? " of " : "", named ? whitelist[v->global] : "");
+  return text;
+}
+
 /* Fills t (whose name is set) from the value v of its state_dict entry. */
 static clrn_status make_tensor(const clrn_pth *pth, const clrn_pickle *p, const clrn_pk_value *v,
                                clrn_pth_tensor *t) {
   const char *file = pth->source.name;
   const clrn_pk_value *call = rebuild_call(p, v);
+  char text[96];
   if (!call)
-    return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: entry %.*s is a %s%s%s, not a tensor", file,
-                     SHOWN, t->name, clrn_pk_kind_name(v->kind),
-                     v->kind == CLRN_PK_CALL ? " of " : "",
-                     v->kind == CLRN_PK_CALL ? whitelist[v->global] : "");
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: entry %.*s is %s, not a tensor", file, SHOWN,
+                     t->name, describe(v, text, sizeof text));
   const clrn_pk_value *args = item(p, call, 0);
   bool v2 = call->global == G_REBUILD_V2;
   bool arity =
@@ -251,15 +259,14 @@ static clrn_status make_tensor(const clrn_pth *pth, const clrn_pickle *p, const 
 static clrn_status find_state_dict(const clrn_pth *pth, const clrn_pickle *p,
                                    const clrn_pk_value **out) {
   const clrn_pk_value *root = clrn_pk_get(p, p->root);
+  char text[96];
   if (root->kind != CLRN_PK_DICT)
-    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
-                     "%s holds a %s%s%s, not a state_dict (a dict of tensors)", pth->source.name,
-                     clrn_pk_kind_name(root->kind), root->kind == CLRN_PK_CALL ? " of " : "",
-                     root->kind == CLRN_PK_CALL ? whitelist[root->global] : "");
-  const clrn_pk_value *odd = NULL;
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s holds %s, not a state_dict (a dict of tensors)",
+                     pth->source.name, describe(root, text, sizeof text));
+  size_t odd = 0; /* the first entry that is not a tensor, plus one */
   for (size_t i = 1; i < root->count && !odd; i += 2)
     if (!rebuild_call(p, item(p, root, i)))
-      odd = item(p, root, i - 1);
+      odd = i;
   *out = root;
   if (!odd)
     return CLRN_STATUS_SUCCESS;
@@ -271,11 +278,13 @@ static clrn_status find_state_dict(const clrn_pth *pth, const clrn_pickle *p,
       return CLRN_STATUS_SUCCESS;
     }
   }
+  const clrn_pk_value *key = item(p, root, odd - 1);
   return clrn_fail(CLRN_STATUS_UNSUPPORTED,
-                   "%s holds a dict that is not a state_dict (its entry %.*s is not a tensor) "
-                   "and holds none under \"state_dict\" or \"model\"",
+                   "%s holds a dict that is not a state_dict (its entry %.*s is %s, not a "
+                   "tensor) and holds none under \"state_dict\" or \"model\"",
                    pth->source.name, SHOWN,
-                   odd->kind == CLRN_PK_STRING ? odd->string : clrn_pk_kind_name(odd->kind));
+                   key->kind == CLRN_PK_STRING ? key->string : clrn_pk_kind_name(key->kind),
+                   describe(item(p, root, odd), text, sizeof text));
 }
 
 static int compare_tensors(const void *a, const void *b) {
