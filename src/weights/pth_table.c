@@ -262,7 +262,8 @@ static clrn_status find_state_dict(const clrn_pth *pth, const clrn_pickle *p,
   char text[96];
   if (root->kind != CLRN_PK_DICT)
     return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s holds %s, not a state_dict (a dict of tensors)",
-                     pth->source.name, describe(root, text, sizeof text));
+                     pth->source.name,
+                     rebuild_call(p, root) ? "a single tensor" : describe(root, text, sizeof text));
   size_t odd = 0; /* the first entry that is not a tensor, plus one */
   for (size_t i = 1; i < root->count && !odd; i += 2)
     if (!rebuild_call(p, item(p, root, i)))

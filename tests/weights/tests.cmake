@@ -26,3 +26,13 @@ if(EXISTS ${CLRN_TORCH_PYTHON})
   set_tests_properties(test_weights_export_py PROPERTIES LABELS export SKIP_RETURN_CODE 77
                        TIMEOUT 900 ENVIRONMENT "${CLRN_TEST_ENV};${CLRN_EXPORT_ENV}")
 endif()
+
+# .pth files written by torch.save itself (zip, legacy, checkpoint, f16, bf16,
+# strided) must give logits bit-identical to safetensors of the same weights.
+if(EXISTS ${CLRN_TORCH_PYTHON} AND CLRN_BUILD_TOOLS)
+  add_test(NAME test_weights_pth_golden
+           COMMAND ${CLRN_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/weights/pth_golden.py
+                   $<TARGET_FILE:clresnet_cli> ${CMAKE_CURRENT_BINARY_DIR}/pth_golden)
+  set_tests_properties(test_weights_pth_golden PROPERTIES LABELS "weights;device"
+                       SKIP_RETURN_CODE 77 TIMEOUT 900 ENVIRONMENT "${CLRN_TEST_ENV}")
+endif()
