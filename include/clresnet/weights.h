@@ -1,7 +1,7 @@
 /* ResNet architectures and weights files.
  *
- * A clrn_weights is a safetensors file holding a torchvision ResNet state_dict,
- * opened and validated; its architecture and class count are inferred from the
+ * A clrn_weights is a safetensors file or a PyTorch checkpoint (.pth) holding a
+ * torchvision ResNet state_dict, opened and validated; its architecture and class count are inferred from the
  * tensors. The file stays open and each tensor is read from it when a model is
  * built (read, not mapped: a file truncated meanwhile gives an error, never
  * SIGBUS). Threads: a clrn_weights may be shared by threads once opened (it is
@@ -41,7 +41,10 @@ CLRN_API double clrn_arch_macs(clrn_arch arch, int num_classes, int height, int 
 
 typedef struct clrn_weights clrn_weights;
 
-/** Opens and validates a safetensors file of a torchvision ResNet state_dict.
+/** Opens and validates a safetensors file or a PyTorch checkpoint (.pth: torch.save's
+ * zip or legacy format, told by its first bytes; a state_dict or a checkpoint dict
+ * holding one under "state_dict" or "model", "module." prefixes taken off; its
+ * pickle is never executed) of a torchvision ResNet state_dict.
  * arch AUTO infers the architecture from the tensor names and shapes; any other
  * value is checked against them. Every expected tensor must be present with its
  * shape and a float dtype (F32, F16, BF16); num_batches_tracked (I64) is accepted

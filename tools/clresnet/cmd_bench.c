@@ -24,7 +24,7 @@ enum { OPT_WARMUP = CLI_OPTION_OWN, OPT_PROFILE };
 
 /* bench's own options, and its own help for four shared ones (options.c). */
 static const cli_option bench_options[] = {
-    {NULL, 'w', NULL, "safetensors weights (default: seeded random weights)"},
+    {NULL, 'w', NULL, "safetensors or .pth weights (default: seeded random weights)"},
     {NULL, 'm', NULL,
      "resnet18, resnet34, resnet50, resnet101 or resnet152 (required\n"
      "unless -w gives weights)"},

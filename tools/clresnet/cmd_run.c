@@ -63,7 +63,7 @@ static int run_option(int key, const char *value, void *own) {
 static const cli_command run_command = {"run", run_options, print_help, run_option};
 
 static void print_help(void) {
-  printf("Usage: clresnet run -w WEIGHTS.safetensors [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
+  printf("Usage: clresnet run -w WEIGHTS [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
          "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
          "                    [--trace FILE] [-v | -q] INPUT...\n"
          "\n"
@@ -77,6 +77,7 @@ static void print_help(void) {
          "Examples:\n"
          "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
          "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
+         "  clresnet run -w ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth data/dog.jpg\n"
          "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
          "\n"
          "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
