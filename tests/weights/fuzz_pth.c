@@ -2,16 +2,42 @@
  * machine). Any byte string must be either refused, leaving the result zeroed, or
  * accepted with every tensor findable by name, inside its storage and readable
  * when it is a small float tensor; the sanitizers catch the rest (out of bounds,
- * overflow, leaks). Built only with -DCLRN_FUZZ=ON (see tests.cmake). */
+ * overflow, leaks). Because a zip entry whose bytes change fails its CRC-32, the
+ * pickle machine is also run straight on the pickles found in the input (at each
+ * protocol 2 header), so mutations reach it. Built only with -DCLRN_FUZZ=ON (see
+ * tests.cmake). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "weights/pth.h"
+#include "weights/pth_parts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Runs the pickle machine at up to 8 places where a protocol 2 pickle starts. */
+static void run_pickles(const uint8_t *data, size_t size) {
+  int runs = 0;
+  for (size_t at = 0; at + 1 < size && runs < 8; at++) {
+    if (data[at] != 0x80 || data[at + 1] != 2)
+      continue;
+    runs++;
+    clrn_pickle p;
+    size_t used = 0;
+    bool ran_out = false;
+    if (clrn_pickle_run(data + at, size - at, "fuzz.pkl", at, &clrn_pth_rules, &p, &used,
+                        &ran_out) != CLRN_STATUS_SUCCESS) {
+      if (p.values || p.count)
+        abort();
+      continue;
+    }
+    if (used > size - at || p.root >= p.count)
+      abort();
+    clrn_pickle_free(&p);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  run_pickles(data, size);
   clrn_pth pth, zero;
   memset(&zero, 0, sizeof zero);
   if (clrn_pth_parse(data, size, "fuzz.pth", &pth) != CLRN_STATUS_SUCCESS) {
