@@ -98,9 +98,11 @@ def dumps(obj, legacy=False, view=None):
 
 # ---- the containers ------------------------------------------------------------------
 
-def zip_archive(entries, method=0, flags=0, disk=0, zip64=True, locator_at=None, offsets=None):
+def zip_archive(entries, method=0, flags=0, disk=0, zip64=True, locator_at=None, offsets=None,
+                wide=False):
     """A zip of (name, data) entries laid out as torch.save's writer does (a ZIP64 end
-    record and locator before the classic end record)."""
+    record and locator before the classic end record). wide: every size and offset in
+    ZIP64 extra fields and the classic end record saturated, as for files over 4 GiB."""
     out, central = bytearray(), bytearray()
     for i, (name, data) in enumerate(entries):
         n = name.encode()
@@ -111,8 +113,11 @@ def zip_archive(entries, method=0, flags=0, disk=0, zip64=True, locator_at=None,
                            len(stored), len(data), len(n), 0) + n + stored
         if offsets and i in offsets:
             offset = offsets[i]
-        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, method, 0, 0,
-                               crc, len(stored), len(data), len(n), 0, 0, 0, 0, 0, offset) + n
+        extra = struct.pack("<HHQQQ", 1, 24, len(data), len(stored), offset) if wide else b""
+        sizes = (0xFFFFFFFF,) * 2 if wide else (len(stored), len(data))
+        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 45, 45, flags, method, 0, 0,
+                               crc, *sizes, len(n), len(extra), 0, 0, 0, 0,
+                               0xFFFFFFFF if wide else offset) + n + extra
     directory = len(out)
     out += central
     if zip64:
@@ -121,8 +126,9 @@ def zip_archive(entries, method=0, flags=0, disk=0, zip64=True, locator_at=None,
                            len(entries), len(central), directory)
         out += struct.pack("<4sIQI", b"PK\x06\x07", 0,
                            record if locator_at is None else locator_at, 1)
-    out += struct.pack("<4sHHHHIIH", b"PK\x05\x06", disk, disk, len(entries), len(entries),
-                       len(central), directory, 0)
+    counts = (0xFFFF,) * 2 if wide else (len(entries),) * 2
+    ends = (0xFFFFFFFF,) * 2 if wide else (len(central), directory)
+    out += struct.pack("<4sHHHHIIH", b"PK\x05\x06", disk, disk, *counts, *ends, 0)
     return bytes(out)
 
 
@@ -211,6 +217,9 @@ CASES = [
     ("valid-zip.pth", "SUCCESS",
      "nothing: torch.save's zip format with float32 (contiguous and transposed), float16, "
      "bfloat16, offsets into a shared storage and an int64 scalar", VALID_ZIP),
+    ("valid-zip64.pth", "SUCCESS",
+     "nothing: the same with every size and offset in ZIP64 fields, as torch writes files "
+     "over 4 GiB", torch_zip(sample(), wide=True)),
     ("valid-legacy.pth", "SUCCESS", "nothing: the same in the legacy format (torch < 1.6)",
      torch_legacy(sample())),
     ("valid-checkpoint.pth", "SUCCESS",

@@ -12,7 +12,7 @@
 #include "harness.h"
 #include "weights/pth.h"
 
-static const char *const valid_files[] = {"valid-zip.pth", "valid-legacy.pth",
+static const char *const valid_files[] = {"valid-zip.pth", "valid-zip64.pth", "valid-legacy.pth",
                                           "valid-checkpoint.pth", "valid-model-key-legacy.pth"};
 
 static void corpus_path(const char *name, char *path, size_t size) {
