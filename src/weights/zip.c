@@ -29,7 +29,9 @@ static uint32_t u32(const unsigned char *p) {
 
 static uint64_t u64(const unsigned char *p) { return u32(p) | (uint64_t)u32(p + 4) << 32; }
 
-static uint32_t crc_table[256];
+/* CRC-32 by slicing: eight tables let the loop fold eight bytes per step (about
+ * five times the speed of one table; a resnet50 checkpoint is 100 MB). */
+static uint32_t crc_table[8][256];
 static once_flag crc_once = ONCE_FLAG_INIT;
 
 static void crc_init(void) {
@@ -37,16 +39,25 @@ static void crc_init(void) {
     uint32_t c = i;
     for (int k = 0; k < 8; k++)
       c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    crc_table[i] = c;
+    crc_table[0][i] = c;
   }
+  for (int t = 1; t < 8; t++)
+    for (uint32_t i = 0; i < 256; i++)
+      crc_table[t][i] = crc_table[t - 1][i] >> 8 ^ crc_table[0][crc_table[t - 1][i] & 0xFFu];
 }
 
 uint32_t clrn_crc32(uint32_t crc, const void *bytes, size_t n) {
   call_once(&crc_once, crc_init);
   const unsigned char *p = bytes;
   crc = ~crc;
-  for (size_t i = 0; i < n; i++)
-    crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+  for (; n >= 8; n -= 8, p += 8) {
+    uint32_t a = crc ^ u32(p), b = u32(p + 4);
+    crc = crc_table[7][a & 0xFFu] ^ crc_table[6][a >> 8 & 0xFFu] ^ crc_table[5][a >> 16 & 0xFFu] ^
+          crc_table[4][a >> 24] ^ crc_table[3][b & 0xFFu] ^ crc_table[2][b >> 8 & 0xFFu] ^
+          crc_table[1][b >> 16 & 0xFFu] ^ crc_table[0][b >> 24];
+  }
+  for (; n > 0; n--, p++)
+    crc = crc_table[0][(crc ^ *p) & 0xFFu] ^ (crc >> 8);
   return ~crc;
 }
 
