@@ -388,6 +388,29 @@ static clrn_status memo_get(machine *m, uint64_t index) {
 
 /* ---- calls ------------------------------------------------------------------------ */
 
+/* The dict maker called with args: () as Python 3 pickles an OrderedDict (its
+ * items follow with SETITEMS), or ([[key, value], ...],) as Python 2 did. */
+static clrn_status make_dict(machine *m, clrn_pk_ref args) {
+  clrn_pk_ref dict = 0;
+  CLRN_TRY(push_new(m, CLRN_PK_DICT, &dict));
+  const clrn_pk_value *a = &m->p->values[args];
+  if (a->count == 0)
+    return CLRN_STATUS_SUCCESS;
+  const clrn_pk_value *items = a->count == 1 ? &m->p->values[a->items[0]] : NULL;
+  if (!items || items->kind != CLRN_PK_LIST)
+    return FAIL(m, "%s called with arguments other than a list of pairs",
+                m->rules->whitelist[m->rules->dict_global]);
+  for (uint32_t i = 0; i < items->count; i++) {
+    const clrn_pk_value *pair = &m->p->values[items->items[i]];
+    if ((pair->kind != CLRN_PK_LIST && pair->kind != CLRN_PK_TUPLE) || pair->count != 2)
+      return FAIL(m, "%s called with a list holding something other than pairs",
+                  m->rules->whitelist[m->rules->dict_global]);
+    CLRN_TRY(add_item(m, dict, pair->items[0])); /* grows only the new dict's items */
+    CLRN_TRY(add_item(m, dict, pair->items[1]));
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
 static clrn_status reduce_op(machine *m) {
   clrn_pk_ref args = 0, callable = 0, ref = 0;
   CLRN_TRY(pop(m, &args));
@@ -397,11 +420,8 @@ static clrn_status reduce_op(machine *m) {
     return FAIL(m, "REDUCE of a %s with a %s; only a global with a tuple",
                 clrn_pk_kind_name(f->kind), clrn_pk_kind_name(a->kind));
   int global = f->global;
-  if (global == m->rules->dict_global) {
-    if (a->count != 0)
-      return FAIL(m, "%s called with arguments", m->rules->whitelist[global]);
-    return push_new(m, CLRN_PK_DICT, &ref);
-  }
+  if (global == m->rules->dict_global)
+    return make_dict(m, args);
   CLRN_TRY(push_new(m, CLRN_PK_CALL, &ref));
   m->p->values[ref].global = global;
   return add_item(m, ref, args);

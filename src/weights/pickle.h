@@ -7,8 +7,9 @@
  * GLOBAL names are looked up in the caller's whitelist; any other is refused with
  * its name. REDUCE of a whitelisted callable is not executed: it becomes a CALL
  * value (callable and arguments) for the caller to interpret, except the dict
- * constructor the caller names (collections.OrderedDict), which makes an empty
- * dict. BUILD is accepted on a dict only (the state torch attaches to an
+ * constructor the caller names (collections.OrderedDict), which makes a dict:
+ * empty (Python 3 adds the items with SETITEMS) or from a list of [key, value]
+ * pairs (as Python 2 pickled it). BUILD is accepted on a dict only (the state torch attaches to an
  * OrderedDict, its _metadata, is dropped). BINPERSID makes a PERSID value holding
  * the persistent id, again for the caller.
  *

@@ -199,6 +199,26 @@ def checkpoint():
                                                          "nesterov": False, "params": [0, 1]}]}}
 
 
+def py2_legacy():
+    """A legacy file as torch 0.3 under Python 2 wrote it (hand-assembled, as Python 3
+    cannot): byte-string names (SHORT_BINSTRING), OrderedDict([[name, tensor], ...])
+    and torch._utils._rebuild_tensor (no requires_grad, no hooks)."""
+    def s(text):
+        return b"U" + bytes([len(text)]) + text.encode()
+    rebuild, storage = b"ctorch._utils\n_rebuild_tensor\n", b"ctorch\nFloatStorage\n"
+    weight = (b"](" + s("conv1.weight") + rebuild + b"((" + s("storage") + storage + s("7") +
+              s("cpu") + b"K\x06Ntq\x01QK\x00K\x02K\x03\x86K\x03K\x01\x86tRe")
+    transposed = (b"](" + s("conv1.weight_t") + rebuild + b"(h\x01QK\x00K\x03K\x02\x86K\x01K\x03"
+                  b"\x86tRe")
+    body = (b"\x80\x02ccollections\nOrderedDict\n](" + weight + transposed + b"e\x85R.")
+    f = io.BytesIO()
+    for header in (MAGIC, 1001, SYS_INFO):
+        pickle.dump(header, f, protocol=2)
+    f.write(body + b"\x80\x02](" + s("7") + b"e.")
+    f.write(struct.pack("<q6f", 6, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5))
+    return f.getvalue()
+
+
 def with_pickle(body):
     """A zip whose data.pkl is protocol 2 raw opcodes body (then STOP)."""
     return torch_zip(pkl=b"\x80\x02" + body + b".")
@@ -229,6 +249,9 @@ CASES = [
     ("valid-model-key-legacy.pth", "SUCCESS",
      "nothing: a legacy checkpoint holding the state_dict under \"model\"",
      torch_legacy({"model": sample(), "epoch": 1})),
+    ("valid-py2-legacy.pth", "SUCCESS",
+     "nothing: a legacy file as torch 0.3 wrote it under Python 2 (byte-string names, "
+     "OrderedDict([[name, tensor]]), _rebuild_tensor)", py2_legacy()),
     ("zip-truncated.pth", "INVALID_FORMAT", "the zip archive cut short (no end record)",
      VALID_ZIP[:len(VALID_ZIP) * 2 // 3]),
     ("zip-compressed.pth", "UNSUPPORTED", "entries compressed with deflate",

@@ -1,9 +1,10 @@
 /* The .pth reader on the valid files of tests/weights/pth_corpus (written by
  * make_pth_corpus.py as torch.save writes them): every tensor's name, dtype, shape
- * and values in both containers and in a training checkpoint, strided views and
- * offsets into a shared storage, an image in memory read like the file, a
- * corrupted storage caught by its CRC-32, a file truncated after it was opened
- * (an error, not a crash), and refusals that leave nothing behind. */
+ * and values in both containers, in a training checkpoint and in a file of torch
+ * 0.3 under Python 2, strided views and offsets into a shared storage, an image in
+ * memory read like the file, a corrupted storage caught by its CRC-32, a file
+ * truncated after it was opened (an error, not a crash), and refusals that leave
+ * nothing behind. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,20 @@ static void test_valid_files(void) {
   }
 }
 
+/* torch 0.3 under Python 2: OrderedDict([[name, tensor]]), _rebuild_tensor. */
+static void test_python2_legacy(void) {
+  char path[1024];
+  corpus_path("valid-py2-legacy.pth", path, sizeof path);
+  clrn_pth pth;
+  CLRN_ASSERT_OK(clrn_pth_open(path, &pth));
+  CU_ASSERT_EQUAL(pth.count, 2);
+  const float weight[] = {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f};
+  const float transposed[] = {-1.0f, 0.5f, -0.5f, 1.0f, 0.0f, 1.5f};
+  expect_values(&pth, "conv1.weight", CLRN_DTYPE_F32, 2, (int64_t[]){2, 3}, weight, 6);
+  expect_values(&pth, "conv1.weight_t", CLRN_DTYPE_F32, 2, (int64_t[]){3, 2}, transposed, 6);
+  clrn_pth_close(&pth);
+}
+
 static void test_memory_image(void) {
   size_t size;
   unsigned char *bytes = slurp("valid-legacy.pth", &size);
@@ -164,7 +179,8 @@ static void test_refusals_leave_nothing(void) {
 }
 
 int main(void) {
-  clrn_test_add_suite("pth reader", NULL, NULL, "valid files", test_valid_files, "memory image",
+  clrn_test_add_suite("pth reader", NULL, NULL, "valid files", test_valid_files,
+                      "python 2 legacy file", test_python2_legacy, "memory image",
                       test_memory_image, "CRC catches corruption", test_crc_catches_corruption,
                       "truncated after open", test_truncated_after_open, "refusals leave nothing",
                       test_refusals_leave_nothing, NULL);
