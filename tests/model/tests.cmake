@@ -50,3 +50,6 @@ foreach(pair "basic basic" "pthread basic")
                        TIMEOUT 600
                        ENVIRONMENT "${CLRN_TEST_ENV};POCL_DEVICES=${pair};CLRN_TEST_DEVICES=all;CLRN_TEST_SIZE=64;CLRN_TEST_BATCH=5;CLRN_TEST_REPEAT=4;CLRN_TEST_EXACT=1")
 endforeach()
+
+# Bad speeds in the calibration cache are discarded with a warning and measured again.
+clrn_add_test(NAME test_calibration SOURCES model/test_calibration.c LABELS device)
