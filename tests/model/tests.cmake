@@ -53,3 +53,6 @@ endforeach()
 
 # Bad speeds in the calibration cache are discarded with a warning and measured again.
 clrn_add_test(NAME test_calibration SOURCES model/test_calibration.c LABELS device)
+
+# Repeated engine create, run and release cycles keep the resident set flat.
+clrn_add_test(NAME test_rss SOURCES model/test_rss.c LABELS device)
