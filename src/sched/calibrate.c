@@ -34,9 +34,11 @@ static void make_key(const clrn_model *model, const clrn_model_options *o, char 
       *p = ' ';
 }
 
-static bool cache_path(char *path, size_t size) {
+/* The file in the cache folder, when that folder may be trusted (see
+ * runtime/cache.h); create makes the folder for writing. */
+static bool cache_path(char *path, size_t size, bool create) {
   char dir[4096];
-  if (!clrn_cache_dir(dir, sizeof dir))
+  if (!clrn_cache_folder(dir, sizeof dir, create))
     return false;
   return snprintf(path, size, "%s/%s", dir, CALIBRATION_FILE) < (int)size;
 }
@@ -69,7 +71,7 @@ static bool parse_speed(const char *text, double *speed) {
 
 static bool lookup(const char *key, double *speed) {
   char path[4200], line[MAX_LINE];
-  if (!cache_path(path, sizeof path))
+  if (!cache_path(path, sizeof path, false))
     return false;
   FILE *f = fopen(path, "r");
   if (!f)
@@ -95,7 +97,7 @@ static bool lookup(const char *key, double *speed) {
  * optimisation. */
 static void store(const char *key, double speed) {
   char path[4200], temp[4300], line[MAX_LINE];
-  if (!cache_path(path, sizeof path))
+  if (!cache_path(path, sizeof path, true))
     return;
   FILE *out = NULL;
   if (clrn_atomic_open(path, temp, sizeof temp, &out) != CLRN_STATUS_SUCCESS) {
