@@ -58,13 +58,27 @@ static int reference_run(void) {
   return status == CLRN_STATUS_SUCCESS ? 0 : 1;
 }
 
-/* Runs the batch through an engine over the given devices and compares. */
-static void run_and_compare(const clrn_device_info *list, size_t count, const double *speeds,
-                            bool expect_every_device_used) {
+/* An engine over the given devices with the given speeds (NULL: calibrated). */
+static clrn_engine *make_engine(const clrn_device_info *list, size_t count, const double *speeds) {
   clrn_engine_options o = engine_options();
   o.speeds = speeds;
   clrn_engine *engine = NULL;
   CLRN_ASSERT_OK(clrn_engine_create(list, count, weights, &o, &engine));
+  return engine;
+}
+
+/* Device 0 twice as fast as the others: shards 2:1:..., still in input order. */
+static size_t uneven_speeds(double speeds[8]) {
+  size_t used = device_count < 8 ? device_count : 8;
+  for (size_t i = 0; i < used; i++)
+    speeds[i] = i == 0 ? 2.0 : 1.0;
+  return used;
+}
+
+/* Runs the batch through an engine over the given devices and compares. */
+static void run_and_compare(const clrn_device_info *list, size_t count, const double *speeds,
+                            bool expect_every_device_used) {
+  clrn_engine *engine = make_engine(list, count, speeds);
   size_t n = (size_t)batch * classes;
   float *logits = malloc(n * sizeof *logits);
   CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
@@ -98,11 +112,9 @@ static void test_even_split(void) {
 }
 
 static void test_uneven_split(void) {
-  /* Device 0 twice as fast as the others: shards 2:1:..., still in input order. */
   double speeds[8];
-  for (size_t i = 0; i < device_count && i < 8; i++)
-    speeds[i] = i == 0 ? 2.0 : 1.0;
-  run_and_compare(devices, device_count < 8 ? device_count : 8, speeds, false);
+  size_t used = uneven_speeds(speeds);
+  run_and_compare(devices, used, speeds, false);
 }
 
 /* The uneven split run many times in a row on one engine. PoCL before 6.0 aborted
@@ -111,14 +123,9 @@ static void test_uneven_split(void) {
 static void test_repeated_uneven_split(void) {
   int repeats = env_int("CLRN_TEST_REPEAT", 1);
   bool exact = env_int("CLRN_TEST_EXACT", 0) == 1;
-  size_t used = device_count < 8 ? device_count : 8;
   double speeds[8];
-  for (size_t i = 0; i < used; i++)
-    speeds[i] = i == 0 ? 2.0 : 1.0;
-  clrn_engine_options o = engine_options();
-  o.speeds = speeds;
-  clrn_engine *engine = NULL;
-  CLRN_ASSERT_OK(clrn_engine_create(devices, used, weights, &o, &engine));
+  size_t used = uneven_speeds(speeds);
+  clrn_engine *engine = make_engine(devices, used, speeds);
   size_t n = (size_t)batch * classes;
   float *logits = malloc(n * sizeof *logits);
   CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
