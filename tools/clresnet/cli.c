@@ -1,6 +1,8 @@
-/* Shared command-line helpers: error printing, exit codes and the log sink. */
+/* Shared command-line helpers: error printing, exit codes, the log sink, integer
+ * options, device selection and JSON output. */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -9,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 int cli_verbosity = 1;
 
@@ -102,9 +103,13 @@ int cli_select_devices(const char *spec, cli_devices *d) {
     status = clrn_devices_select(d->all, d->all_count, spec, chosen, d->all_count, &count);
   if (!chosen || status != CLRN_STATUS_SUCCESS) {
     cli_error("%s", chosen ? clrn_last_error() : "out of memory");
+    /* A malformed spec, or one that matches none of the devices there are, is a usage
+     * error (exit 2), whether it came from -d or CLRN_DEVICE; no device at all is not. */
+    bool usage = status == CLRN_STATUS_INVALID_ARGUMENT ||
+                 (status == CLRN_STATUS_NO_MATCHING_DEVICE && d->all_count > 0);
     free(chosen);
     cli_devices_free(d);
-    return status == CLRN_STATUS_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
   }
   d->chosen = malloc(count * sizeof *d->chosen);
   for (size_t i = 0; d->chosen && i < count; i++)
@@ -125,48 +130,10 @@ void cli_devices_free(cli_devices *d) {
   memset(d, 0, sizeof *d);
 }
 
-/* Progress state: compiled counts programs that were not in the cache; a device's
- * builds start when the previous device's end (or at cli_progress_begin()). */
-static size_t progress_compiled;
-static double progress_start;
-
-void cli_progress_begin(void) { progress_start = cli_now(); }
-
-void cli_progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,
-                  void *user_data) {
-  (void)user_data;
-  if (done == 1)
-    progress_compiled = 0;
-  progress_compiled += compiled;
-  if (done == total && progress_compiled == 0)
-    progress_start = cli_now();
-  if (cli_verbosity <= 0 || progress_compiled == 0)
-    return;
-  if (isatty(fileno(stderr))) {
-    fprintf(stderr, "\rcompiling kernels for %s: %zu/%zu", device->name, done, total);
-    if (done == total)
-      fputc('\n', stderr);
-  } else if (done == total) {
-    fprintf(stderr, "clresnet: compiled %zu of %zu kernel programs for %s in %.1f s\n",
-            progress_compiled, total, device->name, cli_now() - progress_start);
-  }
-  if (done == total)
-    progress_start = cli_now();
-  fflush(stderr);
-}
-
-void cli_report_devices(const clrn_engine *engine) {
-  for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
-    const clrn_model *m = clrn_engine_model(engine, i);
-    const clrn_context *ctx = clrn_model_context(m);
-    const clrn_device_info *d = clrn_context_device(ctx);
-    clrn_build_stats stats;
-    clrn_context_build_stats(ctx, &stats);
-    fprintf(stderr,
-            "device %zu: %s (%s), profile %s: kernel programs %zu compiled, %zu from the "
-            "cache in %.3f s; batches of up to %d; peak device memory %.1f MiB\n",
-            i, d->name, d->platform_name, d->profile, stats.compiled, stats.cache_hits,
-            stats.compile_seconds, clrn_model_max_batch(m),
-            (double)clrn_model_device_bytes(m) / (1024.0 * 1024.0));
-  }
+void cli_print_json(struct cJSON *root) {
+  char *text = cJSON_Print(root);
+  if (text)
+    printf("%s\n", text);
+  free(text);
+  cJSON_Delete(root);
 }
