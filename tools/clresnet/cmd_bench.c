@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "session.h"
 
 typedef struct bench_args {
@@ -248,7 +249,7 @@ static void print_json(const bench_args *a, clrn_engine *engine, const timing *t
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "platform", d->platform_name);
-    cJSON_AddStringToObject(o, "profile", d->profile);
+    cJSON_AddStringToObject(o, "profile", clrn_context_profile_name(clrn_model_context(m)));
     cJSON_AddNumberToObject(o, "share",
                             (double)clrn_engine_last_shard(engine, i) / a->common.batch);
     cJSON_AddNumberToObject(o, "images", clrn_engine_last_shard(engine, i));
@@ -281,8 +282,9 @@ int cmd_bench(int argc, char **argv) {
   if (status != CLI_CONTINUE)
     return status;
   cli_install_log();
-  if (a.common.trace && clrn_output_check(a.common.trace) != CLRN_STATUS_SUCCESS)
-    return cli_fail(CLRN_STATUS_IO_ERROR, "--trace");
+  const cli_output trace = {"--trace", a.common.trace};
+  if ((status = cli_outputs_check(&trace, 1, a.common.weights, NULL, 0)) != CLI_EXIT_OK)
+    return status;
   cli_session session;
   float *input = NULL, *logits = NULL;
   double *samples = NULL, *alone = NULL;
