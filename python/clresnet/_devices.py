@@ -35,27 +35,23 @@ class Device:
         return f"{self.platform_index}:{self.device_index}"
 
 
+# Device field: (clrn_device_info field, conversion).
+_FIELDS = {
+    "index": ("index", int), "platform_index": ("platform_index", int),
+    "device_index": ("device_index", int), "name": ("name", text),
+    "type": ("type", lambda t: text(lib.clrn_device_type_name(t))),
+    "platform": ("platform_name", text), "vendor": ("vendor", text),
+    "driver_version": ("driver_version", text), "version": ("device_version", text),
+    "opencl_c_version": ("opencl_c_version", text), "compute_units": ("compute_units", int),
+    "max_clock_mhz": ("max_clock_mhz", int), "global_memory": ("global_mem_bytes", int),
+    "max_allocation": ("max_alloc_bytes", int), "local_memory": ("local_mem_bytes", int),
+    "fp16": ("fp16", bool), "fp64": ("fp64", bool), "profile": ("profile", text),
+}
+
+
 def _device(info):
-    return Device(
-        index=int(info.index),
-        platform_index=int(info.platform_index),
-        device_index=int(info.device_index),
-        name=text(info.name),
-        type=text(lib.clrn_device_type_name(info.type)),
-        platform=text(info.platform_name),
-        vendor=text(info.vendor),
-        driver_version=text(info.driver_version),
-        version=text(info.device_version),
-        opencl_c_version=text(info.opencl_c_version),
-        compute_units=int(info.compute_units),
-        max_clock_mhz=int(info.max_clock_mhz),
-        global_memory=int(info.global_mem_bytes),
-        max_allocation=int(info.max_alloc_bytes),
-        local_memory=int(info.local_mem_bytes),
-        fp16=bool(info.fp16),
-        fp64=bool(info.fp64),
-        profile=text(info.profile),
-    )
+    return Device(**{key: convert(getattr(info, field))
+                     for key, (field, convert) in _FIELDS.items()})
 
 
 def _enumerate():
