@@ -3,8 +3,6 @@ import json
 import os
 import subprocess
 
-import pytest
-
 import clresnet
 
 
@@ -21,10 +19,17 @@ def test_devices_listed():
 def test_devices_match_command_line(cli):
     listed = json.loads(subprocess.run([cli, "devices", "--json"], check=True,
                                        capture_output=True, text=True).stdout)
-    if isinstance(listed, dict):
-        listed = listed.get("devices", listed)
-    assert [d["name"] for d in listed] == [d.name for d in clresnet.devices()]
+    same = ["index", "type", "platform", "vendor", "name", "driver_version", "compute_units",
+            "max_clock_mhz", "fp16", "fp64", "profile"]
+    assert [{k: d[k] for k in same} | {"id": d["id"], "memory": d["global_memory_bytes"]}
+            for d in listed] == \
+        [{k: getattr(d, k) for k in same} | {"id": d.spec, "memory": d.global_memory}
+         for d in clresnet.devices()]
 
 
-def test_version():
+def test_installed_package():
+    """The tests run the package pip installed: library and class names inside it."""
+    folder = os.path.dirname(clresnet.__file__)
+    assert os.path.isfile(os.path.join(folder, "libclresnet.so"))
+    assert len(clresnet.imagenet_labels()) == 1000
     assert clresnet.__version__.count(".") == 2
