@@ -64,6 +64,8 @@ CLRN_API clrn_context *clrn_model_context(const clrn_model *model);
 typedef struct clrn_trace_record {
   const char *name;   /**< "layer3.2.conv2", "input", "logits", "probabilities" */
   const char *kernel; /**< "conv2d/blocked", "batchnorm", ...; "upload" or "download" */
+  const char *choice; /**< the algorithm and parameters the layer runs with, as its plan
+                           chose them ("blocked oc16x6 v8 wg4 pf2"); "" without a choice */
   int queue;          /**< 0 main path, 1 downsample branch, 2 transfers */
   int chunk;          /**< which piece of the batch (0 when it fit in one) */
   int batch;          /**< images in that piece */
