@@ -58,6 +58,13 @@ clrn_status clrn_model_create_from_plan(clrn_context *ctx, const clrn_plan *plan
                                         const clrn_model_options *options, clrn_model **out) {
   *out = NULL;
   CLRN_TRY(check_options(options));
+  /* The kernels are built with the profile's blocking: the plan must be packed for it. */
+  clrn_conv_tuning tuning;
+  CLRN_TRY(clrn_conv_tuning_read(ctx, &tuning));
+  if (!clrn_conv_tuning_equal(&tuning, &plan->tuning))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "%s: the plan was made for other convolution tuning values than profile %s's",
+                     clrn_context_device(ctx)->name, clrn_context_profile_name(ctx));
   clrn_model *m = calloc(1, sizeof *m);
   if (!m)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "model");

@@ -8,9 +8,10 @@
 #include "plan/plan.h"
 
 /** Creates a model on context from plan, which stays the caller's and must outlive
- * the model; plan must have been built for context's tuning values and for
- * options' height, width and fusion. Only the op objects (weights uploaded) and
- * the buffers are made here. */
+ * the model; plan must have been built for context's tuning values (else
+ * INVALID_ARGUMENT: the kernels are built with them) and for options' height,
+ * width and fusion. Only the op objects (weights uploaded) and the buffers are
+ * made here. */
 clrn_status clrn_model_create_from_plan(clrn_context *context, const clrn_plan *plan,
                                         const clrn_model_options *options, clrn_model **model);
 

@@ -34,5 +34,8 @@ set_tests_properties(test_multiplatform PROPERTIES LABELS "multidevice;device" S
 # Two models at once from two threads.
 clrn_add_test(NAME test_threads SOURCES model/test_threads.c LABELS device)
 
+# Models instantiated from one shared plan.
+clrn_add_test(NAME test_shared_plan SOURCES model/test_shared_plan.c LABELS device)
+
 # The device memory policy and batches run in pieces.
 clrn_add_test(NAME test_memory SOURCES model/test_memory.c LABELS device)
