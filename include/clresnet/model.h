@@ -51,7 +51,9 @@ CLRN_API clrn_status clrn_model_run(clrn_model *model, const float *input, int b
 /** The largest batch one enqueue runs (may be below the requested max_batch). */
 CLRN_API int clrn_model_max_batch(const clrn_model *model);
 
-/** Peak device memory of the model in bytes: weights plus planned activation buffers. */
+/** Device memory of the model in bytes: weights plus every buffer (activations,
+ * double-buffered input and outputs, padded-input workspaces), the same count the
+ * memory policy of clrn_model_create() fits the batch by. */
 CLRN_API size_t clrn_model_device_bytes(const clrn_model *model);
 
 /** Number of output classes. */

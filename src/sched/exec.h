@@ -8,7 +8,8 @@
  *
  * A batch larger than the buffers is cut into chunks; input, logits and
  * probabilities buffers are doubled so chunk k+1 uploads (on queue 2) while chunk
- * k computes, and chunk k downloads while k+1 computes. */
+ * k computes, and chunk k downloads while k+1 computes. Each compute queue has one
+ * workspace for the padded inputs of its convolutions, lent to each of them. */
 #ifndef CLRN_SCHED_EXEC_H
 #define CLRN_SCHED_EXEC_H
 
