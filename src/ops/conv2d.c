@@ -190,7 +190,7 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
                            desc->stride_h,    desc->stride_w,     desc->pad_h,    desc->pad_w,
                            desc->groups,      desc->relu};
   clrn_conv_tuning tuning;
-  CLRN_TRY(clrn_conv_tuning_read(context, &tuning));
+  clrn_conv_tuning_read(context, &tuning);
   clrn_conv2d_config config;
   clrn_conv2d_configure(&tuning, &shape, (int)desc->variant, &config);
   clrn_conv2d_packed packed;

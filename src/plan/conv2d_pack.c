@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "runtime/tuning.h"
 
 const char *clrn_conv2d_variant_string(int variant) {
   switch (variant) {
@@ -32,27 +33,16 @@ static const char *blocked_kernel(const clrn_conv_shape *s) {
   return "conv2d_blocked";
 }
 
-clrn_status clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
-  /* The same values (and defaults) kernels/conv2d.cl is built with. */
-  t->vec = clrn_context_tuning(context, "CONV_VEC", 4);
-  t->cout_block = clrn_context_tuning(context, "CONV_COUT_BLOCK", 8);
-  t->pix_block = clrn_context_tuning(context, "CONV_PIX_BLOCK", 4);
-  t->direct_wg = clrn_context_tuning(context, "CONV_WG", 64);
-  t->blocked_wg = clrn_context_tuning(context, "CONV_BLOCK_WG", 4);
-  t->auto_blocked = clrn_context_tuning(context, "CONV_AUTO_BLOCKED", 1);
-  t->pixels_first = clrn_context_tuning(context, "CONV_PIXELS_FIRST", 2);
-  long vec = t->vec;
-  if ((vec != 1 && vec != 2 && vec != 4 && vec != 8 && vec != 16) || t->cout_block < vec ||
-      t->cout_block % vec || t->cout_block > 64 || t->pix_block < 1 || t->pix_block > 16 ||
-      t->direct_wg < 1 || t->blocked_wg < 1 || t->pixels_first < 0 || t->pixels_first > 2)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
-                     "conv2d: device profile %s has CONV_VEC=%ld CONV_COUT_BLOCK=%ld "
-                     "CONV_PIX_BLOCK=%ld CONV_WG=%ld CONV_BLOCK_WG=%ld CONV_PIXELS_FIRST=%ld; "
-                     "wanted CONV_VEC 1, 2, 4, 8 or 16, CONV_COUT_BLOCK a multiple of it up to "
-                     "64, CONV_PIX_BLOCK 1..16, work-group sizes >= 1, CONV_PIXELS_FIRST 0..2",
-                     clrn_context_profile_name(context), vec, t->cout_block, t->pix_block,
-                     t->direct_wg, t->blocked_wg, t->pixels_first);
-  return CLRN_STATUS_SUCCESS;
+void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
+  /* The values kernels/conv2d.cl is built with; the profile checked them against
+   * the tuning table when the context was made. */
+  t->vec = clrn_context_tuning_value(context, CLRN_TUNING_CONV_VEC);
+  t->cout_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_COUT_BLOCK);
+  t->pix_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIX_BLOCK);
+  t->direct_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_WG);
+  t->blocked_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_BLOCK_WG);
+  t->auto_blocked = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_BLOCKED);
+  t->pixels_first = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIXELS_FIRST);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {

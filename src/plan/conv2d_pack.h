@@ -52,8 +52,9 @@ typedef struct clrn_conv2d_packed {
   size_t weight_count, epilogue_count;
 } clrn_conv2d_packed;
 
-/** Reads the convolution tuning values of a context's device profile, checking them. */
-clrn_status clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *tuning);
+/** Reads the convolution tuning values of a context's device profile (checked
+ * against the tuning table when the context was made). */
+void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *tuning);
 
 /** Whether two sets of tuning values are the same (then one plan serves both). */
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b);

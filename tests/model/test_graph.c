@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "clresnet/engine.h"
-#include "nn/graph.h"
 #include "harness.h"
+#include "nn/graph.h"
 
 static int count_kind(const clrn_graph *g, clrn_node_kind kind) {
   int n = 0;

