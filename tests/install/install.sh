@@ -54,6 +54,7 @@ export_tool=$prefix/bin/clresnet-export
 [ -x "$export_tool" ] || fail "no executable bin/clresnet-export"
 [ "$(head -n 1 "$export_tool")" = '#!/usr/bin/python3' ] || fail "clresnet-export shebang"
 "$export_tool" --help >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "clresnet-export --help"; }
+grep -q '^usage: clresnet-export' "$tmp/out" || fail "clresnet-export's help names another program"
 grep -q 'Apache License' "$prefix/share/doc/clresnet/LICENSE" || fail "share/doc/clresnet/LICENSE"
 bash -n "$prefix/share/bash-completion/completions/clresnet" || fail "bash completion"
 if [ "$man" = 1 ]; then
