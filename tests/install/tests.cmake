@@ -1,6 +1,7 @@
 # What users install and see (label install, and cli for the program's own output):
 # the install tree and the .deb run from a fresh prefix with LD_LIBRARY_PATH unset,
-# the man page, the bash completion, and small fixes of the program's output.
+# the man page, the bash completion, small fixes of the program's output, and the
+# README's offline weights.
 if(NOT CLRN_BUILD_TOOLS)
   return()
 endif()
@@ -42,3 +43,9 @@ add_test(NAME cli_json_digits COMMAND /usr/bin/python3 ${CLRN_INSTALL_TESTS}/jso
 set_tests_properties(cli_warning_once cli_json_digits PROPERTIES LABELS "cli;device"
                      SKIP_RETURN_CODE 77 TIMEOUT 300 ENVIRONMENT "${CLRN_TEST_ENV}")
 set_tests_properties(cli_json_digits PROPERTIES FIXTURES_REQUIRED cli_data)
+
+# README's offline weights: the URLs are torchvision's, and a .pth copied into the hub
+# cache folder is what --pretrained exports.
+add_test(NAME export_offline_weights COMMAND /usr/bin/python3 ${CLRN_INSTALL_TESTS}/offline_weights.py
+         ${PROJECT_SOURCE_DIR}/tools/export_torchvision.py ${PROJECT_SOURCE_DIR}/README.md)
+set_tests_properties(export_offline_weights PROPERTIES LABELS export TIMEOUT 300)
