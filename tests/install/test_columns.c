@@ -1,37 +1,38 @@
 /* The table columns of the program's text output (tools/clresnet/columns.c): a
  * value that fits is padded to the column's width, a longer one is cut and ends
  * with "…", and UTF-8 characters count as one column each and are never split. */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "harness.h"
 
-static void test_fits(void) {
-  char out[64];
-  cli_column("pocl", 6, out, sizeof out);
-  CU_ASSERT_STRING_EQUAL(out, "pocl  ");
-  cli_column("abcdef", 6, out, sizeof out);
-  CU_ASSERT_STRING_EQUAL(out, "abcdef");
-  cli_column("", 3, out, sizeof out);
-  CU_ASSERT_STRING_EQUAL(out, "   ");
-}
+#define ELLIPSIS "\xE2\x80\xA6"
 
-static void test_cut(void) {
-  char out[64];
-  cli_column("pthread-skylake-avx512-Intel(R) Xeon(R) Processor", 12, out, sizeof out);
-  CU_ASSERT_STRING_EQUAL(out, "pthread-sky\xE2\x80\xA6");
-  cli_column("abcdefg", 6, out, sizeof out);
-  CU_ASSERT_STRING_EQUAL(out, "abcde\xE2\x80\xA6");
-}
-
-static void test_utf8(void) {
-  char out[64];
-  /* "Gerät" is 5 characters (6 bytes): it fits 6 columns with one space. */
-  cli_column("Ger\xC3\xA4t", 6, out, sizeof out);
-  CU_ASSERT_STRING_EQUAL(out, "Ger\xC3\xA4t ");
-  /* Cut after the 'ä', never inside it. */
-  cli_column("Ger\xC3\xA4te und mehr", 5, out, sizeof out);
-  CU_ASSERT_STRING_EQUAL(out, "Ger\xC3\xA4\xE2\x80\xA6");
+static void test_columns(void) {
+  static const struct {
+    const char *text;
+    size_t width;
+    const char *want;
+  } cases[] = {
+      {"pocl", 6, "pocl  "},
+      {"abcdef", 6, "abcdef"},
+      {"", 3, "   "},
+      {"abcdefg", 6, "abcde" ELLIPSIS},
+      {"pthread-skylake-avx512-Intel(R) Xeon(R) Processor", 12, "pthread-sky" ELLIPSIS},
+      /* "Gerät" is 5 characters in 6 bytes: it fits 6 columns with one space... */
+      {"Ger\xC3\xA4t", 6, "Ger\xC3\xA4t "},
+      /* ... and is cut after the 'ä', never inside it. */
+      {"Ger\xC3\xA4te und mehr", 5, "Ger\xC3\xA4" ELLIPSIS},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[64];
+    cli_column(cases[i].text, cases[i].width, out, sizeof out);
+    if (strcmp(out, cases[i].want) != 0)
+      fprintf(stderr, "\n'%s' in %zu columns: '%s', expected '%s'\n", cases[i].text, cases[i].width,
+              out, cases[i].want);
+    CU_ASSERT_STRING_EQUAL(out, cases[i].want);
+  }
 }
 
 static void test_small_buffer(void) {
@@ -41,7 +42,7 @@ static void test_small_buffer(void) {
 }
 
 int main(void) {
-  clrn_test_add_suite("columns", NULL, NULL, "fits", test_fits, "cut", test_cut, "utf8",
-                      test_utf8, "small buffer", test_small_buffer, NULL);
+  clrn_test_add_suite("columns", NULL, NULL, "columns", test_columns, "small buffer",
+                      test_small_buffer, NULL);
   return clrn_test_run();
 }
