@@ -33,6 +33,9 @@ typedef struct clrn_context_options {
   size_t queue_count; /**< in-order queues to create, 1..8 (default 3: main, branch, transfers) */
   clrn_build_progress_fn progress;
   void *progress_user_data;
+  /** name of a devices/ profile to use instead of the device's match ("nvidia"),
+   * or NULL: then CLRN_PROFILE when set, else the match. An unknown name fails. */
+  const char *profile;
 } clrn_context_options;
 
 /** Build statistics of a context since it was created. */
@@ -43,7 +46,8 @@ typedef struct clrn_build_stats {
   double compile_seconds; /**< wall time spent building programs, cached or not */
 } clrn_build_stats;
 
-/** Fills options with the defaults: no profiling, 3 queues, no progress callback. */
+/** Fills options with the defaults: no profiling, 3 queues, no progress callback,
+ * the device's own profile. */
 CLRN_API void clrn_context_options_default(clrn_context_options *options);
 
 /** Creates a context on one device of a list from clrn_devices_enumerate(). The
@@ -86,7 +90,8 @@ CLRN_API clrn_status clrn_context_prepare(clrn_context *context, const char *con
 CLRN_API clrn_status clrn_context_kernel(clrn_context *context, const char *program_name,
                                          const char *kernel_name, cl_kernel *kernel);
 
-/** An integer tuning value of the device profile, or fallback. */
+/** A tuning value of the context's profile (after CLRN_TUNE), or fallback when
+ * key is not a tuning parameter. */
 CLRN_API long clrn_context_tuning(const clrn_context *context, const char *key, long fallback);
 
 /** Name of the device profile in use. */

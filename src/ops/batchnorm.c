@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "ops/op_launch.h"
+#include "runtime/tuning.h"
 
 struct clrn_batchnorm {
   clrn_context *context;
@@ -87,7 +88,7 @@ clrn_status clrn_batchnorm_enqueue(clrn_batchnorm *bn, cl_command_queue queue,
                             CLRN_ARG(output->buffer), CLRN_ARG(bn->scale), CLRN_ARG(bn->shift),
                             CLRN_ARG(hw), CLRN_ARG(channels)));
   size_t local[2] = {1, 1};
-  long want = clrn_context_tuning(bn->context, "BN_WG", 256);
+  long want = clrn_context_tuning_value(bn->context, CLRN_TUNING_BN_WG);
   CLRN_TRY(clrn_op_local_size(bn->context, bn->kernel, kernel_name, want, false, &local[0]));
   /* Small planes (7x7 in ResNet's last stage) would leave most of a wide group idle. */
   local[0] = clrn_op_pow2_at_least(hw, local[0]);

@@ -3,6 +3,7 @@
  * work-item per element, ELTWISE_WG work-items per group. */
 #include "base/error.h"
 #include "ops/op_launch.h"
+#include "runtime/tuning.h"
 
 /* Runs an eltwise kernel over n elements; args are its arguments. */
 static clrn_status launch(clrn_context *context, cl_command_queue queue, const char *name,
@@ -14,7 +15,8 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
   CLRN_GOTO(clrn_context_kernel(context, "eltwise", name, &kernel), done, status);
   CLRN_GOTO(clrn_op_set_args(kernel, name, args, arg_count), done, status);
   CLRN_GOTO(clrn_op_local_size(context, kernel, name,
-                               clrn_context_tuning(context, "ELTWISE_WG", 256), false, &local),
+                               clrn_context_tuning_value(context, CLRN_TUNING_ELTWISE_WG), false,
+                               &local),
             done, status);
   CLRN_GOTO(clrn_op_enqueue(queue, kernel, name, 1, &n, &local, num_wait, wait, event), done,
             status);

@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "ops/op_launch.h"
+#include "runtime/tuning.h"
 
 struct clrn_linear {
   clrn_context *context;
@@ -159,8 +160,8 @@ static clrn_status init_output(clrn_linear *linear, cl_command_queue queue,
                             CLRN_ARG(linear->bias), CLRN_ARG(out_features)));
   size_t local[2] = {1, 1};
   CLRN_TRY(clrn_op_local_size(linear->context, linear->bias_kernel, bias_kernel_name,
-                              clrn_context_tuning(linear->context, "ELTWISE_WG", 256), false,
-                              &local[0]));
+                              clrn_context_tuning_value(linear->context, CLRN_TUNING_ELTWISE_WG),
+                              false, &local[0]));
   local[0] = clrn_op_pow2_at_least(out_features, local[0]);
   size_t global[2] = {out_features, (size_t)output->n};
   return clrn_op_enqueue(queue, linear->bias_kernel, bias_kernel_name, 2, global, local, num_wait,
@@ -189,7 +190,7 @@ clrn_status clrn_linear_enqueue(clrn_linear *linear, cl_command_queue queue,
   CLRN_TRY(clrn_op_check_distinct(op, "input", input, "output", output));
   CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
   const size_t m = (size_t)input->n, n = (size_t)linear->out_features, k = features;
-  long gemv_max = clrn_context_tuning(linear->context, "LINEAR_GEMV_MAX_BATCH", 1);
+  long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
   if ((long)m <= gemv_max) {
     /* y_i = W x_i + y_i per sample: at batch 1 CLBlast's GEMV reads W once, at the
      * memory's speed, where its GEMM tiles a matrix of one row */

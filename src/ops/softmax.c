@@ -4,6 +4,7 @@
  * work-item per position, SOFTMAX_WG per group. */
 #include "base/error.h"
 #include "ops/op_launch.h"
+#include "runtime/tuning.h"
 
 clrn_status clrn_softmax_enqueue(clrn_context *context, cl_command_queue queue,
                                  const clrn_tensor *input, const clrn_tensor *output,
@@ -15,15 +16,16 @@ clrn_status clrn_softmax_enqueue(clrn_context *context, cl_command_queue queue,
   CLRN_TRY(clrn_op_check_same_shape(op, "input", input, "output", output));
   cl_uint channels = (cl_uint)input->c;
   cl_uint hw = (cl_uint)input->h * (cl_uint)input->w;
-  bool group =
-      hw == 1 && channels >= (cl_uint)clrn_context_tuning(context, "SOFTMAX_GROUP_MIN_C", 64);
+  bool group = hw == 1 && channels >= (cl_uint)clrn_context_tuning_value(
+                                          context, CLRN_TUNING_SOFTMAX_GROUP_MIN_C);
   const char *name = group ? "softmax_group_f32" : "softmax_f32";
   cl_kernel kernel = NULL;
   size_t local[3] = {1, 1, 1};
   clrn_status status = CLRN_STATUS_SUCCESS;
   CLRN_GOTO(clrn_context_kernel(context, "softmax", name, &kernel), done, status);
   CLRN_GOTO(clrn_op_local_size(context, kernel, name,
-                               clrn_context_tuning(context, "SOFTMAX_WG", 256), group, &local[0]),
+                               clrn_context_tuning_value(context, CLRN_TUNING_SOFTMAX_WG), group,
+                               &local[0]),
             done, status);
   size_t global[3] = {hw, (size_t)input->n, 1};
   cl_uint dims = 2;

@@ -16,13 +16,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "escape.h"
+
 int cli_verbosity = 1;
 
 void cli_error(const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   fputs("clresnet: ", stderr);
-  vfprintf(stderr, fmt, args);
+  cli_vprint_escaped(stderr, fmt, args); /* messages quote names from files */
   fputc('\n', stderr);
   va_end(args);
 }
@@ -31,7 +33,7 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   fprintf(stderr, "clresnet %s: ", command);
-  vfprintf(stderr, fmt, args);
+  cli_vprint_escaped(stderr, fmt, args);
   fprintf(stderr, " (see 'clresnet %s --help')\n", command);
   va_end(args);
   return CLI_EXIT_USAGE;
@@ -39,7 +41,11 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
 
 int cli_fail(clrn_status status, const char *what) {
   const char *detail = clrn_last_error();
-  if (*detail)
+  if (*detail && status == CLRN_STATUS_BUILD_FAILED) { /* keep the build log's lines */
+    fprintf(stderr, "clresnet: %s: ", what);
+    cli_put_escaped_lines(stderr, detail);
+    fputc('\n', stderr);
+  } else if (*detail)
     cli_error("%s: %s", what, detail);
   else
     cli_error("%s: %s", what, clrn_status_string(status));
@@ -72,7 +78,7 @@ static void log_to_stderr(clrn_log_level level, const char *message, void *user_
   static const char *names[] = {"error", "warning", "info", "debug"};
   if (level == CLRN_LOG_LEVEL_WARNING && !first_time(message))
     return;
-  fprintf(stderr, "clresnet: %s: %s\n", names[level], message);
+  cli_print_line(stderr, "clresnet: %s: %s", names[level], message);
 }
 
 void cli_install_log(void) {
@@ -180,9 +186,7 @@ static void round_numbers(cJSON *item) {
 
 void cli_print_json(struct cJSON *root) {
   round_numbers(root);
-  char *text = cJSON_Print(root);
-  if (text)
-    printf("%s\n", text);
-  free(text);
+  if (!cli_put_json(stdout, root)) /* escaped: names from files, valid UTF-8 */
+    cli_error("out of memory printing JSON");
   cJSON_Delete(root);
 }

@@ -66,7 +66,8 @@ int cli_write_trace(const char *path, const clrn_engine *engine, double host_sta
 
 struct cJSON;
 
-/** Prints root as indented JSON on stdout, then deletes it. */
+/** Prints root as indented JSON on stdout, then deletes it. Strings are escaped
+ * (escape.h: cli_put_json): the output is valid UTF-8 without raw controls. */
 void cli_print_json(struct cJSON *root);
 
 /** Monotonic time in seconds. */

@@ -249,7 +249,7 @@ static void print_json(const bench_args *a, clrn_engine *engine, const timing *t
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "platform", d->platform_name);
-    cJSON_AddStringToObject(o, "profile", d->profile);
+    cJSON_AddStringToObject(o, "profile", clrn_context_profile_name(clrn_model_context(m)));
     cJSON_AddNumberToObject(o, "share",
                             (double)clrn_engine_last_shard(engine, i) / a->common.batch);
     cJSON_AddNumberToObject(o, "images", clrn_engine_last_shard(engine, i));

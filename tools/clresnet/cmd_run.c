@@ -1,13 +1,17 @@
 /* `clresnet run`: classifies photos (JPEG, PNG) or preprocessed .npy tensors with
  * a ResNet on one or several devices, printing the top-k ImageNet classes. */
-#include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checks.h"
+#include "escape.h"
+#include "results.h"
 #include "session.h"
 
 #define MAX_NPY_ELEMENTS (1ull << 30)
@@ -16,6 +20,7 @@ typedef struct run_args {
   cli_session_args common; /* -w, -m, -d, -b, --json, --no-fuse, --trace */
   const char *output, *save_input;
   long top;
+  bool top_given; /* -k was given; else min(5, classes) */
   char **inputs;
   int input_count;
 } run_args;
@@ -31,7 +36,9 @@ enum { OPT_SAVE_INPUT = CLI_OPTION_OWN };
 
 /* run's own options; the shared ones are in options.c. */
 static const cli_option run_options[] = {
-    {"top", 'k', "K", "classes to show per input, 1..classes (default 5)"},
+    {"top", 'k', "K",
+     "classes to show per input, 1..classes (default 5, or all classes\nwhen the model has "
+     "fewer)"},
     {"output", 'o', "FILE",
      "write the logits as float32 .npy [N, classes] (outputs may not\nname an input, the "
      "weights or each other)"},
@@ -44,7 +51,9 @@ static void print_help(void);
 static int run_option(int key, const char *value, void *own) {
   run_args *a = own;
   switch (key) {
-  case 'k': return cli_int_option("run", "-k", value, 1, 1000000, &a->top);
+  case 'k': /* the range depends on the model: check_top() checks it once it is known */
+    a->top_given = cli_parse_int(value, LONG_MIN, LONG_MAX, &a->top);
+    return a->top_given ? CLI_EXIT_OK : cli_usage_error("run", "-k: '%s' is not an integer", value);
   case 'o': a->output = value; return CLI_EXIT_OK;
   case OPT_SAVE_INPUT: a->save_input = value; return CLI_EXIT_OK;
   default: return CLI_EXIT_USAGE;
@@ -70,13 +79,13 @@ static void print_help(void) {
          "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
          "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
          "\n"
-         "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
+         "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
+         "finite is reported as failed), 2 usage error.\n");
 }
 
 /* Returns CLI_CONTINUE when run should go on, else its exit status. */
 static int parse_args(int argc, char **argv, run_args *a) {
   memset(a, 0, sizeof *a);
-  a->top = 5;
   int status = cli_parse_options(&run_command, argc, argv, &a->common, a);
   if (status != CLI_CONTINUE)
     return status;
@@ -89,13 +98,18 @@ static int parse_args(int argc, char **argv, run_args *a) {
   return CLI_CONTINUE;
 }
 
+/* Whether path starts with the .npy magic. Opened without blocking: a FIFO is
+ * then taken for a photo, whose reader refuses it (fopen() would wait for a
+ * writer forever). */
 static bool is_npy(const char *path) {
-  FILE *f = fopen(path, "rb");
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
   unsigned char magic[6] = {0};
-  size_t n = f ? fread(magic, 1, sizeof magic, f) : 0;
-  if (f)
-    fclose(f);
-  return n == sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0;
+  ssize_t n =
+      fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, magic, sizeof magic) : -1;
+  if (fd >= 0)
+    close(fd);
+  return n == (ssize_t)sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0;
 }
 
 static void batch_free(batch_data *b) {
@@ -159,9 +173,9 @@ static int load_npy(batch_data *b, const char *path) {
     h = array.shape[1];
     w = array.shape[2];
   } else {
+    int ndim = array.ndim; /* read before clrn_npy_free() clears it */
     clrn_npy_free(&array);
-    cli_error("%s: a .npy input must be [N,3,H,W] or [3,H,W], not %d-dimensional", path,
-              array.ndim);
+    cli_error("%s: a .npy input must be [N,3,H,W] or [3,H,W], not %d-dimensional", path, ndim);
     return CLI_EXIT_FAILURE;
   }
   if (c != 3 || n < 1 || h < 1 || w < 1 || h > 16384 || w > 16384 || n > 1000000) {
@@ -206,79 +220,15 @@ static int load_inputs(const run_args *a, batch_data *b) {
   return CLI_EXIT_OK;
 }
 
-/* Indices of the k largest values, largest first. */
-static void top_k(const float *values, int n, int k, int *best) {
-  for (int j = 0; j < k; j++)
-    best[j] = -1;
-  for (int i = 0; i < n; i++) {
-    int j = k;
-    while (j > 0 && (best[j - 1] < 0 || values[i] > values[best[j - 1]]))
-      j--;
-    if (j < k) {
-      memmove(best + j + 1, best + j, (size_t)(k - j - 1) * sizeof *best);
-      best[j] = i;
-    }
-  }
-}
-
-static void print_text(const batch_data *b, const float *logits, const float *probs, int classes,
-                       int k) {
-  int *best = malloc((size_t)k * sizeof *best);
-  if (!best)
-    return;
-  for (int i = 0; i < b->count; i++) {
-    const float *p = probs + (size_t)i * classes;
-    top_k(p, classes, k, best);
-    printf("%s\n", b->names[i] ? b->names[i] : "?");
-    for (int j = 0; j < k; j++) {
-      const char *label = cli_label(best[j], classes);
-      printf("  %6.2f%%  %4d  %s\n", 100.0 * p[best[j]], best[j], label ? label : "");
-    }
-  }
-  (void)logits;
-  free(best);
-}
-
-static void print_json(const run_args *a, const batch_data *b, const clrn_weights *w,
-                       const clrn_engine *engine, const float *logits, const float *probs,
-                       int classes, int k) {
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "model", clrn_arch_name(clrn_weights_arch(w)));
-  cJSON_AddStringToObject(root, "weights", a->common.weights);
-  const char *source = clrn_weights_metadata(w, "source");
-  cJSON_AddBoolToObject(root, "random_weights", source && strcmp(source, "seed") == 0);
-  cJSON *devices = cJSON_AddArrayToObject(root, "devices");
-  for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
-    const clrn_device_info *d =
-        clrn_context_device(clrn_model_context(clrn_engine_model(engine, i)));
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", d->name);
-    cJSON_AddStringToObject(o, "platform", d->platform_name);
-    cJSON_AddNumberToObject(o, "images", clrn_engine_last_shard(engine, i));
-    cJSON_AddItemToArray(devices, o);
-  }
-  cJSON *results = cJSON_AddArrayToObject(root, "results");
-  int *best = malloc((size_t)k * sizeof *best);
-  for (int i = 0; best && i < b->count; i++) {
-    const float *p = probs + (size_t)i * classes;
-    top_k(p, classes, k, best);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "input", b->names[i] ? b->names[i] : "?");
-    cJSON *top = cJSON_AddArrayToObject(r, "top");
-    for (int j = 0; j < k; j++) {
-      cJSON *t = cJSON_CreateObject();
-      const char *label = cli_label(best[j], classes);
-      cJSON_AddNumberToObject(t, "class", best[j]);
-      if (label)
-        cJSON_AddStringToObject(t, "label", label);
-      cJSON_AddNumberToObject(t, "probability", p[best[j]]);
-      cJSON_AddNumberToObject(t, "logit", logits[(size_t)i * classes + best[j]]);
-      cJSON_AddItemToArray(top, t);
-    }
-    cJSON_AddItemToArray(results, r);
-  }
-  free(best);
-  cli_print_json(root);
+/* The number of classes to show: -k when given (1..classes), else min(5, classes). */
+static int check_top(run_args *a, int classes) {
+  if (!a->top_given)
+    a->top = classes < 5 ? classes : 5;
+  else if (a->top > classes)
+    return cli_usage_error("run", "-k: %ld is more than the model's %d classes", a->top, classes);
+  else if (a->top < 1)
+    return cli_usage_error("run", "-k: %ld is not in 1..%d (the model's classes)", a->top, classes);
+  return CLI_EXIT_OK;
 }
 
 static int check_outputs(const run_args *a) {
@@ -315,17 +265,15 @@ int cmd_run(int argc, char **argv) {
     goto done;
   const clrn_weights *weights = session.weights;
   int classes = clrn_weights_num_classes(weights);
-  if (a.top > classes) {
-    status = cli_usage_error("run", "-k: %ld is more than the model's %d classes", a.top, classes);
+  if ((status = check_top(&a, classes)) != CLI_EXIT_OK)
     goto done;
-  }
   const char *source = clrn_weights_metadata(weights, "source");
   const char *seed = clrn_weights_metadata(weights, "seed");
   if (source && strcmp(source, "seed") == 0 && cli_verbosity > 0)
-    fprintf(stderr,
-            "clresnet: note: %s holds random weights (seed %s), not trained ones: the classes "
-            "below are meaningless\n",
-            a.common.weights, seed ? seed : "?");
+    cli_print_line(stderr,
+                   "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
+                   "classes below are meaningless",
+                   a.common.weights, seed ? seed : "?");
   if ((status = load_inputs(&a, &batch)) != CLI_EXIT_OK)
     goto done;
   double t1 = cli_now();
@@ -356,10 +304,9 @@ int cmd_run(int argc, char **argv) {
     status = cli_fail(s, "inference");
     goto done;
   }
-  if (a.common.json)
-    print_json(&a, &batch, weights, engine, logits, probs, classes, (int)a.top);
-  else
-    print_text(&batch, logits, probs, classes, (int)a.top);
+  cli_results results = {batch.names, batch.count,      logits,  probs, classes,
+                         (int)a.top,  a.common.weights, weights, engine};
+  status = cli_print_results(&results, a.common.json);
   if (cli_verbosity >= 2)
     report_verbose(&session, t1 - t0, t2 - t1, t3 - t2, batch.count);
   if (a.output) {
@@ -367,8 +314,11 @@ int cmd_run(int argc, char **argv) {
     if ((status = cli_write_npy("-o", a.output, logits, 2, shape)) != CLI_EXIT_OK)
       goto done;
   }
-  if (a.common.trace)
-    status = cli_write_trace(a.common.trace, engine, t2 * 1e6);
+  if (a.common.trace) {
+    int traced = cli_write_trace(a.common.trace, engine, t2 * 1e6);
+    if (traced != CLI_EXIT_OK)
+      status = traced;
+  }
 done:
   free(logits);
   free(probs);

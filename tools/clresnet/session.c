@@ -77,8 +77,8 @@ void cli_session_report(const cli_session *s) {
     fprintf(stderr,
             "device %zu: %s (%s), profile %s: kernel programs %zu compiled, %zu from the "
             "cache in %.3f s; batches of up to %d; peak device memory %.1f MiB\n",
-            i, d->name, d->platform_name, d->profile, stats.compiled, stats.cache_hits,
-            stats.compile_seconds, clrn_model_max_batch(m),
+            i, d->name, d->platform_name, clrn_context_profile_name(ctx), stats.compiled,
+            stats.cache_hits, stats.compile_seconds, clrn_model_max_batch(m),
             (double)clrn_model_device_bytes(m) / (1024.0 * 1024.0));
   }
   for (size_t i = 0; count > 1 && i < count; i++)
