@@ -8,7 +8,7 @@
 set -eu
 
 packages="
-  cmake make gcc pkg-config file
+  cmake make gcc pkg-config file help2man dpkg-dev
   ocl-icd-opencl-dev opencl-c-headers clinfo
   pocl-opencl-icd oclgrind
   libclblast-dev libcjson-dev libjpeg62-turbo-dev libpng-dev
