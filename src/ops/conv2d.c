@@ -1,7 +1,8 @@
 /* conv2d: the convolution op object. create validates the shape, picks a kernel
- * variant (kernels/conv2d.cl), uploads the weight in that variant's layout
- * (conv2d_pack.c) and sets every argument that does not depend on the input;
- * enqueue checks the tensors, sets the rest and launches without waiting.
+ * variant (kernels/conv2d.cl) and packs the weight in that variant's layout
+ * (plan/conv2d_pack.c); create_packed, also used by the scheduler on a plan's
+ * packed weights, uploads them and sets every argument that does not depend on
+ * the input; enqueue checks the tensors, sets the rest and launches without waiting.
  *
  * A padded convolution on the blocked variant launches twice: conv2d_pad copies
  * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
@@ -11,9 +12,14 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "ops/conv2d_pack.h"
+#include "ops/conv2d_packed.h"
 #include "ops/conv2d_pad.h"
 #include "ops/op_launch.h"
+
+_Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
+                   CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
+                   CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED,
+               "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
 /* Kernel argument indices (the order of CONV_ARGS in kernels/conv2d.cl). */
 enum {
@@ -136,31 +142,24 @@ static clrn_status set_fixed_args(clrn_conv2d *conv) {
   return set_int(k, ARG_PAD_W, conv->padded ? 0 : d->pad_w);
 }
 
-clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
-                               const float *weight, const float *bias, const float *scale,
-                               const float *shift, clrn_conv2d **out) {
-  if (out)
-    *out = NULL;
-  if (!context || !desc || !weight || !out)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_create: NULL argument");
-  CLRN_TRY(check_desc(desc));
+clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_desc *desc,
+                                      const clrn_conv2d_config *config,
+                                      const clrn_conv2d_packed *packed, clrn_conv2d **out) {
+  *out = NULL;
   clrn_conv2d *conv = calloc(1, sizeof *conv);
   if (!conv)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d object");
   conv->context = context;
   conv->desc = *desc;
-  clrn_status status = CLRN_STATUS_SUCCESS;
-  clrn_conv2d_packed packed = {0};
-  CLRN_GOTO(clrn_conv2d_configure(context, desc, &conv->config), fail, status);
+  conv->config = *config;
   conv->desc.variant = conv->config.variant;
-  CLRN_GOTO(clrn_conv2d_pack(desc, &conv->config, weight, bias, scale, shift, &packed), fail,
-            status);
-  conv->weight_bytes = 4.0 * (double)packed.weight_count;
-  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.weight_count * sizeof(float),
-                               packed.weight, &conv->weight),
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  conv->weight_bytes = 4.0 * (double)packed->weight_count;
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->weight_count * sizeof(float),
+                               packed->weight, &conv->weight),
             fail, status);
-  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.epilogue_count * sizeof(float),
-                               packed.epilogue, &conv->epilogue),
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->epilogue_count * sizeof(float),
+                               packed->epilogue, &conv->epilogue),
             fail, status);
   CLRN_GOTO(clrn_context_kernel(context, "conv2d", conv->config.kernel_name, &conv->kernel), fail,
             status);
@@ -172,12 +171,32 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
   CLRN_GOTO(clrn_op_local_size(context, conv->kernel, conv->config.kernel_name,
                                conv->config.work_group, true, &conv->local0),
             fail, status);
-  clrn_conv2d_packed_free(&packed);
   *out = conv;
   return CLRN_STATUS_SUCCESS;
 fail:
-  clrn_conv2d_packed_free(&packed);
   clrn_conv2d_release(conv);
+  return status;
+}
+
+clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
+                               const float *weight, const float *bias, const float *scale,
+                               const float *shift, clrn_conv2d **out) {
+  if (out)
+    *out = NULL;
+  if (!context || !desc || !weight || !out)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_create: NULL argument");
+  CLRN_TRY(check_desc(desc));
+  clrn_conv_shape shape = {desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w,
+                           desc->stride_h,    desc->stride_w,     desc->pad_h,    desc->pad_w,
+                           desc->groups,      desc->relu};
+  clrn_conv_tuning tuning;
+  clrn_conv_tuning_read(context, &tuning);
+  clrn_conv2d_config config;
+  clrn_conv2d_configure(&tuning, &shape, (int)desc->variant, &config);
+  clrn_conv2d_packed packed;
+  CLRN_TRY(clrn_conv2d_pack(&shape, &config, weight, bias, scale, shift, &packed));
+  clrn_status status = clrn_conv2d_create_packed(context, desc, &config, &packed, out);
+  clrn_conv2d_packed_free(&packed);
   return status;
 }
 

@@ -91,7 +91,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (status != CLI_CONTINUE)
     return status;
   if (!a->common.weights)
-    return cli_usage_error("run", "no weights: give -w WEIGHTS.safetensors");
+    return cli_usage_error("run", "no weights: give -w WEIGHTS (.safetensors or .pth)");
   if (optind >= argc)
     return cli_usage_error("run", "no INPUT: give photos or .npy files to classify");
   a->inputs = argv + optind;

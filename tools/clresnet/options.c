@@ -12,9 +12,9 @@
 /* Shared options printed before a command's own ones... */
 static const cli_option engine_options[] = {
     {"weights", 'w', "FILE",
-     "torchvision ResNet state_dict (required): a safetensors file (see\n"
-     "tools/export_torchvision.py) or a PyTorch .pth checkpoint (torch.save's\n"
-     "zip or legacy format, read without Python)"},
+     "torchvision ResNet state_dict (required): a safetensors file (make one\n"
+     "with clresnet-export) or a PyTorch .pth checkpoint (torch.save's zip or\n"
+     "legacy format, read without Python)"},
     {"model", 'm', "ARCH",
      "resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
      "against the weights (default: inferred from them)"},
