@@ -1,6 +1,6 @@
-/* The pickle stack machine (see pickle.h). One opcode at a time: read its
- * argument (bounds-checked; running off the input sets ran_out), then act on the
- * stack. Marks are kept apart from the stack, as CPython's metastack does, so no
+/* The pickle stack machine (see pickle.h; its values are in pickle_value.c). One
+ * opcode at a time: read its argument (bounds-checked; running off the input sets
+ * ran_out), then act on the stack. Marks are kept apart from the stack, as CPython's metastack does, so no
  * opcode can pop below the innermost mark. Errors name the opcode and its offset
  * in the file. */
 #include "weights/pickle.h"
@@ -31,93 +31,6 @@ typedef struct machine {
   size_t memo_capacity, memo_keys;
   bool ran_out;
 } machine;
-
-static const struct {
-  unsigned char code;
-  const char *name;
-} opcode_names[] = {
-    {'(', "MARK"},
-    {'.', "STOP"},
-    {'0', "POP"},
-    {'1', "POP_MARK"},
-    {'2', "DUP"},
-    {'F', "FLOAT"},
-    {'I', "INT"},
-    {'J', "BININT"},
-    {'K', "BININT1"},
-    {'L', "LONG"},
-    {'M', "BININT2"},
-    {'N', "NONE"},
-    {'P', "PERSID"},
-    {'Q', "BINPERSID"},
-    {'R', "REDUCE"},
-    {'S', "STRING"},
-    {'T', "BINSTRING"},
-    {'U', "SHORT_BINSTRING"},
-    {'V', "UNICODE"},
-    {'X', "BINUNICODE"},
-    {'a', "APPEND"},
-    {'b', "BUILD"},
-    {'c', "GLOBAL"},
-    {'d', "DICT"},
-    {'}', "EMPTY_DICT"},
-    {'e', "APPENDS"},
-    {'g', "GET"},
-    {'h', "BINGET"},
-    {'i', "INST"},
-    {'j', "LONG_BINGET"},
-    {'l', "LIST"},
-    {']', "EMPTY_LIST"},
-    {'o', "OBJ"},
-    {'p', "PUT"},
-    {'q', "BINPUT"},
-    {'r', "LONG_BINPUT"},
-    {'s', "SETITEM"},
-    {'t', "TUPLE"},
-    {')', "EMPTY_TUPLE"},
-    {'u', "SETITEMS"},
-    {'G', "BINFLOAT"},
-    {'B', "BINBYTES"},
-    {'C', "SHORT_BINBYTES"},
-    {0x80, "PROTO"},
-    {0x81, "NEWOBJ"},
-    {0x82, "EXT1"},
-    {0x83, "EXT2"},
-    {0x84, "EXT4"},
-    {0x85, "TUPLE1"},
-    {0x86, "TUPLE2"},
-    {0x87, "TUPLE3"},
-    {0x88, "NEWTRUE"},
-    {0x89, "NEWFALSE"},
-    {0x8a, "LONG1"},
-    {0x8b, "LONG4"},
-    {0x8c, "SHORT_BINUNICODE"},
-    {0x8d, "BINUNICODE8"},
-    {0x8e, "BINBYTES8"},
-    {0x8f, "EMPTY_SET"},
-    {0x90, "ADDITEMS"},
-    {0x91, "FROZENSET"},
-    {0x92, "NEWOBJ_EX"},
-    {0x93, "STACK_GLOBAL"},
-    {0x94, "MEMOIZE"},
-    {0x95, "FRAME"},
-    {0x96, "BYTEARRAY8"},
-    {0x97, "NEXT_BUFFER"},
-    {0x98, "READONLY_BUFFER"},
-};
-
-static const char *opcode_name(unsigned char code) {
-  for (size_t i = 0; i < sizeof opcode_names / sizeof opcode_names[0]; i++)
-    if (opcode_names[i].code == code)
-      return opcode_names[i].name;
-  return "unknown";
-}
-
-const char *clrn_pk_kind_name(clrn_pk_kind kind) {
-  static const char *const names[] = {"None", "bool", "int",    "float", "str",          "tuple",
-                                      "list", "dict", "global", "call",  "persistent id"};
-  return (size_t)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
-}
 
 /* Fails with INVALID_FORMAT (or status), naming the file and the opcode's offset. */
 static clrn_status fail_status(const machine *m, clrn_status status, const char *fmt, ...)
@@ -205,7 +118,7 @@ static size_t floor_of(const machine *m) { return m->mark_count ? m->marks[m->ma
 
 static clrn_status pop(machine *m, clrn_pk_ref *ref) {
   if (m->depth <= floor_of(m))
-    return FAIL(m, "%s pops an empty stack", opcode_name(m->b[m->at]));
+    return FAIL(m, "%s pops an empty stack", clrn_pickle_opcode_name(m->b[m->at]));
   *ref = m->stack[--m->depth];
   return CLRN_STATUS_SUCCESS;
 }
@@ -213,20 +126,20 @@ static clrn_status pop(machine *m, clrn_pk_ref *ref) {
 /* The top entry, which must be of kind. */
 static clrn_status top_of_kind(machine *m, clrn_pk_kind kind, clrn_pk_ref *ref) {
   if (m->depth <= floor_of(m))
-    return FAIL(m, "%s needs a %s on an empty stack", opcode_name(m->b[m->at]),
+    return FAIL(m, "%s needs a %s on an empty stack", clrn_pickle_opcode_name(m->b[m->at]),
                 clrn_pk_kind_name(kind));
   *ref = m->stack[m->depth - 1];
   clrn_pk_kind found = m->p->values[*ref].kind;
   if (found != kind)
-    return FAIL(m, "%s needs a %s, not a %s", opcode_name(m->b[m->at]), clrn_pk_kind_name(kind),
-                clrn_pk_kind_name(found));
+    return FAIL(m, "%s needs a %s, not a %s", clrn_pickle_opcode_name(m->b[m->at]),
+                clrn_pk_kind_name(kind), clrn_pk_kind_name(found));
   return CLRN_STATUS_SUCCESS;
 }
 
 /* Pops the innermost mark; the entries above it start at *start. */
 static clrn_status pop_mark(machine *m, size_t *start) {
   if (!m->mark_count)
-    return FAIL(m, "%s without a MARK", opcode_name(m->b[m->at]));
+    return FAIL(m, "%s without a MARK", clrn_pickle_opcode_name(m->b[m->at]));
   *start = m->marks[--m->mark_count];
   return CLRN_STATUS_SUCCESS;
 }
@@ -234,7 +147,8 @@ static clrn_status pop_mark(machine *m, size_t *start) {
 /* Moves stack entries [start, depth) into the container (pairs for a dict). */
 static clrn_status move_items(machine *m, size_t start, clrn_pk_ref container) {
   if (m->p->values[container].kind == CLRN_PK_DICT && (m->depth - start) % 2)
-    return FAIL(m, "%s with an odd number of keys and values", opcode_name(m->b[m->at]));
+    return FAIL(m, "%s with an odd number of keys and values",
+                clrn_pickle_opcode_name(m->b[m->at]));
   for (size_t i = start; i < m->depth; i++)
     CLRN_TRY(add_item(m, container, m->stack[i]));
   m->depth = start;
@@ -254,7 +168,8 @@ static clrn_status collect(machine *m, clrn_pk_kind kind) {
 /* TUPLE1..3: a tuple of the top n entries. */
 static clrn_status small_tuple(machine *m, size_t n) {
   if (m->depth - floor_of(m) < n)
-    return FAIL(m, "%s with fewer than %zu entries on the stack", opcode_name(m->b[m->at]), n);
+    return FAIL(m, "%s with fewer than %zu entries on the stack",
+                clrn_pickle_opcode_name(m->b[m->at]), n);
   clrn_pk_ref ref = 0;
   CLRN_TRY(new_value(m, CLRN_PK_TUPLE, &ref));
   CLRN_TRY(move_items(m, m->depth - n, ref));
@@ -277,7 +192,7 @@ static clrn_status extend(machine *m, clrn_pk_kind kind) {
 /* APPEND, SETITEM: the top one or two entries go into the list or dict below. */
 static clrn_status insert(machine *m, clrn_pk_kind kind, size_t n) {
   if (m->depth - floor_of(m) < n + 1)
-    return FAIL(m, "%s with too few entries on the stack", opcode_name(m->b[m->at]));
+    return FAIL(m, "%s with too few entries on the stack", clrn_pickle_opcode_name(m->b[m->at]));
   size_t depth = m->depth;
   clrn_pk_ref container = 0;
   m->depth -= n;
@@ -369,7 +284,7 @@ static clrn_status memo_put(machine *m, uint64_t index) {
     return fail_status(m, CLRN_STATUS_UNSUPPORTED, "memo slot %llu; at most %u slots",
                        (unsigned long long)index, CLRN_PICKLE_MAX_MEMO);
   if (m->depth <= floor_of(m))
-    return FAIL(m, "%s with an empty stack", opcode_name(m->b[m->at]));
+    return FAIL(m, "%s with an empty stack", clrn_pickle_opcode_name(m->b[m->at]));
   size_t old = m->memo_capacity;
   CLRN_TRY(clrn_array_reserve((void **)&m->memo, &m->memo_capacity, (size_t)index + 1,
                               sizeof *m->memo, 64, "pickle memo"));
@@ -535,7 +450,7 @@ static clrn_status step(machine *m, unsigned char op, bool *stop) {
     return fail_status(m, CLRN_STATUS_UNSUPPORTED,
                        "opcode %s (0x%02x) is not in the subset torch.save writes for a "
                        "state_dict",
-                       opcode_name(op), op);
+                       clrn_pickle_opcode_name(op), op);
   }
 }
 
@@ -565,28 +480,4 @@ clrn_status clrn_pickle_run(const unsigned char *bytes, size_t size, const char 
   free(m.stack);
   free(m.memo);
   return status;
-}
-
-void clrn_pickle_free(clrn_pickle *p) {
-  for (size_t i = 0; i < p->count; i++) {
-    clrn_pk_value *v = &p->values[i];
-    if (v->kind == CLRN_PK_STRING)
-      free(v->string);
-    else
-      free(v->items);
-  }
-  free(p->values);
-  memset(p, 0, sizeof *p);
-}
-
-const clrn_pk_value *clrn_pk_dict_get(const clrn_pickle *p, const clrn_pk_value *dict,
-                                      const char *key) {
-  if (dict->kind != CLRN_PK_DICT)
-    return NULL;
-  for (size_t i = dict->count; i >= 2; i -= 2) {
-    const clrn_pk_value *k = &p->values[dict->items[i - 2]];
-    if (k->kind == CLRN_PK_STRING && strcmp(k->string, key) == 0)
-      return &p->values[dict->items[i - 1]];
-  }
-  return NULL;
 }

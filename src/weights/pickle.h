@@ -96,6 +96,9 @@ static inline const clrn_pk_value *clrn_pk_get(const clrn_pickle *p, clrn_pk_ref
   return &p->values[ref];
 }
 
+/** "PROTO", "NEWOBJ", ... as pickletools names opcode code ("unknown" for others). */
+const char *clrn_pickle_opcode_name(unsigned char code);
+
 /** "None", "int", "tuple", ... for messages. */
 const char *clrn_pk_kind_name(clrn_pk_kind kind);
 
