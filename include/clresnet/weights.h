@@ -1,11 +1,11 @@
 /* ResNet architectures and weights files.
  *
  * A clrn_weights is a safetensors file or a PyTorch checkpoint (.pth) holding a
- * torchvision ResNet state_dict, opened and validated; its architecture and class count are inferred from the
- * tensors. The file stays open and each tensor is read from it when a model is
- * built (read, not mapped: a file truncated meanwhile gives an error, never
- * SIGBUS). Threads: a clrn_weights may be shared by threads once opened (it is
- * read-only).
+ * torchvision ResNet state_dict, opened and validated; its architecture and class
+ * count are inferred from the tensors. The file stays open and each tensor is read
+ * from it when a model is built (read, not mapped: a file truncated meanwhile gives
+ * an error, never SIGBUS). Threads: a clrn_weights may be shared by threads once
+ * opened (it is read-only).
  */
 #ifndef CLRESNET_WEIGHTS_H
 #define CLRESNET_WEIGHTS_H

@@ -1,8 +1,8 @@
 /* The pickle stack machine (see pickle.h; its values are in pickle_value.c). One
  * opcode at a time: read its argument (bounds-checked; running off the input sets
- * ran_out), then act on the stack. Marks are kept apart from the stack, as CPython's metastack does, so no
- * opcode can pop below the innermost mark. Errors name the opcode and its offset
- * in the file. */
+ * ran_out), then act on the stack. Marks are kept apart from the stack, as
+ * CPython's metastack does, so no opcode can pop below the innermost mark. Errors
+ * name the opcode and its offset in the file. */
 #include "weights/pickle.h"
 
 #include <stdarg.h>
