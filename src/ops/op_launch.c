@@ -1,5 +1,5 @@
-/* Argument checks, kernel arguments, work-group sizing and NDRange launches shared
- * by the op launchers (see op_launch.h). */
+/* Argument checks, work-group sizing and launches of cached kernels shared by the
+ * op launchers (see op_launch.h). */
 #include <limits.h>
 
 #include "base/error.h"
@@ -84,21 +84,6 @@ clrn_status clrn_op_check_distinct(const char *op, const char *what_in, const cl
   return CLRN_STATUS_SUCCESS;
 }
 
-clrn_status clrn_op_set_arg(cl_kernel kernel, const char *kernel_name, cl_uint index, size_t size,
-                            const void *value) {
-  cl_int err = clSetKernelArg(kernel, index, size, value);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "clSetKernelArg(%s, argument %u)", kernel_name, (unsigned)index);
-  return CLRN_STATUS_SUCCESS;
-}
-
-clrn_status clrn_op_set_args(cl_kernel kernel, const char *kernel_name, const clrn_op_arg *args,
-                             size_t count) {
-  for (size_t i = 0; i < count; i++)
-    CLRN_TRY(clrn_op_set_arg(kernel, kernel_name, (cl_uint)i, args[i].size, args[i].value));
-  return CLRN_STATUS_SUCCESS;
-}
-
 size_t clrn_op_pow2_at_least(size_t x, size_t cap) {
   size_t p = 1;
   while (p < x && p < cap)
@@ -106,18 +91,12 @@ size_t clrn_op_pow2_at_least(size_t x, size_t cap) {
   return p > cap ? cap : p;
 }
 
-clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
-                               const char *kernel_name, long want, bool pow2, size_t *local) {
+size_t clrn_op_local_size(const clrn_context *context, const clrn_kernel *kernel, long want,
+                          bool pow2) {
   const clrn_device_info *device = clrn_context_device(context);
-  size_t kernel_max = 0;
-  cl_int err = clGetKernelWorkGroupInfo(kernel, device->device_id, CL_KERNEL_WORK_GROUP_SIZE,
-                                        sizeof kernel_max, &kernel_max, NULL);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "clGetKernelWorkGroupInfo(%s, CL_KERNEL_WORK_GROUP_SIZE)",
-                        kernel_name);
   size_t size = want > 0 ? (size_t)want : 1;
-  if (kernel_max > 0 && size > kernel_max)
-    size = kernel_max;
+  if (kernel->work_group_size > 0 && size > kernel->work_group_size)
+    size = kernel->work_group_size;
   if (device->max_work_group_size > 0 && size > device->max_work_group_size)
     size = device->max_work_group_size;
   if (device->max_work_item_sizes[0] > 0 && size > device->max_work_item_sizes[0])
@@ -128,23 +107,40 @@ clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
       p *= 2;
     size = p;
   }
-  *local = size;
-  return CLRN_STATUS_SUCCESS;
+  return size;
 }
 
-clrn_status clrn_op_enqueue(cl_command_queue queue, cl_kernel kernel, const char *kernel_name,
-                            cl_uint dims, const size_t *global, const size_t *local,
-                            cl_uint num_wait, const cl_event *wait, cl_event *event) {
+/* Sets the arguments and enqueues; the caller holds the kernel's lock. */
+static clrn_status locked_launch(clrn_kernel *kernel, cl_command_queue queue,
+                                 const clrn_op_arg *args, size_t arg_count, cl_uint dims,
+                                 const size_t *global, const size_t *local, cl_uint num_wait,
+                                 const cl_event *wait, cl_event *event) {
+  for (size_t i = 0; i < arg_count; i++) {
+    cl_int err = clSetKernelArg(kernel->cl, (cl_uint)i, args[i].size, args[i].value);
+    if (err != CL_SUCCESS)
+      return clrn_fail_cl(err, "clSetKernelArg(%s, argument %zu)", kernel->name, i);
+  }
   size_t rounded[3];
   for (cl_uint d = 0; d < dims && d < 3; d++)
     rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
-  cl_int err = clEnqueueNDRangeKernel(queue, kernel, dims, NULL, rounded, local, num_wait,
+  cl_int err = clEnqueueNDRangeKernel(queue, kernel->cl, dims, NULL, rounded, local, num_wait,
                                       num_wait ? wait : NULL, event);
   if (err != CL_SUCCESS)
     return clrn_fail_cl(err, "clEnqueueNDRangeKernel(%s, global %zu x %zu, local %zu x %zu)",
-                        kernel_name, rounded[0], dims > 1 ? rounded[1] : 1, local[0],
+                        kernel->name, rounded[0], dims > 1 ? rounded[1] : 1, local[0],
                         dims > 1 ? local[1] : 1);
-  clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued %s: global %zu x %zu, local %zu x %zu", kernel_name,
+  clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued %s: global %zu x %zu, local %zu x %zu", kernel->name,
            rounded[0], dims > 1 ? rounded[1] : 1, local[0], dims > 1 ? local[1] : 1);
   return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_op_launch(clrn_kernel *kernel, cl_command_queue queue, const clrn_op_arg *args,
+                           size_t arg_count, cl_uint dims, const size_t *global,
+                           const size_t *local, cl_uint num_wait, const cl_event *wait,
+                           cl_event *event) {
+  clrn_kernel_lock(kernel);
+  clrn_status status =
+      locked_launch(kernel, queue, args, arg_count, dims, global, local, num_wait, wait, event);
+  clrn_kernel_unlock(kernel);
+  return status;
 }
