@@ -93,10 +93,7 @@ clrn_status clrn_batchnorm_enqueue(clrn_batchnorm *bn, cl_command_queue queue,
   static const char op[] = "clrn_batchnorm_enqueue";
   if (!bn)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: NULL batchnorm", op);
-  CLRN_TRY(clrn_op_check_call(op, bn->context, queue, num_wait, wait));
-  CLRN_TRY(clrn_op_check_tensor(op, "input", input));
-  CLRN_TRY(clrn_op_check_tensor(op, "output", output));
-  CLRN_TRY(clrn_op_check_same_shape(op, "input", input, "output", output));
+  CLRN_TRY(clrn_op_check_same_io(op, bn->context, queue, input, output, num_wait, wait));
   if (input->c != bn->channels)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: input has %d channels, the op has %d", op,
                      input->c, bn->channels);

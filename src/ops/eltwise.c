@@ -28,10 +28,7 @@ clrn_status clrn_relu_enqueue(clrn_context *context, cl_command_queue queue,
                               const clrn_tensor *input, const clrn_tensor *output, cl_uint num_wait,
                               const cl_event *wait, cl_event *event) {
   static const char op[] = "clrn_relu_enqueue";
-  CLRN_TRY(clrn_op_check_call(op, context, queue, num_wait, wait));
-  CLRN_TRY(clrn_op_check_tensor(op, "input", input));
-  CLRN_TRY(clrn_op_check_tensor(op, "output", output));
-  CLRN_TRY(clrn_op_check_same_shape(op, "input", input, "output", output));
+  CLRN_TRY(clrn_op_check_same_io(op, context, queue, input, output, num_wait, wait));
   return clrn_relu_launch(context, queue, input, output, num_wait, wait, event);
 }
 

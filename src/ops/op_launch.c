@@ -76,6 +76,22 @@ clrn_status clrn_op_check_same_shape(const char *op, const char *what_a, const c
   return CLRN_STATUS_SUCCESS;
 }
 
+clrn_status clrn_op_check_io(const char *op, const clrn_context *context, cl_command_queue queue,
+                             const clrn_tensor *input, const clrn_tensor *output, cl_uint num_wait,
+                             const cl_event *wait) {
+  CLRN_TRY(clrn_op_check_call(op, context, queue, num_wait, wait));
+  CLRN_TRY(clrn_op_check_tensor(op, "input", input));
+  return clrn_op_check_tensor(op, "output", output);
+}
+
+clrn_status clrn_op_check_same_io(const char *op, const clrn_context *context,
+                                  cl_command_queue queue, const clrn_tensor *input,
+                                  const clrn_tensor *output, cl_uint num_wait,
+                                  const cl_event *wait) {
+  CLRN_TRY(clrn_op_check_io(op, context, queue, input, output, num_wait, wait));
+  return clrn_op_check_same_shape(op, "input", input, "output", output);
+}
+
 clrn_status clrn_op_check_distinct(const char *op, const char *what_in, const clrn_tensor *in,
                                    const char *what_out, const clrn_tensor *out) {
   if (in->buffer == out->buffer)

@@ -37,6 +37,18 @@ clrn_status clrn_op_check_owner(const char *op, const char *what, const clrn_con
 clrn_status clrn_op_check_same_shape(const char *op, const char *what_a, const clrn_tensor *a,
                                      const char *what_b, const clrn_tensor *b);
 
+/** The checks of an op from one tensor to another: clrn_op_check_call and
+ * clrn_op_check_tensor of both. */
+clrn_status clrn_op_check_io(const char *op, const clrn_context *context, cl_command_queue queue,
+                             const clrn_tensor *input, const clrn_tensor *output, cl_uint num_wait,
+                             const cl_event *wait);
+
+/** clrn_op_check_io, and the same shape for both (ReLU, BatchNorm, softmax). */
+clrn_status clrn_op_check_same_io(const char *op, const clrn_context *context,
+                                  cl_command_queue queue, const clrn_tensor *input,
+                                  const clrn_tensor *output, cl_uint num_wait,
+                                  const cl_event *wait);
+
 /** Fails when output uses the same buffer as input (ops that cannot run in place). */
 clrn_status clrn_op_check_distinct(const char *op, const char *what_in, const clrn_tensor *in,
                                    const char *what_out, const clrn_tensor *out);

@@ -66,9 +66,7 @@ static clrn_status check_pool_call(const char *op, const clrn_context *context,
                                    cl_command_queue queue, const clrn_tensor *input,
                                    const clrn_tensor *output, cl_uint num_wait,
                                    const cl_event *wait) {
-  CLRN_TRY(clrn_op_check_call(op, context, queue, num_wait, wait));
-  CLRN_TRY(clrn_op_check_tensor(op, "input", input));
-  CLRN_TRY(clrn_op_check_tensor(op, "output", output));
+  CLRN_TRY(clrn_op_check_io(op, context, queue, input, output, num_wait, wait));
   if (output->n != input->n || output->c != input->c)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                      "%s: output shape %dx%dx%dx%d must keep the input's n=%d and c=%d", op,
