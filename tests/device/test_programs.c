@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "runtime/cache.h"
+#include "runtime/embedded.h"
 #include "runtime/kernel_cache.h"
 
 static char cache_dir[256];
@@ -153,6 +154,43 @@ static void test_disk_key_has_defines(void) {
   setenv("CLRN_CACHE_DIR", cache_dir, 1);
 }
 
+/* Writes an embedded file into folder, followed by extra text. */
+static void write_copy(const char *folder, const clrn_embedded_file *file, const char *extra) {
+  CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", folder, file->name);
+  FILE *f = fopen(path, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  CU_ASSERT_EQUAL(fwrite(file->data, 1, file->size, f), file->size);
+  fputs(extra, f);
+  fclose(f);
+}
+
+/* Every program starts with the kernel headers, so they are part of its cache
+ * key: the same sources from CLRN_KERNEL_DIR hit the cache, a changed prelude
+ * does not. */
+static void test_prelude_in_key(void) {
+  char fresh[300], kernel_dir[256];
+  snprintf(fresh, sizeof fresh, "%s/prelude", cache_dir);
+  setenv("CLRN_CACHE_DIR", fresh, 1);
+  clrn_build_stats s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  clrn_test_temp_dir(kernel_dir, sizeof kernel_dir);
+  write_copy(kernel_dir, clrn_embedded_find(clrn_embedded_kernels, "eltwise.cl"), "");
+  write_copy(kernel_dir, clrn_embedded_find(clrn_embedded_kernel_headers, "prelude.h"), "");
+  setenv("CLRN_KERNEL_DIR", kernel_dir, 1);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.cache_hits, 1); /* the same text as the embedded one */
+  write_copy(kernel_dir, clrn_embedded_find(clrn_embedded_kernel_headers, "prelude.h"),
+             "\n/* changed */\n");
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  CU_ASSERT_EQUAL(s.cache_hits, 0);
+  unsetenv("CLRN_KERNEL_DIR");
+  clrn_test_remove_dir(kernel_dir);
+  setenv("CLRN_CACHE_DIR", cache_dir, 1);
+}
+
 static void test_unknown_program(void) {
   build_once("no_such_program", CLRN_STATUS_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "no_such_program"));
@@ -260,8 +298,9 @@ int main(void) {
   clrn_test_add_suite(
       "programs", setup, teardown, "build and run", test_build_and_run, "program and kernel keys",
       test_program_and_kernel_keys, "launches create no kernels", test_launches_create_no_kernels,
-      "disk key has the defines", test_disk_key_has_defines, "unknown program",
-      test_unknown_program, "build failure has the log", test_build_failure_has_log,
-      "cache miss, hit, corrupt, off", test_cache_paths, "prepare all", test_prepare_all, NULL);
+      "disk key has the defines", test_disk_key_has_defines, "prelude in the key",
+      test_prelude_in_key, "unknown program", test_unknown_program, "build failure has the log",
+      test_build_failure_has_log, "cache miss, hit, corrupt, off", test_cache_paths, "prepare all",
+      test_prepare_all, NULL);
   return clrn_test_run();
 }
