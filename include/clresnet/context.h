@@ -8,8 +8,10 @@
  * same program compiles nothing. The ops create each kernel object once per
  * context and keep it with the context's programs; the context owns them all.
  *
- * Threads: a context may be shared by several threads for building programs and
- * creating buffers; each command queue must be fed by one thread at a time.
+ * Threads: a context may be shared by several threads for building programs,
+ * creating buffers and launching ops (each launch holds its cached kernel's lock
+ * while it sets the arguments and enqueues); each command queue must be fed by
+ * one thread at a time.
  */
 #ifndef CLRESNET_CONTEXT_H
 #define CLRESNET_CONTEXT_H
