@@ -33,19 +33,14 @@
  *   3x3 and 7x7 windows with the size a constant, so the compiler unrolls the
  *   taps; conv2d_blocked takes any size.
  *
- * Macros from the device profile: CONV_VEC (1, 2, 4, 8 or 16), CONV_COUT_BLOCK (a
- * multiple of CONV_VEC), CONV_PIX_BLOCK (1..16). Global sizes are rounded up to
+ * Macros from the device profile, always passed by the host (their defaults and
+ * ranges are in src/runtime/tuning.c): CONV_VEC (1, 2, 4, 8 or 16), CONV_COUT_BLOCK
+ * (a multiple of CONV_VEC), CONV_PIX_BLOCK (1..16). Global sizes are rounded up to
  * the work-group size, so every kernel checks its indices.
  */
 
-#ifndef CONV_VEC
-#define CONV_VEC 4
-#endif
-#ifndef CONV_COUT_BLOCK
-#define CONV_COUT_BLOCK 8
-#endif
-#ifndef CONV_PIX_BLOCK
-#define CONV_PIX_BLOCK 4
+#if !defined(CONV_VEC) || !defined(CONV_COUT_BLOCK) || !defined(CONV_PIX_BLOCK)
+#error "conv2d.cl: CONV_VEC, CONV_COUT_BLOCK and CONV_PIX_BLOCK come from the host's tuning table"
 #endif
 #if CONV_COUT_BLOCK % CONV_VEC != 0 || CONV_COUT_BLOCK > 64 || CONV_PIX_BLOCK < 1 ||               \
     CONV_PIX_BLOCK > 16

@@ -36,6 +36,9 @@ typedef struct clrn_context_options {
   size_t queue_count; /**< in-order queues to create, 1..8 (default 3: main, branch, transfers) */
   clrn_build_progress_fn progress;
   void *progress_user_data;
+  /** name of a devices/ profile to use instead of the device's match ("nvidia"),
+   * or NULL: then CLRN_PROFILE when set, else the match. An unknown name fails. */
+  const char *profile;
 } clrn_context_options;
 
 /** Build statistics of a context since it was created. */
@@ -47,7 +50,8 @@ typedef struct clrn_build_stats {
   size_t kernels;         /**< kernel objects created: one per program and kernel name */
 } clrn_build_stats;
 
-/** Fills options with the defaults: no profiling, 3 queues, no progress callback. */
+/** Fills options with the defaults: no profiling, 3 queues, no progress callback,
+ * the device's own profile. */
 CLRN_API void clrn_context_options_default(clrn_context_options *options);
 
 /** Creates a context on one device of a list from clrn_devices_enumerate(). The
@@ -88,7 +92,8 @@ CLRN_API clrn_status clrn_context_program(clrn_context *context, const char *nam
 CLRN_API clrn_status clrn_context_prepare(clrn_context *context, const char *const *names,
                                           size_t count);
 
-/** An integer tuning value of the device profile, or fallback. */
+/** A tuning value of the context's profile (after CLRN_TUNE), or fallback when
+ * key is not a tuning parameter. */
 CLRN_API long clrn_context_tuning(const clrn_context *context, const char *key, long fallback);
 
 /** Name of the device profile in use. */

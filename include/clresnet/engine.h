@@ -64,8 +64,9 @@ CLRN_API int clrn_engine_num_classes(const clrn_engine *engine);
 CLRN_API void clrn_engine_release(clrn_engine *engine);
 
 /** Splits batch images over count devices in proportion to speeds (largest
- * remainder; every device with a positive speed may get images; equal speeds when
- * all are zero). Writes count shard sizes summing to batch. */
+ * remainder; every device with a positive speed may get images). A speed that is
+ * not finite and positive (inf, NaN, zero, negative) gets none; equal shares when
+ * no speed is usable. Writes count shard sizes, each in [0, batch], summing to batch. */
 CLRN_API void clrn_engine_split(const double *speeds, size_t count, int batch, int *shards);
 
 #ifdef __cplusplus

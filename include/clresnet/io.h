@@ -98,6 +98,12 @@ typedef struct clrn_npy {
  * failure *array is left empty. */
 CLRN_API clrn_status clrn_npy_read(const char *path, size_t max_elements, clrn_npy *array);
 
+/** Reads only the header of a .npy file, with the same checks as clrn_npy_read()
+ * (the file size must match the shape), and fills array->ndim and array->shape;
+ * array->data stays NULL. Lets a caller refuse an array by its shape before
+ * reading its data. */
+CLRN_API clrn_status clrn_npy_read_header(const char *path, clrn_npy *array);
+
 /** Parses .npy bytes already in memory (same checks as clrn_npy_read). */
 CLRN_API clrn_status clrn_npy_parse(const void *data, size_t size, const char *name,
                                     size_t max_elements, clrn_npy *array);
@@ -114,24 +120,40 @@ CLRN_API clrn_status clrn_npy_write(const char *path, const float *data, int ndi
 
 /** Checks, before any work, that path can be written: its folder exists and a
  * file can be created in it (tried for real, so read-only mounts and ACLs count),
- * and path is not a directory or other non-regular file. Used to report an
- * unwritable output before inference starts. */
+ * and path is not a directory, a read-only file or a file the final rename could
+ * not replace (another user's, in a sticky folder). Symbolic links are followed; a
+ * character device, a FIFO or one of this process's descriptors (/dev/stdout)
+ * passes (they are written directly). Used to report an unwritable output before
+ * inference starts. */
 CLRN_API clrn_status clrn_output_check(const char *path);
 
-/** Opens a temporary file beside path for an atomic write (a new, uniquely named
- * file in path's folder, created with mode 0666 less the umask, like fopen);
- * returns its name in temp (size bytes). Finish with clrn_atomic_commit() or
- * clrn_atomic_abort(). Refuses a path that is a directory or non-regular file. */
+/** Opens path for an atomic write. Symbolic links are followed to the file they
+ * lead to. For a regular file (or none yet): a new, uniquely named temporary file
+ * in that file's folder, created with mode 0666 less the umask, like fopen; its
+ * name comes back in temp (size bytes), and it is listed for
+ * clrn_atomic_remove_temporaries() until committed or aborted. For a character
+ * device, a FIFO or one of this process's descriptors (/dev/stdout, /dev/fd/N):
+ * the target itself, opened for writing (a duplicate of the descriptor), and temp
+ * comes back empty. Finish with clrn_atomic_commit() or clrn_atomic_abort().
+ * Refuses a directory, a read-only file and other file types, as
+ * clrn_output_check() does. */
 CLRN_API clrn_status clrn_atomic_open(const char *path, char *temp, size_t size, FILE **file);
 
-/** Flushes, fsyncs and closes the temporary file and renames it over path (so
- * after a crash path holds either its old contents or all of the new ones). On
- * failure the temporary file is removed and path is untouched. A symbolic link at
- * path is replaced, not followed. */
+/** Flushes and closes the file. For a temporary (temp not empty): fsyncs it first
+ * and renames it over the file it was made for (so after a crash that file holds
+ * either its old contents or all of the new ones); on failure the temporary is
+ * removed and the file is untouched. A symbolic link at path stays a link: its
+ * target is what gets replaced. path is used in messages. */
 CLRN_API clrn_status clrn_atomic_commit(FILE *file, const char *temp, const char *path);
 
-/** Closes and removes the temporary file. */
+/** Closes the file and removes the temporary (if any). */
 CLRN_API void clrn_atomic_abort(FILE *file, const char *temp);
+
+/** Removes every temporary file of this process that clrn_atomic_open() made and
+ * that is not yet committed or aborted. Async-signal-safe (atomic loads and
+ * unlink() only), for a program's SIGINT/SIGTERM handler; the library installs no
+ * signal handler itself. At most 32 temporaries at a time are listed. */
+CLRN_API void clrn_atomic_remove_temporaries(void);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,11 @@
 /* ResNet architectures and weights files.
  *
  * A clrn_weights is a safetensors file holding a torchvision ResNet state_dict,
- * mapped (not copied) and validated; its architecture and class count are inferred
- * from the tensors. Threads: a clrn_weights may be shared by threads once opened
- * (it is read-only).
+ * opened and validated; its architecture and class count are inferred from the
+ * tensors. The file stays open and each tensor is read from it when a model is
+ * built (read, not mapped: a file truncated meanwhile gives an error, never
+ * SIGBUS). Threads: a clrn_weights may be shared by threads once opened (it is
+ * read-only).
  */
 #ifndef CLRESNET_WEIGHTS_H
 #define CLRESNET_WEIGHTS_H
@@ -43,7 +45,11 @@ typedef struct clrn_weights clrn_weights;
  * arch AUTO infers the architecture from the tensor names and shapes; any other
  * value is checked against them. Every expected tensor must be present with its
  * shape and a float dtype (F32, F16, BF16); num_batches_tracked (I64) is accepted
- * and ignored; unexpected tensors are an error naming them. */
+ * and ignored; unexpected tensors are an error naming them. A FIFO or device is
+ * refused (IO_ERROR) without blocking. Values are checked when a model reads them:
+ * NaN, an infinity or a negative running_var fails the model's creation with
+ * CLRN_STATUS_INVALID_FORMAT, naming the file and the tensor. Error details quote
+ * names from the file as they are: escape them before printing to a terminal. */
 CLRN_API clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **weights);
 
 /** Makes seeded random weights in memory (for benchmarks without a weights file):
@@ -64,7 +70,7 @@ CLRN_API int clrn_weights_num_classes(const clrn_weights *weights);
  * clrn_weights_random() answer "generated" for "source". */
 CLRN_API const char *clrn_weights_metadata(const clrn_weights *weights, const char *key);
 
-/** Releases the weights (unmaps the file). NULL is ignored. */
+/** Releases the weights (closes the file). NULL is ignored. */
 CLRN_API void clrn_weights_close(clrn_weights *weights);
 
 #ifdef __cplusplus

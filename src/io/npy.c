@@ -165,7 +165,8 @@ clrn_status clrn_npy_parse(const void *data, size_t size, const char *name, size
   return CLRN_STATUS_SUCCESS;
 }
 
-clrn_status clrn_npy_read(const char *path, size_t max_elements, clrn_npy *array) {
+/* clrn_npy_read, or with data false clrn_npy_read_header. */
+static clrn_status read_file(const char *path, size_t max_elements, bool data, clrn_npy *array) {
   if (array)
     memset(array, 0, sizeof *array);
   if (!path || !array)
@@ -197,6 +198,11 @@ clrn_status clrn_npy_read(const char *path, size_t max_elements, clrn_npy *array
   clrn_npy_header h;
   CLRN_GOTO(clrn_npy_header_parse(header, length, path, &h), done, status);
   CLRN_GOTO(check_layout(&h, offset + length, size, path, max_elements, &count), done, status);
+  if (!data) {
+    array->ndim = h.ndim;
+    memcpy(array->shape, h.shape, sizeof h.shape);
+    goto done;
+  }
   CLRN_GOTO(make_array(&h, count, path, array), done, status);
   if (fread(array->data, 4, count, file) != count) {
     status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s: reading the data failed", path);
@@ -210,6 +216,14 @@ done:
   if (status != CLRN_STATUS_SUCCESS)
     clrn_npy_free(array);
   return status;
+}
+
+clrn_status clrn_npy_read(const char *path, size_t max_elements, clrn_npy *array) {
+  return read_file(path, max_elements, true, array);
+}
+
+clrn_status clrn_npy_read_header(const char *path, clrn_npy *array) {
+  return read_file(path, SIZE_MAX, false, array);
 }
 
 void clrn_npy_free(clrn_npy *array) {

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/tuning.h"
 
 struct clrn_batchnorm {
   clrn_context *context;
@@ -76,7 +77,7 @@ clrn_status clrn_batchnorm_launch(clrn_batchnorm *bn, cl_command_queue queue,
   cl_uint channels = (cl_uint)bn->channels;
   size_t local[2] = {1, 1};
   local[0] = clrn_op_local_size(bn->context, bn->kernel,
-                                clrn_context_tuning(bn->context, "BN_WG", 256), false);
+                                clrn_context_tuning_value(bn->context, CLRN_TUNING_BN_WG), false);
   /* Small planes (7x7 in ResNet's last stage) would leave most of a wide group idle. */
   local[0] = clrn_op_pow2_at_least(hw, local[0]);
   size_t global[2] = {hw, (size_t)input->n * (size_t)input->c};

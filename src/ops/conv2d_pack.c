@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "runtime/tuning.h"
 
 const char *clrn_conv2d_variant_string(clrn_conv2d_variant variant) {
   switch (variant) {
@@ -33,24 +34,15 @@ static const char *blocked_kernel(const clrn_conv2d_desc *d) {
 clrn_status clrn_conv2d_configure(clrn_context *context, const clrn_conv2d_desc *desc,
                                   clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
-  /* The same values (and defaults) kernels/conv2d.cl is built with. */
-  long vec = clrn_context_tuning(context, "CONV_VEC", 4);
-  long cout_block = clrn_context_tuning(context, "CONV_COUT_BLOCK", 8);
-  long pix_block = clrn_context_tuning(context, "CONV_PIX_BLOCK", 4);
-  long direct_wg = clrn_context_tuning(context, "CONV_WG", 64);
-  long blocked_wg = clrn_context_tuning(context, "CONV_BLOCK_WG", 4);
-  long auto_blocked = clrn_context_tuning(context, "CONV_AUTO_BLOCKED", 1);
-  long pixels_first = clrn_context_tuning(context, "CONV_PIXELS_FIRST", 2);
-  if ((vec != 1 && vec != 2 && vec != 4 && vec != 8 && vec != 16) || cout_block < vec ||
-      cout_block % vec || cout_block > 64 || pix_block < 1 || pix_block > 16 || direct_wg < 1 ||
-      blocked_wg < 1 || pixels_first < 0 || pixels_first > 2)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
-                     "conv2d: device profile %s has CONV_VEC=%ld CONV_COUT_BLOCK=%ld "
-                     "CONV_PIX_BLOCK=%ld CONV_WG=%ld CONV_BLOCK_WG=%ld CONV_PIXELS_FIRST=%ld; "
-                     "wanted CONV_VEC 1, 2, 4, 8 or 16, CONV_COUT_BLOCK a multiple of it up to "
-                     "64, CONV_PIX_BLOCK 1..16, work-group sizes >= 1, CONV_PIXELS_FIRST 0..2",
-                     clrn_context_profile_name(context), vec, cout_block, pix_block, direct_wg,
-                     blocked_wg, pixels_first);
+  /* The values kernels/conv2d.cl is built with; the profile checked them against
+   * the tuning table when the context was made. */
+  long vec = clrn_context_tuning_value(context, CLRN_TUNING_CONV_VEC);
+  long cout_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_COUT_BLOCK);
+  long pix_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIX_BLOCK);
+  long direct_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_WG);
+  long blocked_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_BLOCK_WG);
+  long auto_blocked = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_BLOCKED);
+  long pixels_first = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIXELS_FIRST);
   int cout_g = desc->out_channels / desc->groups;
   clrn_conv2d_variant variant = desc->variant;
   if (variant == CLRN_CONV2D_VARIANT_AUTO)

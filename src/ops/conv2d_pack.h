@@ -23,7 +23,8 @@ typedef struct clrn_conv2d_packed {
 } clrn_conv2d_packed;
 
 /** Resolves desc->variant (AUTO from the profile's CONV_AUTO_BLOCKED and the
- * shape) and reads the profile's CONV_* values, checking them. */
+ * shape) and reads the profile's CONV_* values (checked against the tuning
+ * table when the context was made). */
 clrn_status clrn_conv2d_configure(clrn_context *context, const clrn_conv2d_desc *desc,
                                   clrn_conv2d_config *config);
 

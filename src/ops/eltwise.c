@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/tuning.h"
 
 /* Runs an eltwise kernel over n elements; args are its arguments. */
 static clrn_status launch(clrn_context *context, cl_command_queue queue, const char *name,
@@ -11,8 +12,8 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
                           const cl_event *wait, cl_event *event) {
   clrn_kernel *kernel = NULL;
   CLRN_TRY(clrn_kernel_get(context, "eltwise", NULL, name, &kernel));
-  size_t local =
-      clrn_op_local_size(context, kernel, clrn_context_tuning(context, "ELTWISE_WG", 256), false);
+  size_t local = clrn_op_local_size(
+      context, kernel, clrn_context_tuning_value(context, CLRN_TUNING_ELTWISE_WG), false);
   return clrn_op_launch(kernel, queue, args, arg_count, 1, &n, &local, num_wait, wait, event);
 }
 

@@ -13,104 +13,27 @@
  * count it as initialising memory and reports every later read.)
  *
  * CLBlast compiles its kernels on the first call per device and context (seconds
- * on a CPU) and keeps them in its own cache for the process's lifetime. */
+ * on a CPU) and keeps them in its own cache; the last linear layer released clears
+ * that cache, which would otherwise keep every released context alive (see
+ * ops/clblast.h). */
 #include <clblast_c.h>
 #include <stdlib.h>
 
 #include "base/error.h"
+#include "ops/clblast.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/tuning.h"
 
 struct clrn_linear {
   clrn_context *context;
   int in_features, out_features;
   cl_mem weight, bias;      /* bias holds zeros when the layer has none */
   clrn_kernel *bias_kernel; /* the context's */
+  bool clblast_user;        /* counted by clrn_clblast_acquire() */
 };
 
 static const char bias_kernel_name[] = "linear_bias_f32";
-
-/* The name of a CLBlast status code. */
-static const char *clblast_status_name(CLBlastStatusCode code) {
-  switch (code) {
-#define NAME(x)                                                                                    \
-  case x: return #x
-    NAME(CLBlastSuccess);
-    NAME(CLBlastOpenCLCompilerNotAvailable);
-    NAME(CLBlastTempBufferAllocFailure);
-    NAME(CLBlastOpenCLOutOfResources);
-    NAME(CLBlastOpenCLOutOfHostMemory);
-    NAME(CLBlastOpenCLBuildProgramFailure);
-    NAME(CLBlastInvalidValue);
-    NAME(CLBlastInvalidCommandQueue);
-    NAME(CLBlastInvalidMemObject);
-    NAME(CLBlastInvalidBinary);
-    NAME(CLBlastInvalidBuildOptions);
-    NAME(CLBlastInvalidProgram);
-    NAME(CLBlastInvalidProgramExecutable);
-    NAME(CLBlastInvalidKernelName);
-    NAME(CLBlastInvalidKernelDefinition);
-    NAME(CLBlastInvalidKernel);
-    NAME(CLBlastInvalidArgIndex);
-    NAME(CLBlastInvalidArgValue);
-    NAME(CLBlastInvalidArgSize);
-    NAME(CLBlastInvalidKernelArgs);
-    NAME(CLBlastInvalidLocalNumDimensions);
-    NAME(CLBlastInvalidLocalThreadsTotal);
-    NAME(CLBlastInvalidLocalThreadsDim);
-    NAME(CLBlastInvalidGlobalOffset);
-    NAME(CLBlastInvalidEventWaitList);
-    NAME(CLBlastInvalidEvent);
-    NAME(CLBlastInvalidOperation);
-    NAME(CLBlastInvalidBufferSize);
-    NAME(CLBlastInvalidGlobalWorkSize);
-    NAME(CLBlastNotImplemented);
-    NAME(CLBlastInvalidMatrixA);
-    NAME(CLBlastInvalidMatrixB);
-    NAME(CLBlastInvalidMatrixC);
-    NAME(CLBlastInvalidVectorX);
-    NAME(CLBlastInvalidVectorY);
-    NAME(CLBlastInvalidDimension);
-    NAME(CLBlastInvalidLeadDimA);
-    NAME(CLBlastInvalidLeadDimB);
-    NAME(CLBlastInvalidLeadDimC);
-    NAME(CLBlastInvalidIncrementX);
-    NAME(CLBlastInvalidIncrementY);
-    NAME(CLBlastInsufficientMemoryA);
-    NAME(CLBlastInsufficientMemoryB);
-    NAME(CLBlastInsufficientMemoryC);
-    NAME(CLBlastInsufficientMemoryX);
-    NAME(CLBlastInsufficientMemoryY);
-    NAME(CLBlastInsufficientMemoryTemp);
-    NAME(CLBlastInvalidBatchCount);
-    NAME(CLBlastInvalidOverrideKernel);
-    NAME(CLBlastMissingOverrideParameter);
-    NAME(CLBlastInvalidLocalMemUsage);
-    NAME(CLBlastNoHalfPrecision);
-    NAME(CLBlastNoDoublePrecision);
-    NAME(CLBlastInvalidVectorScalar);
-    NAME(CLBlastInsufficientMemoryScalar);
-    NAME(CLBlastDatabaseError);
-    NAME(CLBlastUnknownError);
-    NAME(CLBlastUnexpectedError);
-#undef NAME
-  }
-  return "an unknown CLBlast status";
-}
-
-/* Maps a failed CLBlast call to a clrn_status, naming the code. */
-static clrn_status clblast_fail(CLBlastStatusCode code, const char *what) {
-  clrn_status status = CLRN_STATUS_OPENCL_ERROR;
-  if (code == CLBlastTempBufferAllocFailure || code == CLBlastOpenCLOutOfResources ||
-      code == CLBlastInsufficientMemoryTemp)
-    status = CLRN_STATUS_OUT_OF_DEVICE_MEMORY;
-  else if (code == CLBlastOpenCLOutOfHostMemory)
-    status = CLRN_STATUS_OUT_OF_HOST_MEMORY;
-  else if (code == CLBlastOpenCLBuildProgramFailure)
-    status = CLRN_STATUS_BUILD_FAILED;
-  return clrn_fail(status, "%s: CLBlast returned %s (%d)", what, clblast_status_name(code),
-                   (int)code);
-}
 
 clrn_status clrn_linear_create(clrn_context *context, int in_features, int out_features,
                                const float *weight, const float *bias, clrn_linear **out) {
@@ -133,6 +56,7 @@ clrn_status clrn_linear_create(clrn_context *context, int in_features, int out_f
     goto fail;
   }
   linear->context = context;
+  linear->clblast_user = clrn_clblast_acquire();
   linear->in_features = in_features;
   linear->out_features = out_features;
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, weight_bytes, weight, &linear->weight),
@@ -157,8 +81,9 @@ static clrn_status init_output(clrn_linear *linear, cl_command_queue queue,
                                cl_event *event) {
   cl_uint out_features = (cl_uint)linear->out_features;
   size_t local[2] = {1, 1};
-  local[0] = clrn_op_local_size(linear->context, linear->bias_kernel,
-                                clrn_context_tuning(linear->context, "ELTWISE_WG", 256), false);
+  local[0] =
+      clrn_op_local_size(linear->context, linear->bias_kernel,
+                         clrn_context_tuning_value(linear->context, CLRN_TUNING_ELTWISE_WG), false);
   local[0] = clrn_op_pow2_at_least(out_features, local[0]);
   size_t global[2] = {out_features, (size_t)output->n};
   return clrn_op_launch(
@@ -196,7 +121,7 @@ clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
   size_t features = (size_t)linear->in_features;
   CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
   const size_t m = (size_t)input->n, n = (size_t)linear->out_features, k = features;
-  long gemv_max = clrn_context_tuning(linear->context, "LINEAR_GEMV_MAX_BATCH", 1);
+  long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
   if ((long)m <= gemv_max) {
     /* y_i = W x_i + y_i per sample: at batch 1 CLBlast's GEMV reads W once, at the
      * memory's speed, where its GEMM tiles a matrix of one row */
@@ -206,7 +131,7 @@ clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
                        input->buffer, i * k, 1, 1.0f, output->buffer, i * n, 1, &queue,
                        i + 1 == m ? event : NULL);
       if (code != CLBlastSuccess)
-        return clblast_fail(code, "clrn_linear_enqueue: CLBlastSgemv");
+        return clrn_clblast_fail(code, "clrn_linear_enqueue: CLBlastSgemv");
     }
     clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued CLBlastSgemv: %zu x (%zu -> %zu)", m, k, n);
     return CLRN_STATUS_SUCCESS;
@@ -215,7 +140,7 @@ clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
       CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, m, n, k, 1.0f, input->buffer,
       0, k, linear->weight, 0, k, 1.0f, output->buffer, 0, n, &queue, event);
   if (code != CLBlastSuccess)
-    return clblast_fail(code, "clrn_linear_enqueue: CLBlastSgemm");
+    return clrn_clblast_fail(code, "clrn_linear_enqueue: CLBlastSgemm");
   clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued CLBlastSgemm: %zu x (%zu -> %zu)", m, k, n);
   return CLRN_STATUS_SUCCESS;
 }
@@ -227,5 +152,6 @@ void clrn_linear_release(clrn_linear *linear) {
     clReleaseMemObject(linear->weight);
   if (linear->bias)
     clReleaseMemObject(linear->bias);
+  clrn_clblast_release(linear->clblast_user);
   free(linear);
 }

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/tuning.h"
 
 /* Floor division for a possibly negative numerator (PyTorch's div_rtn). */
 static long long floor_div(long long a, long long b) {
@@ -112,8 +113,8 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
   size_t local[3] = {1, 1, 1};
   size_t planes = (size_t)output->n * (size_t)output->c;
   bool group = shape == SHAPE_GROUP;
-  long want = group ? clrn_context_tuning(context, "GAP_WG", 256)
-                    : clrn_context_tuning(context, "POOL_WG", 64);
+  long want = group ? clrn_context_tuning_value(context, CLRN_TUNING_GAP_WG)
+                    : clrn_context_tuning_value(context, CLRN_TUNING_POOL_WG);
   local[0] = clrn_op_local_size(context, kernel, want, group);
   clrn_op_arg all[16];
   for (size_t i = 0; i < arg_count; i++)
@@ -179,7 +180,7 @@ clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, cl_command_que
   if (output->h == 1 && output->w == 1) {
     cl_uint hw = (cl_uint)input->h * (cl_uint)input->w;
     cl_uint plane_count = (cl_uint)input->n * (cl_uint)input->c;
-    if (hw >= (cl_uint)clrn_context_tuning(context, "GAP_GROUP_MIN_HW", 256)) {
+    if (hw >= (cl_uint)clrn_context_tuning_value(context, CLRN_TUNING_GAP_GROUP_MIN_HW)) {
       const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer), CLRN_ARG(hw)};
       return launch(context, queue, "global_avgpool_group_f32", args, 3, SHAPE_GROUP, hw, output,
                     num_wait, wait, event);

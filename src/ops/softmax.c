@@ -5,20 +5,21 @@
 #include "base/error.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/tuning.h"
 
 clrn_status clrn_softmax_launch(clrn_context *context, cl_command_queue queue,
                                 const clrn_tensor *input, const clrn_tensor *output,
                                 cl_uint num_wait, const cl_event *wait, cl_event *event) {
   cl_uint channels = (cl_uint)input->c;
   cl_uint hw = (cl_uint)input->h * (cl_uint)input->w;
-  bool group =
-      hw == 1 && channels >= (cl_uint)clrn_context_tuning(context, "SOFTMAX_GROUP_MIN_C", 64);
+  bool group = hw == 1 && channels >= (cl_uint)clrn_context_tuning_value(
+                                          context, CLRN_TUNING_SOFTMAX_GROUP_MIN_C);
   const char *name = group ? "softmax_group_f32" : "softmax_f32";
   clrn_kernel *kernel = NULL;
   CLRN_TRY(clrn_kernel_get(context, "softmax", NULL, name, &kernel));
   size_t local[3] = {1, 1, 1};
-  local[0] =
-      clrn_op_local_size(context, kernel, clrn_context_tuning(context, "SOFTMAX_WG", 256), group);
+  local[0] = clrn_op_local_size(context, kernel,
+                                clrn_context_tuning_value(context, CLRN_TUNING_SOFTMAX_WG), group);
   size_t global[3] = {hw, (size_t)input->n, 1};
   if (group) {
     local[0] = clrn_op_pow2_at_least(channels, local[0]);

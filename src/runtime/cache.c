@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +90,8 @@ static bool read_file(const char *path, unsigned char **data, size_t *size) {
 clrn_cache_result clrn_cache_load(const char *key, unsigned char **binary, size_t *size) {
   *binary = NULL;
   *size = 0;
-  char path[4200];
-  if (!clrn_cache_entry_path(key, path, sizeof path))
+  char dir[4096], path[4200];
+  if (!clrn_cache_folder(dir, sizeof dir, false) || !clrn_cache_entry_path(key, path, sizeof path))
     return CLRN_CACHE_RESULT_MISS;
   if (access(path, F_OK) != 0)
     return CLRN_CACHE_RESULT_MISS;
@@ -126,7 +128,8 @@ clrn_cache_result clrn_cache_load(const char *key, unsigned char **binary, size_
   return CLRN_CACHE_RESULT_HIT;
 }
 
-/* mkdir -p, for the cache folder. */
+/* mkdir -p with mode 0700 for every folder it makes: the cache holds code that runs
+ * with the user's rights, so nobody else may add to it. */
 static bool make_dirs(const char *dir) {
   char path[4096];
   if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
@@ -135,25 +138,70 @@ static bool make_dirs(const char *dir) {
     if (*p != '/')
       continue;
     *p = '\0';
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
       return false;
     *p = '/';
   }
-  return mkdir(path, 0755) == 0 || errno == EEXIST;
+  return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+/* Logs a warning unless it is the same text as the last one: a folder problem
+ * is met by every program stored, and one line says it. */
+static void warn_once(const char *fmt, ...) CLRN_PRINTF(1, 2);
+static void warn_once(const char *fmt, ...) {
+  static _Atomic uint64_t last;
+  char text[4600];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(text, sizeof text, fmt, args);
+  va_end(args);
+  uint64_t hash = clrn_hash64(text, strlen(text), CLRN_HASH_SEED);
+  if (atomic_exchange(&last, hash) != hash)
+    clrn_log(CLRN_LOG_LEVEL_WARNING, "%s", text);
+}
+
+bool clrn_cache_folder(char *buffer, size_t size, bool create) {
+  if (!clrn_cache_dir(buffer, size))
+    return false;
+  if (create && !make_dirs(buffer)) {
+    warn_once("cannot create cache folder %s: %s; compiled kernels are not cached", buffer,
+              strerror(errno));
+    return false;
+  }
+  struct stat st;
+  if (stat(buffer, &st) != 0) {
+    if (errno != ENOENT)
+      warn_once("cannot use cache folder %s: %s; compiled kernels are not cached", buffer,
+                strerror(errno));
+    return false;
+  }
+  const char *why = NULL;
+  if (!S_ISDIR(st.st_mode))
+    why = "is not a folder";
+  else if (st.st_uid != geteuid())
+    why = "belongs to another user";
+  else if (st.st_mode & (S_IWGRP | S_IWOTH))
+    why = "can be written by its group or by others";
+  if (why) {
+    warn_once("kernel cache disabled: %s (mode %04o) %s, and cached kernels run with your "
+              "rights; use a folder of your own that only you can write (chmod 700)",
+              buffer, (unsigned)(st.st_mode & 07777), why);
+    return false;
+  }
+  return true;
 }
 
 clrn_status clrn_cache_store(const char *key, const unsigned char *binary, size_t size) {
   char dir[4096], path[4200], temp[4300];
   if (!clrn_cache_dir(dir, sizeof dir) || !clrn_cache_entry_path(key, path, sizeof path))
     return CLRN_STATUS_SUCCESS;
-  if (!make_dirs(dir)) {
-    clrn_log(CLRN_LOG_LEVEL_WARNING, "cannot create cache folder %s: %s", dir, strerror(errno));
+  if (!clrn_cache_folder(dir, sizeof dir, true))
     return CLRN_STATUS_IO_ERROR;
-  }
   snprintf(temp, sizeof temp, "%s.tmp.XXXXXX", path);
   int fd = mkstemp(temp);
   if (fd < 0) {
-    clrn_log(CLRN_LOG_LEVEL_WARNING, "cannot write cache entry in %s: %s", dir, strerror(errno));
+    warn_once("cannot write in cache folder %s: %s; compiled kernels are not cached", dir,
+              strerror(errno));
     return CLRN_STATUS_IO_ERROR;
   }
   unsigned char header[HEADER_BYTES];
@@ -174,7 +222,8 @@ clrn_status clrn_cache_store(const char *key, const unsigned char *binary, size_
   if (!ok) {
     int saved = errno;
     unlink(temp);
-    clrn_log(CLRN_LOG_LEVEL_WARNING, "cannot write cache entry %s: %s", path, strerror(saved));
+    warn_once("cannot write cache entry in %s: %s; compiled kernels are not cached", dir,
+              strerror(saved));
     return CLRN_STATUS_IO_ERROR;
   }
   return CLRN_STATUS_SUCCESS;

@@ -9,6 +9,15 @@
  *
  * Folder: CLRN_CACHE_DIR, else $XDG_CACHE_HOME/clresnet, else $HOME/.cache/clresnet.
  * CLRN_CACHE_DIR=off (or an empty HOME with nothing else set) disables the cache.
+ *
+ * Trust boundary: the checksum only catches damage, not malice. Whoever can write
+ * to the folder can store a binary with a valid checksum that the driver then
+ * loads and runs with the user's rights (a hostile payload crashed PoCL). So the
+ * cache is used only in a folder owned by the user and writable by nobody else:
+ * clresnet creates it (and any missing parent) with mode 0700, and a folder that
+ * belongs to another user or is writable by group or others disables the cache
+ * (and calibration.txt beside it) with one warning saying why. Entries themselves
+ * are not checked further: protecting the folder protects them.
  */
 #ifndef CLRN_RUNTIME_CACHE_H
 #define CLRN_RUNTIME_CACHE_H
@@ -23,8 +32,16 @@
 #define CLRN_HASH_SEED 0xcbf29ce484222325ull
 uint64_t clrn_hash64(const void *data, size_t size, uint64_t seed);
 
-/** Writes the cache folder into buffer; false when the cache is disabled. */
+/** Writes the configured cache folder into buffer; false when the cache is
+ * disabled. Says nothing about whether the folder exists or may be trusted. */
 bool clrn_cache_dir(char *buffer, size_t size);
+
+/** Writes the cache folder into buffer when it may be used: it exists (or, with
+ * create, was made with mode 0700), is a folder, belongs to the effective user and
+ * is not writable by group or others. Otherwise false, with one warning saying why
+ * (the same warning is not repeated); a folder that does not exist yet (without
+ * create) is false silently. */
+bool clrn_cache_folder(char *buffer, size_t size, bool create);
 
 typedef enum clrn_cache_result {
   CLRN_CACHE_RESULT_MISS,

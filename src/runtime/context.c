@@ -12,6 +12,7 @@
 #include "runtime/kernel_cache.h"
 #include "runtime/profile.h"
 #include "runtime/program.h"
+#include "runtime/tuning.h"
 
 #define MAX_QUEUES 8
 
@@ -88,7 +89,7 @@ clrn_status clrn_context_create(const clrn_device_info *device, const clrn_conte
   cl_int err = CL_SUCCESS;
   cl_context_properties properties[] = {CL_CONTEXT_PLATFORM,
                                         (cl_context_properties)device->platform_id, 0};
-  CLRN_GOTO(clrn_profile_resolve(device, &ctx->profile), fail, status);
+  CLRN_GOTO(clrn_profile_resolve(device, options->profile, &ctx->profile), fail, status);
   ctx->cl = clCreateContext(properties, 1, &device->device_id, context_notify, NULL, &err);
   CLRN_CL_GOTO(err, fail, status, "clCreateContext(%s)", device->name);
   for (size_t i = 0; i < options->queue_count; i++) {
@@ -147,6 +148,10 @@ cl_command_queue clrn_context_queue(const clrn_context *ctx, size_t index) {
 
 long clrn_context_tuning(const clrn_context *ctx, const char *key, long fallback) {
   return clrn_profile_int(ctx->profile, key, fallback);
+}
+
+long clrn_context_tuning_value(const clrn_context *ctx, clrn_tuning_id id) {
+  return clrn_profile_value(ctx->profile, id);
 }
 
 const char *clrn_context_profile_name(const clrn_context *ctx) {

@@ -1,9 +1,10 @@
 /* Device profiles (see profile.h): parsing the embedded devices/ (JSON files) with cJSON,
- * matching them against a device, and merging the chain of values. */
+ * matching them against a device, and merging the chain of values over the tuning
+ * table's defaults, each value checked against the table. */
 #include "runtime/profile.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +13,13 @@
 #include "base/error.h"
 #include "runtime/embedded.h"
 
-#define MAX_VALUES 128
 #define MAX_DEPTH 16
-
-typedef struct profile_value {
-  char key[64];
-  char text[64];
-} profile_value;
+#define SOURCE_SIZE 80
 
 struct clrn_profile {
   char name[64];
-  size_t count;
-  profile_value values[MAX_VALUES];
+  long values[CLRN_TUNING_COUNT];
+  char sources[CLRN_TUNING_COUNT][SOURCE_SIZE]; /* where each value came from */
 };
 
 /* All embedded profiles parsed once per resolve; small, so no global state. */
@@ -64,8 +60,7 @@ static clrn_status set_load(profile_set *set) {
     set->count = i + 1;
     if (!cJSON_IsObject(set->roots[i])) {
       set_free(set);
-      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "device profile %s is not a JSON object",
-                       file->name);
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "devices/%s is not a JSON object", file->name);
     }
   }
   return CLRN_STATUS_SUCCESS;
@@ -76,6 +71,18 @@ static long find_profile(const profile_set *set, const char *name) {
     if (strcmp(set->names[i], name) == 0)
       return (long)i;
   return -1;
+}
+
+/* "amd, default, ..." into out. */
+static void profile_names(const profile_set *set, char *out, size_t size) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < set->count && used < size; i++) {
+    int n = snprintf(out + used, size - used, "%s%s", i ? ", " : "", set->names[i]);
+    if (n < 0)
+      return;
+    used += (size_t)n;
+  }
 }
 
 static bool contains_ignore_case(const char *haystack, const char *needle) {
@@ -137,60 +144,36 @@ static int applicable_depth(const profile_set *set, long i, const clrn_device_in
   return -1;
 }
 
-static void put_value(clrn_profile *profile, const char *key, const char *text) {
-  for (size_t i = 0; i < profile->count; i++)
-    if (strcmp(profile->values[i].key, key) == 0) {
-      snprintf(profile->values[i].text, sizeof profile->values[i].text, "%s", text);
-      return;
-    }
-  if (profile->count < MAX_VALUES) {
-    profile_value *v = &profile->values[profile->count++];
-    snprintf(v->key, sizeof v->key, "%s", key);
-    snprintf(v->text, sizeof v->text, "%s", text);
-  }
-}
-
-static bool valid_key(const char *key) {
-  if (!*key || strlen(key) >= 64 || isdigit((unsigned char)*key))
-    return false;
-  for (; *key; key++)
-    if (!isupper((unsigned char)*key) && !isdigit((unsigned char)*key) && *key != '_')
-      return false;
-  return true;
-}
-
-static bool valid_value_text(const char *text) {
-  if (!*text || strlen(text) >= 64)
-    return false;
-  for (; *text; text++)
-    if (!isalnum((unsigned char)*text) && !strchr("-_.+", *text))
-      return false;
-  return true;
-}
-
-/* Converts one "options" entry into text; false when it is of an unusable kind. */
-static bool value_text(const cJSON *item, char *text, size_t size) {
+/* Converts one "options" entry into the text clrn_tuning_parse() reads. */
+static void value_text(const cJSON *item, char *text, size_t size) {
   if (cJSON_IsBool(item))
     snprintf(text, size, "%d", cJSON_IsTrue(item) ? 1 : 0);
-  else if (cJSON_IsNumber(item) && item->valuedouble == (double)(long)item->valuedouble)
+  else if (cJSON_IsNumber(item) && fabs(item->valuedouble) < 1e18 &&
+           item->valuedouble == (double)(long)item->valuedouble)
     snprintf(text, size, "%ld", (long)item->valuedouble);
   else if (cJSON_IsNumber(item))
     snprintf(text, size, "%.9g", item->valuedouble);
-  else if (cJSON_IsString(item) && valid_value_text(item->valuestring))
+  else if (cJSON_IsString(item))
     snprintf(text, size, "%s", item->valuestring);
   else
-    return false;
-  return true;
+    snprintf(text, size, "(a JSON %s)", cJSON_IsNull(item) ? "null" : "array or object");
 }
 
-static void merge_options(clrn_profile *profile, const cJSON *root) {
-  const cJSON *options = cJSON_GetObjectItemCaseSensitive(root, "options");
+/* Checks (and, when profile is not NULL, merges) the "options" of one profile. */
+static clrn_status merge_options(clrn_profile *profile, const char *source, const cJSON *root) {
   const cJSON *item;
-  cJSON_ArrayForEach(item, options) {
+  cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root, "options")) {
     char text[64];
-    if (valid_key(item->string) && value_text(item, text, sizeof text))
-      put_value(profile, item->string, text);
+    value_text(item, text, sizeof text);
+    clrn_tuning_id id;
+    long value;
+    CLRN_TRY(clrn_tuning_parse(source, item->string, text, &id, &value));
+    if (profile) {
+      profile->values[id] = value;
+      snprintf(profile->sources[id], SOURCE_SIZE, "%s", source);
+    }
   }
+  return CLRN_STATUS_SUCCESS;
 }
 
 /* Applies CLRN_TUNE="KEY=VALUE,KEY=VALUE" over the profile. */
@@ -207,14 +190,14 @@ static clrn_status apply_overrides(clrn_profile *profile) {
   for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
     char *eq = strchr(item, '=');
     if (!eq)
-      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "CLRN_TUNE item \"%s\" is not KEY=VALUE",
+      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "CLRN_TUNE: item \"%s\" is not KEY=VALUE",
                        item);
     *eq = '\0';
-    if (!valid_key(item) || !valid_value_text(eq + 1))
-      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
-                       "CLRN_TUNE item \"%s=%s\": keys are A-Z, 0-9 and _, values alphanumeric",
-                       item, eq + 1);
-    put_value(profile, item, eq + 1);
+    clrn_tuning_id id;
+    long value;
+    CLRN_TRY(clrn_tuning_parse("CLRN_TUNE", item, eq + 1, &id, &value));
+    profile->values[id] = value;
+    snprintf(profile->sources[id], SOURCE_SIZE, "CLRN_TUNE");
   }
   return CLRN_STATUS_SUCCESS;
 }
@@ -232,31 +215,78 @@ static long best_profile(const profile_set *set, const clrn_device_info *device)
   return best;
 }
 
-clrn_status clrn_profile_resolve(const clrn_device_info *device, clrn_profile **out) {
+/* Fills profile with the table's defaults, then the chain of profile leaf merged
+ * root first so children override. */
+static clrn_status merge_chain(const profile_set *set, long leaf, clrn_profile *profile) {
+  for (int i = 0; i < CLRN_TUNING_COUNT; i++) {
+    profile->values[i] = clrn_tuning_param_of((clrn_tuning_id)i)->default_value;
+    snprintf(profile->sources[i], SOURCE_SIZE, "the tuning table's default");
+  }
+  long chain[MAX_DEPTH];
+  int length = 0;
+  for (long i = leaf; i >= 0 && length < MAX_DEPTH; length++) {
+    chain[length] = i;
+    const char *parent = parent_name(set->roots[i]);
+    i = parent ? find_profile(set, parent) : -1;
+  }
+  for (int k = length - 1; k >= 0; k--) {
+    char source[SOURCE_SIZE];
+    snprintf(source, sizeof source, "devices/%s.json", set->names[chain[k]]);
+    CLRN_TRY(merge_options(profile, source, set->roots[chain[k]]));
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* The rules that tie a merged profile's values together. */
+static clrn_status check_merged(const clrn_profile *profile) {
+  const char *sources[CLRN_TUNING_COUNT];
+  for (int i = 0; i < CLRN_TUNING_COUNT; i++)
+    sources[i] = profile->sources[i];
+  return clrn_tuning_check_set(profile->values, sources);
+}
+
+/* The profile to use: by name (option, else CLRN_PROFILE) or the device's best match. */
+static clrn_status pick_profile(const profile_set *set, const clrn_device_info *device,
+                                const char *name, long *index) {
+  const char *source = "context option profile";
+  if (!name || !*name) {
+    name = getenv("CLRN_PROFILE");
+    source = "CLRN_PROFILE";
+  }
+  if (!name || !*name) {
+    *index = best_profile(set, device);
+    return CLRN_STATUS_SUCCESS;
+  }
+  *index = find_profile(set, name);
+  if (*index >= 0)
+    return CLRN_STATUS_SUCCESS;
+  char known[1024];
+  profile_names(set, known, sizeof known);
+  return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: unknown device profile \"%s\" (known: %s)",
+                   source, name, known);
+}
+
+static clrn_status resolve_in(const profile_set *set, const clrn_device_info *device,
+                              const char *name, clrn_profile *profile) {
+  long index = -1;
+  CLRN_TRY(pick_profile(set, device, name, &index));
+  snprintf(profile->name, sizeof profile->name, "%s", index >= 0 ? set->names[index] : "none");
+  CLRN_TRY(merge_chain(set, index, profile));
+  CLRN_TRY(apply_overrides(profile));
+  return check_merged(profile);
+}
+
+clrn_status clrn_profile_resolve(const clrn_device_info *device, const char *name,
+                                 clrn_profile **out) {
   if (!device || !out)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_profile_resolve: NULL argument");
   *out = NULL;
   profile_set set;
   CLRN_TRY(set_load(&set));
   clrn_profile *profile = calloc(1, sizeof *profile);
-  if (!profile) {
-    set_free(&set);
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "device profile");
-  }
-  long best = best_profile(&set, device);
-  snprintf(profile->name, sizeof profile->name, "%s", best >= 0 ? set.names[best] : "none");
-  /* Collect the chain leaf to root, then merge root first so children override. */
-  long chain[MAX_DEPTH];
-  int length = 0;
-  for (long i = best; i >= 0 && length < MAX_DEPTH; length++) {
-    chain[length] = i;
-    const char *parent = parent_name(set.roots[i]);
-    i = parent ? find_profile(&set, parent) : -1;
-  }
-  for (int k = length - 1; k >= 0; k--)
-    merge_options(profile, set.roots[chain[k]]);
+  clrn_status status = profile ? resolve_in(&set, device, name, profile)
+                               : clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "device profile");
   set_free(&set);
-  clrn_status status = apply_overrides(profile);
   if (status != CLRN_STATUS_SUCCESS) {
     free(profile);
     return status;
@@ -282,23 +312,24 @@ void clrn_profile_match_name(const clrn_device_info *device, char *buffer, size_
   set_free(&set);
 }
 
-long clrn_profile_int(const clrn_profile *profile, const char *key, long fallback) {
-  if (!profile)
-    return fallback;
-  for (size_t i = 0; i < profile->count; i++)
-    if (strcmp(profile->values[i].key, key) == 0) {
-      char *end = NULL;
-      long value = strtol(profile->values[i].text, &end, 10);
-      return end && *end == '\0' && end != profile->values[i].text ? value : fallback;
-    }
-  return fallback;
+long clrn_profile_value(const clrn_profile *profile, clrn_tuning_id id) {
+  return profile ? profile->values[id] : clrn_tuning_param_of(id)->default_value;
 }
 
-bool clrn_profile_build_options(const clrn_profile *profile, char *out, size_t size) {
+long clrn_profile_int(const clrn_profile *profile, const char *key, long fallback) {
+  clrn_tuning_id id;
+  return key && clrn_tuning_find(key, &id) ? clrn_profile_value(profile, id) : fallback;
+}
+
+bool clrn_profile_build_options(const clrn_profile *profile, const char *family, char *out,
+                                size_t size) {
   size_t used = strlen(out);
-  for (size_t i = 0; profile && i < profile->count; i++) {
-    int n = snprintf(out + used, size - used, " -D%s=%s", profile->values[i].key,
-                     profile->values[i].text);
+  for (int i = 0; i < CLRN_TUNING_COUNT; i++) {
+    const clrn_tuning_param *p = clrn_tuning_param_of((clrn_tuning_id)i);
+    if (p->kind != CLRN_TUNING_KIND_DEFINE || !family || !p->family || strcmp(p->family, family))
+      continue;
+    int n = snprintf(out + used, size - used, " -D%s=%ld", p->name,
+                     clrn_profile_value(profile, (clrn_tuning_id)i));
     if (n < 0 || (size_t)n >= size - used)
       return false;
     used += (size_t)n;
@@ -306,45 +337,63 @@ bool clrn_profile_build_options(const clrn_profile *profile, char *out, size_t s
   return true;
 }
 
-static clrn_status validate_one(const profile_set *set, size_t i) {
-  const char *name = set->names[i];
+static bool one_of(const char *key, const char *const *known, size_t count) {
+  for (size_t k = 0; k < count; k++)
+    if (strcmp(key, known[k]) == 0)
+      return true;
+  return false;
+}
+
+/* Fields, match fields, parent name and options of one profile; parents among set. */
+static clrn_status check_profile(const char *source, const cJSON *root, const profile_set *set) {
+  static const char *const fields[] = {"parent", "match", "options", "comment"};
+  static const char *const matches[] = {"vendor", "name", "platform", "driver", "version", "type"};
+  if (!cJSON_IsObject(root))
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s is not a JSON object", source);
   const cJSON *item;
-  cJSON_ArrayForEach(item, set->roots[i]) {
-    if (strcmp(item->string, "parent") && strcmp(item->string, "match") &&
-        strcmp(item->string, "options") && strcmp(item->string, "comment"))
-      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s: unknown field \"%s\"", name,
+  cJSON_ArrayForEach(item, root) {
+    if (!one_of(item->string, fields, sizeof fields / sizeof fields[0]))
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: unknown field \"%s\"", source,
                        item->string);
   }
-  const char *parent = parent_name(set->roots[i]);
-  if (!parent && strcmp(name, "default") != 0)
-    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s has no parent", name);
+  cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(root, "match")) {
+    if (!one_of(item->string, matches, sizeof matches / sizeof matches[0]))
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: unknown match field \"%s\"", source,
+                       item->string);
+  }
+  const char *parent = parent_name(root);
+  if (!parent && strcmp(source, "devices/default.json") != 0)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s has no parent", source);
   if (parent && find_profile(set, parent) < 0)
-    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s: parent %s does not exist", name,
-                     parent);
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: parent %s does not exist", source, parent);
+  return merge_options(NULL, source, root);
+}
+
+clrn_status clrn_profile_validate_json(const char *source, const char *text, size_t size) {
+  profile_set set;
+  CLRN_TRY(set_load(&set));
+  cJSON *root = cJSON_ParseWithLength(text, size);
+  clrn_status status = root ? check_profile(source, root, &set)
+                            : clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s is not valid JSON", source);
+  cJSON_Delete(root);
+  set_free(&set);
+  return status;
+}
+
+static clrn_status validate_one(const profile_set *set, size_t i) {
+  char source[SOURCE_SIZE];
+  snprintf(source, sizeof source, "devices/%s.json", set->names[i]);
+  CLRN_TRY(check_profile(source, set->roots[i], set));
   long at = (long)i;
   for (int depth = 0; at >= 0; depth++) {
     if (depth >= MAX_DEPTH)
-      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s: parent chain loops", name);
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: parent chain loops", source);
     const char *p = parent_name(set->roots[at]);
     at = p ? find_profile(set, p) : -1;
   }
-  const cJSON *match = cJSON_GetObjectItemCaseSensitive(set->roots[i], "match");
-  cJSON_ArrayForEach(item, match) {
-    static const char *known[] = {"vendor", "name", "platform", "driver", "version", "type"};
-    bool ok = false;
-    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-      ok = ok || strcmp(item->string, known[k]) == 0;
-    if (!ok)
-      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s: unknown match field \"%s\"", name,
-                       item->string);
-  }
-  cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(set->roots[i], "options")) {
-    char text[64];
-    if (!valid_key(item->string) || !value_text(item, text, sizeof text))
-      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "profile %s: bad option \"%s\"", name,
-                       item->string);
-  }
-  return CLRN_STATUS_SUCCESS;
+  clrn_profile merged;
+  CLRN_TRY(merge_chain(set, (long)i, &merged));
+  return check_merged(&merged);
 }
 
 clrn_status clrn_profiles_validate(void) {

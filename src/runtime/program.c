@@ -103,15 +103,15 @@ static clrn_status load_source(const char *name, char **source, size_t *size) {
   return CLRN_STATUS_SUCCESS;
 }
 
-bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile, char *out,
-                          size_t size) {
+bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile,
+                          const char *name, char *out, size_t size) {
   bool cl12 = device->opencl_c_major > 1 || device->opencl_c_minor >= 2;
   int n = snprintf(out, size, "%s-DCLRN_FP16=%d -DCLRN_FP64=%d -DCLRN_LOCAL_MEM_IS_GLOBAL=%d",
                    cl12 ? "-cl-std=CL1.2 " : "", device->fp16 ? 1 : 0, device->fp64 ? 1 : 0,
                    device->local_mem_is_global ? 1 : 0);
   if (n < 0 || (size_t)n >= size)
     return false;
-  return clrn_profile_build_options(profile, out, size);
+  return clrn_profile_build_options(profile, name, out, size);
 }
 
 static void make_key(const clrn_device_info *device, const char *name, const char *source,
@@ -196,18 +196,20 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
   *program = NULL;
   origin->compiled = false;
   origin->cache = CLRN_CACHE_RESULT_MISS;
-  char options[4096];
-  if (!clrn_program_options(device, profile, options, sizeof options))
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel build options too long");
-  if (defines && *defines) {
-    size_t used = strlen(options);
-    int n = snprintf(options + used, sizeof options - used, " %s", defines);
-    if (n < 0 || (size_t)n >= sizeof options - used)
-      return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel build options too long");
-  }
   char *source = NULL;
   size_t size = 0;
   CLRN_TRY(load_source(name, &source, &size));
+  char options[4096];
+  bool fits = clrn_program_options(device, profile, name, options, sizeof options);
+  if (fits && defines && *defines) {
+    size_t used = strlen(options);
+    int n = snprintf(options + used, sizeof options - used, " %s", defines);
+    fits = n >= 0 && (size_t)n < sizeof options - used;
+  }
+  if (!fits) {
+    free(source);
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel build options too long");
+  }
   char key[8192];
   make_key(device, name, source, size, options, key, sizeof key);
   cl_program built = from_cache(device, context, key, options, &origin->cache);

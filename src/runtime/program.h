@@ -24,8 +24,10 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
                                const clrn_profile *profile, const char *name, const char *defines,
                                cl_program *program, clrn_program_origin *origin);
 
-/** The build options used for a device and profile (for logs and tests). */
-bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile, char *out,
-                          size_t size);
+/** The build options of program name ("conv2d") for a device and profile: device
+ * features, then the profile's kernel defines of that program's family (host-only
+ * tuning values never appear). False when they do not fit in size bytes. */
+bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile,
+                          const char *name, char *out, size_t size);
 
 #endif

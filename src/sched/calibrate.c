@@ -1,6 +1,7 @@
 /* Device speed calibration with an on-disk cache (see calibrate.h). */
 #include "sched/calibrate.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,10 @@
 
 #define CALIBRATION_FILE "calibration.txt"
 #define MAX_LINE 1024
+/* The speeds a cache line may hold, in images per second: a simulator runs a few a
+ * minute, no device a billion. */
+#define MIN_SPEED 1e-6
+#define MAX_SPEED 1e9
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -29,44 +34,70 @@ static void make_key(const clrn_model *model, const clrn_model_options *o, char 
       *p = ' ';
 }
 
-static bool cache_path(char *path, size_t size) {
+/* The file in the cache folder, when that folder may be trusted (see
+ * runtime/cache.h); create makes the folder for writing. */
+static bool cache_path(char *path, size_t size, bool create) {
   char dir[4096];
-  if (!clrn_cache_dir(dir, sizeof dir))
+  if (!clrn_cache_folder(dir, sizeof dir, create))
     return false;
   return snprintf(path, size, "%s/%s", dir, CALIBRATION_FILE) < (int)size;
 }
 
+/* Splits one line "<speed>\t<key>\n" of the file in place; false for a line not of
+ * that form (no tab, or cut short by a full disk or an editor). */
+static bool split_line(char *line, char **speed_text, char **key) {
+  char *tab = strchr(line, '\t');
+  char *end = strchr(line, '\n');
+  if (!tab || !end || end < tab)
+    return false;
+  *tab = '\0';
+  *end = '\0';
+  *speed_text = line;
+  *key = tab + 1;
+  return true;
+}
+
+/* Reads a speed: a whole finite number of images per second in
+ * [MIN_SPEED, MAX_SPEED]. inf, nan, 1e999, zero, negative or absurd values are
+ * refused: the batch split would hand out negative or endless shards. */
+static bool parse_speed(const char *text, double *speed) {
+  char *stop = NULL;
+  double value = strtod(text, &stop);
+  if (stop == text || *stop != '\0' || !isfinite(value) || value < MIN_SPEED || value > MAX_SPEED)
+    return false;
+  *speed = value;
+  return true;
+}
+
 static bool lookup(const char *key, double *speed) {
   char path[4200], line[MAX_LINE];
-  if (!cache_path(path, sizeof path))
+  if (!cache_path(path, sizeof path, false))
     return false;
   FILE *f = fopen(path, "r");
   if (!f)
     return false;
   bool found = false;
+  char *speed_text = NULL, *line_key = NULL;
   while (!found && fgets(line, sizeof line, f)) {
-    char *tab = strchr(line, '\t');
-    if (!tab)
+    if (!split_line(line, &speed_text, &line_key) || strcmp(line_key, key) != 0)
       continue;
-    *tab = '\0';
-    char *end = tab + 1 + strcspn(tab + 1, "\n");
-    *end = '\0';
-    char *stop = NULL;
-    double value = strtod(line, &stop);
-    if (stop && *stop == '\0' && value > 0 && strcmp(tab + 1, key) == 0) {
-      *speed = value;
-      found = true;
-    }
+    found = parse_speed(speed_text, speed);
+    if (!found)
+      clrn_log(CLRN_LOG_LEVEL_WARNING,
+               "%s: discarding speed \"%.32s\" of %.*s: not a number of images per second "
+               "from %g to %g; calibrating again",
+               path, speed_text, (int)strcspn(key, "|"), key, MIN_SPEED, MAX_SPEED);
   }
   fclose(f);
   return found;
 }
 
-/* Rewrites the cache file with key's line replaced (atomically). Failures are
- * only logged: calibration is an optimisation. */
+/* Rewrites the cache file with key's line replaced (atomically), dropping lines that
+ * are cut short or hold a bad speed. Failures are only logged: calibration is an
+ * optimisation. */
 static void store(const char *key, double speed) {
   char path[4200], temp[4300], line[MAX_LINE];
-  if (!cache_path(path, sizeof path))
+  if (!cache_path(path, sizeof path, true))
     return;
   FILE *out = NULL;
   if (clrn_atomic_open(path, temp, sizeof temp, &out) != CLRN_STATUS_SUCCESS) {
@@ -74,15 +105,12 @@ static void store(const char *key, double speed) {
     return;
   }
   FILE *in = fopen(path, "r");
-  while (in && fgets(line, sizeof line, in)) {
-    char *tab = strchr(line, '\t');
-    if (!tab || strchr(line, '\n') == NULL)
-      continue;
-    size_t key_length = strlen(key);
-    if (strncmp(tab + 1, key, key_length) == 0 && tab[1 + key_length] == '\n')
-      continue;
-    fputs(line, out);
-  }
+  char *speed_text = NULL, *line_key = NULL;
+  double other = 0.0;
+  while (in && fgets(line, sizeof line, in))
+    if (split_line(line, &speed_text, &line_key) && strcmp(line_key, key) != 0 &&
+        parse_speed(speed_text, &other))
+      fprintf(out, "%s\t%s\n", speed_text, line_key);
   if (in)
     fclose(in);
   fprintf(out, "%.6g\t%s\n", speed, key);
@@ -119,7 +147,7 @@ static clrn_status measure(clrn_model *model, const clrn_model_options *o, doubl
     if (elapsed < best)
       best = elapsed;
   }
-  *speed = batch / (best > 1e-9 ? best : 1e-9);
+  *speed = fmin(fmax(batch / (best > 1e-9 ? best : 1e-9), MIN_SPEED), MAX_SPEED);
 done:
   free(input);
   free(logits);

@@ -39,23 +39,39 @@ void clrn_engine_options_default(clrn_engine_options *o) {
   clrn_model_options_default(&o->model);
 }
 
+/* A device's share of the batch in [0, 1]. Speeds that are not finite and positive
+ * (inf, nan, zero, negative: a damaged calibration file or a caller's mistake)
+ * count as no speed; dividing by the largest speed first keeps the sum finite. */
+static double share_of(const double *speeds, size_t count, size_t i) {
+  double largest = 0.0, total = 0.0;
+  for (size_t j = 0; j < count; j++)
+    if (isfinite(speeds[j]) && speeds[j] > largest)
+      largest = speeds[j];
+  if (largest <= 0.0)
+    return 1.0 / (double)count;
+  for (size_t j = 0; j < count; j++)
+    total += isfinite(speeds[j]) && speeds[j] > 0 ? speeds[j] / largest : 0.0;
+  return isfinite(speeds[i]) && speeds[i] > 0 ? speeds[i] / largest / total : 0.0;
+}
+
 void clrn_engine_split(const double *speeds, size_t count, int batch, int *shards) {
-  double total = 0.0;
-  for (size_t i = 0; i < count; i++)
-    total += speeds[i] > 0 ? speeds[i] : 0.0;
+  if (count == 0)
+    return;
+  if (batch < 0)
+    batch = 0;
   int given = 0;
   for (size_t i = 0; i < count; i++) {
-    double share = total > 0 ? (speeds[i] > 0 ? speeds[i] : 0.0) / total : 1.0 / (double)count;
-    shards[i] = (int)floor(share * batch);
+    double share = share_of(speeds, count, i);
+    shards[i] = (int)fmin(floor(share * batch), (double)(batch - given));
     given += shards[i];
   }
-  /* Largest remainder: hand out what is left one image at a time. */
+  /* Largest remainder: hand out what is left one image at a time (fewer than count
+   * images, since every floor drops less than one). */
   while (given < batch) {
     size_t best = 0;
     double best_rest = -1.0;
     for (size_t i = 0; i < count; i++) {
-      double share = total > 0 ? (speeds[i] > 0 ? speeds[i] : 0.0) / total : 1.0 / (double)count;
-      double rest = share * batch - shards[i];
+      double rest = share_of(speeds, count, i) * batch - shards[i];
       if (rest > best_rest) {
         best_rest = rest;
         best = i;

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "clresnet/model.h"
 #include "plan/plan.h"
+#include "runtime/platform_lock.h"
 #include "sched/exec.h"
 
 #define MEMORY_SHARE 0.8
@@ -108,7 +109,12 @@ clrn_status clrn_model_run(clrn_model *m, const float *input, int batch, float *
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_model_run: NULL argument");
   if (batch < 1)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "batch %d must be at least 1", batch);
-  return clrn_exec_run(m->exec, input, batch, logits, probabilities);
+  /* Old PoCL CPU drivers crash when two threads run one kernel at once: see
+   * runtime/platform_lock.h. */
+  bool locked = clrn_platform_lock_enter(clrn_context_device(m->ctx));
+  clrn_status status = clrn_exec_run(m->exec, input, batch, logits, probabilities);
+  clrn_platform_lock_leave(locked);
+  return status;
 }
 
 int clrn_model_max_batch(const clrn_model *m) { return m->max_batch; }

@@ -4,8 +4,13 @@
  * 8-byte prefix (with the PyTorch .pth check), the header text (UTF-8 and a
  * lexical pass over its numbers and strings, because cJSON holds numbers as
  * doubles and accepts forms the reference refuses), the JSON itself (cJSON), the
- * entries one by one, then the whole table (unique names, ranges that tile the
- * data section). Nothing is kept of a file that fails.
+ * entries one by one, then the whole table (unique names, through the hash table
+ * that later lookups use; ranges that tile the data section). Nothing is kept of
+ * a file that fails.
+ *
+ * Opening reads the header into memory and parses it as a prefix of the file
+ * whose total size is known; tensor data stays in the file and is read with
+ * pread() on request (see safetensors.h for why the file is not mapped).
  */
 #include "weights/safetensors.h"
 
@@ -16,12 +21,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <threads.h>
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/utf8.h"
+#include "io/file.h"
 
 /* cJSON keeps numbers as doubles, which hold every integer below 2^53 exactly. */
 #define EXACT_INTEGER_LIMIT 9007199254740992.0
@@ -47,72 +52,50 @@ static bool looks_like_pth(const unsigned char *b, size_t size) {
   return zip || pickle;
 }
 
-static clrn_status check_prefix(const unsigned char *b, size_t size, const char *file,
-                                uint64_t *header_length) {
-  uint64_t n = size >= 8 ? get_u64_le(b) : 0;
+/* b holds the first avail bytes of a file of size bytes: all of it, or at least
+ * the 8-byte prefix and the header when their lengths are plausible. */
+static clrn_status check_prefix(const unsigned char *b, size_t avail, uint64_t size,
+                                const char *file, uint64_t *header_length) {
+  uint64_t n = avail >= 8 ? get_u64_le(b) : 0;
   /* A real safetensors prefix is never taken for a checkpoint, even when its
    * length bytes happen to start like a pickle (0x80 0x02 is a 640-byte header). */
-  bool plausible = size >= 8 && n <= CLRN_SAFETENSORS_MAX_HEADER && n <= size - 8;
+  bool plausible =
+      avail >= 8 && n <= CLRN_SAFETENSORS_MAX_HEADER && n <= size - 8 && n <= avail - 8;
   size_t first = 8; /* the header's first byte that is not JSON whitespace */
   while (plausible && first < 8 + n && is_json_space(b[first]))
     first++;
   plausible = plausible && first < 8 + n && b[first] == '{';
-  if (!plausible && looks_like_pth(b, size))
+  if (!plausible && looks_like_pth(b, avail))
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                      "%s is a PyTorch checkpoint, not safetensors; convert it with "
                      "tools/export_torchvision.py --from-pth %s -o WEIGHTS.safetensors",
                      file, file);
   if (size < 8)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
-                     "%s: %zu bytes is too short for a safetensors file (an 8-byte header "
+                     "%s: %llu bytes is too short for a safetensors file (an 8-byte header "
                      "length comes first)",
-                     file, size);
+                     file, (unsigned long long)size);
   if (n > CLRN_SAFETENSORS_MAX_HEADER)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                      "%s: header length %llu exceeds the limit of %u bytes", file,
                      (unsigned long long)n, CLRN_SAFETENSORS_MAX_HEADER);
   if (n > size - 8)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
-                     "%s: header length %llu runs past the end of the file (%zu bytes)", file,
-                     (unsigned long long)n, size);
+                     "%s: header length %llu runs past the end of the file (%llu bytes)", file,
+                     (unsigned long long)n, (unsigned long long)size);
   *header_length = n;
   return CLRN_STATUS_SUCCESS;
 }
 
 /* ---- stage 2: the header text ----------------------------------------------- */
 
-/* Offset of the first byte that is not valid UTF-8 (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), or size. */
+/* Offset of the first byte that is not valid UTF-8, or size. */
 static size_t utf8_error_at(const unsigned char *s, size_t size) {
-  size_t i = 0;
-  while (i < size) {
-    unsigned char c = s[i];
-    size_t follow;
-    unsigned char lo = 0x80, hi = 0xBF; /* range of the first continuation byte */
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      follow = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      follow = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      follow = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-      return i;
-    }
-    if (follow > size - i - 1 || s[i + 1] < lo || s[i + 1] > hi)
-      return i;
-    for (size_t k = 2; k <= follow; k++)
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-        return i;
-    i += follow + 1;
-  }
-  return size;
+  size_t i = 0, n;
+  uint32_t code;
+  while (i < size && (n = clrn_utf8_sequence(s + i, size - i, &code)) > 0)
+    i += n;
+  return i;
 }
 
 /* A character that can continue a JSON number. */
@@ -282,10 +265,17 @@ static clrn_status parse_shape(const cJSON *shape, const char *file, clrn_st_ten
   return CLRN_STATUS_SUCCESS;
 }
 
-/* Fills t (whose name is set) from its entry and r with its byte range; data is
- * the start of the data section, data_size its length. */
-static clrn_status parse_entry(const cJSON *entry, const char *file, const unsigned char *data,
-                               uint64_t data_size, clrn_st_tensor *t, span *r) {
+/* Where the data section is: its offset in the file, its length, and its bytes
+ * when the whole file is in memory (NULL for an opened file). */
+typedef struct data_section {
+  uint64_t offset, size;
+  const unsigned char *bytes;
+} data_section;
+
+/* Fills t (whose name is set) from its entry and r with its byte range. */
+static clrn_status parse_entry(const cJSON *entry, const char *file, const data_section *data,
+                               clrn_st_tensor *t, span *r) {
+  uint64_t data_size = data->size;
   const char *name = t->name;
   if (!cJSON_IsObject(entry))
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: tensor '%.*s': entry is not an object", file,
@@ -340,7 +330,8 @@ static clrn_status parse_entry(const cJSON *entry, const char *file, const unsig
                      "(%llu bytes)",
                      file, SHOWN, name, (unsigned long long)r->begin, (unsigned long long)r->end,
                      (unsigned long long)data_size);
-  t->data = data + r->begin;
+  t->offset = data->offset + r->begin;
+  t->data = data->bytes ? data->bytes + r->begin : NULL;
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -368,8 +359,8 @@ static clrn_status parse_metadata(const cJSON *meta, const char *file, clrn_safe
 }
 
 /* Fills out's tables from the root object and *spans with each tensor's range. */
-static clrn_status collect(const cJSON *root, const char *file, const unsigned char *data,
-                           uint64_t data_size, clrn_safetensors *out, span **spans) {
+static clrn_status collect(const cJSON *root, const char *file, const data_section *data,
+                           clrn_safetensors *out, span **spans) {
   size_t count = 0;
   bool seen_metadata = false;
   const cJSON *item;
@@ -383,6 +374,11 @@ static clrn_status collect(const cJSON *root, const char *file, const unsigned c
       CLRN_TRY(parse_metadata(item, file, out));
     }
   }
+  if (count > CLRN_SAFETENSORS_MAX_TENSORS)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "%s: %zu tensors; at most %u are supported (about 100 times the 932 of "
+                     "resnet152, the largest supported model)",
+                     file, count, CLRN_SAFETENSORS_MAX_TENSORS);
   out->tensors = calloc(count ? count : 1, sizeof *out->tensors);
   *spans = calloc(count ? count : 1, sizeof **spans);
   if (!out->tensors || !*spans)
@@ -396,7 +392,7 @@ static clrn_status collect(const cJSON *root, const char *file, const unsigned c
       return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: tensor name", file);
     out->count++;
     (*spans)[i].index = i;
-    CLRN_TRY(parse_entry(item, file, data, data_size, &out->tensors[i], &(*spans)[i]));
+    CLRN_TRY(parse_entry(item, file, data, &out->tensors[i], &(*spans)[i]));
   }
   return CLRN_STATUS_SUCCESS;
 }
@@ -407,14 +403,13 @@ static int compare_strings(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static const char *tensor_name(const clrn_safetensors *st, size_t i) { return st->tensors[i].name; }
-
 static const char *metadata_key(const clrn_safetensors *st, size_t i) {
   return st->metadata[i].key;
 }
 
 /* Fails when two of the count strings get(st, i) are equal; what says whose names
- * they are. Sorting keeps this O(n log n) on huge headers. */
+ * they are. Sorting keeps this O(n log n) on huge headers (tensor names are
+ * checked by build_index() instead). */
 static clrn_status check_unique(const clrn_safetensors *st, size_t count,
                                 const char *(*get)(const clrn_safetensors *, size_t),
                                 const char *file, const char *what) {
@@ -433,6 +428,43 @@ static clrn_status check_unique(const clrn_safetensors *st, size_t count,
                          SHOWN, sorted[i]);
   free(sorted);
   return status;
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t hash_name(const char *name) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    h = (h ^ *p) * 0x100000001b3ull;
+  return h;
+}
+
+/* The slot holding name, or the empty slot where it would go (open addressing,
+ * linear probing; the table is at most half full, so a free slot exists). */
+static size_t find_slot(const clrn_safetensors *st, const char *name) {
+  size_t mask = st->slot_count - 1;
+  size_t i = (size_t)hash_name(name) & mask;
+  while (st->slots[i] && strcmp(st->tensors[st->slots[i] - 1].name, name) != 0)
+    i = (i + 1) & mask;
+  return i;
+}
+
+/* Builds the name index of st's tensors, failing on a name that appears twice. */
+static clrn_status build_index(clrn_safetensors *st, const char *file) {
+  size_t slots = 16;
+  while (slots < 2 * st->count)
+    slots *= 2;
+  st->slots = calloc(slots, sizeof *st->slots);
+  if (!st->slots)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: name index", file);
+  st->slot_count = slots;
+  for (size_t i = 0; i < st->count; i++) {
+    size_t slot = find_slot(st, st->tensors[i].name);
+    if (st->slots[slot])
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: tensor '%.*s' appears twice", file, SHOWN,
+                       st->tensors[i].name);
+    st->slots[slot] = i + 1;
+  }
+  return CLRN_STATUS_SUCCESS;
 }
 
 static int compare_spans(const void *a, const void *b) {
@@ -481,33 +513,33 @@ static void free_tables(clrn_safetensors *st) {
   }
   free(st->tensors);
   free(st->metadata);
+  free(st->slots);
   st->tensors = NULL;
   st->metadata = NULL;
-  st->count = st->metadata_count = 0;
+  st->slots = NULL;
+  st->count = st->metadata_count = st->slot_count = 0;
 }
 
-clrn_status clrn_safetensors_parse(const void *bytes, size_t size, const char *name,
-                                   clrn_safetensors *file) {
-  if (!file || (!bytes && size))
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_safetensors_parse: NULL argument");
-  memset(file, 0, sizeof *file);
-  if (!name)
-    name = "(safetensors in memory)";
-  const unsigned char *b = bytes;
+/* Parses a file of size bytes whose first avail bytes are b (the whole file when
+ * in_memory; else at least its prefix and header when their lengths are
+ * plausible). */
+static clrn_status parse_image(const unsigned char *b, size_t avail, uint64_t size, bool in_memory,
+                               const char *name, clrn_safetensors *file) {
   clrn_safetensors result = {0};
   cJSON *root = NULL;
   span *spans = NULL;
   uint64_t n = 0;
   clrn_status status;
-  CLRN_GOTO(check_prefix(b, size, name, &n), done, status);
+  CLRN_GOTO(check_prefix(b, avail, size, name, &n), done, status);
   const char *header = (const char *)b + 8;
+  data_section data = {8 + n, size - 8 - n, in_memory ? b + 8 + n : NULL};
   CLRN_GOTO(check_text(header, (size_t)n, name), done, status);
   CLRN_GOTO(parse_json(header, (size_t)n, name, &root), done, status);
-  CLRN_GOTO(collect(root, name, b + 8 + n, size - 8 - n, &result, &spans), done, status);
+  CLRN_GOTO(collect(root, name, &data, &result, &spans), done, status);
   CLRN_GOTO(check_unique(&result, result.metadata_count, metadata_key, name, "__metadata__ entry"),
             done, status);
-  CLRN_GOTO(check_unique(&result, result.count, tensor_name, name, "tensor"), done, status);
-  CLRN_GOTO(check_tiling(&result, spans, size - 8 - n, name), done, status);
+  CLRN_GOTO(build_index(&result, name), done, status);
+  CLRN_GOTO(check_tiling(&result, spans, data.size, name), done, status);
   *file = result;
 done:
   if (status != CLRN_STATUS_SUCCESS)
@@ -517,40 +549,83 @@ done:
   return status;
 }
 
+clrn_status clrn_safetensors_parse(const void *bytes, size_t size, const char *name,
+                                   clrn_safetensors *file) {
+  if (!file || (!bytes && size))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_safetensors_parse: NULL argument");
+  memset(file, 0, sizeof *file);
+  return parse_image(bytes, size, size, true, name ? name : "(safetensors in memory)", file);
+}
+
+/* Reads exactly size bytes at offset; false (errno set, 0 at the end of the file)
+ * when the file ends first or a read fails. */
+static bool read_exactly(int fd, void *out, uint64_t size, uint64_t offset) {
+  unsigned char *p = out;
+  while (size > 0) {
+    size_t chunk = size < (1u << 30) ? (size_t)size : (1u << 30);
+    ssize_t got = pread(fd, p, chunk, (off_t)offset);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0) {
+      if (got == 0)
+        errno = 0;
+      return false;
+    }
+    p += got;
+    size -= (uint64_t)got;
+    offset += (uint64_t)got;
+  }
+  return true;
+}
+
+/* Reads the prefix and, when its length is plausible, the header of the open file
+ * (size bytes) into *head (*avail bytes); what is not plausible is left to
+ * check_prefix() to explain, from up to the first 16 bytes. */
+static clrn_status read_head(int fd, uint64_t size, const char *path, unsigned char **head,
+                             size_t *avail) {
+  unsigned char prefix[16];
+  size_t first = size < sizeof prefix ? (size_t)size : sizeof prefix;
+  if (!read_exactly(fd, prefix, first, 0))
+    return clrn_fail(CLRN_STATUS_IO_ERROR, "cannot read %s: %s", path,
+                     errno ? strerror(errno) : "the file is shorter than it was");
+  uint64_t n = first >= 8 ? get_u64_le(prefix) : 0;
+  size_t want =
+      first >= 8 && n <= CLRN_SAFETENSORS_MAX_HEADER && n <= size - 8 ? (size_t)(8 + n) : first;
+  *head = malloc(want > first ? want : first ? first : 1);
+  if (!*head)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: header of %zu bytes", path, want);
+  memcpy(*head, prefix, first < want ? first : want);
+  if (want > first && !read_exactly(fd, *head + first, want - first, first))
+    return clrn_fail(CLRN_STATUS_IO_ERROR, "cannot read the header of %s: %s", path,
+                     errno ? strerror(errno) : "the file is shorter than it was");
+  *avail = want;
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_safetensors_open(const char *path, clrn_safetensors *file) {
   if (!path || !file)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_safetensors_open: NULL argument");
   memset(file, 0, sizeof *file);
-  clrn_status status = CLRN_STATUS_SUCCESS;
-  void *map = MAP_FAILED;
-  size_t size = 0;
-  struct stat st;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    status = clrn_fail(CLRN_STATUS_IO_ERROR, "cannot open %s: %s", path, strerror(errno));
+  unsigned char *head = NULL;
+  size_t avail = 0;
+  uint64_t size = 0;
+  int fd = -1;
+  clrn_status status;
+  CLRN_GOTO(clrn_file_open_regular_fd(path, &fd, &size), done, status);
+  CLRN_GOTO(read_head(fd, size, path, &head, &avail), done, status);
+  CLRN_GOTO(parse_image(head, avail, size, false, path, file), done, status);
+  file->path = strdup(path);
+  if (!file->path) {
+    clrn_safetensors_close(file);
+    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: path", path);
     goto done;
   }
-  if (!S_ISREG(st.st_mode)) {
-    status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s is not a regular file", path);
-    goto done;
-  }
-  size = (size_t)st.st_size;
-  if (size == 0) { /* mmap refuses empty files; the parser explains what is wrong */
-    status = clrn_safetensors_parse("", 0, path, file);
-    goto done;
-  }
-  map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) {
-    status = clrn_fail(CLRN_STATUS_IO_ERROR, "cannot map %s: %s", path, strerror(errno));
-    goto done;
-  }
-  CLRN_GOTO(clrn_safetensors_parse(map, size, path, file), done, status);
-  file->mapping = map;
-  file->mapping_size = size;
-  map = MAP_FAILED;
+  file->fd = fd;
+  file->has_fd = true;
+  file->file_size = size;
+  fd = -1;
 done:
-  if (map != MAP_FAILED)
-    munmap(map, size);
+  free(head);
   if (fd >= 0)
     close(fd);
   return status;
@@ -560,16 +635,17 @@ void clrn_safetensors_close(clrn_safetensors *file) {
   if (!file)
     return;
   free_tables(file);
-  if (file->mapping)
-    munmap(file->mapping, file->mapping_size);
+  if (file->has_fd)
+    close(file->fd);
+  free(file->path);
   memset(file, 0, sizeof *file);
 }
 
 const clrn_st_tensor *clrn_safetensors_find(const clrn_safetensors *file, const char *name) {
-  for (size_t i = 0; file && name && i < file->count; i++)
-    if (strcmp(file->tensors[i].name, name) == 0)
-      return &file->tensors[i];
-  return NULL;
+  if (!file || !name || !file->slot_count)
+    return NULL;
+  size_t index = file->slots[find_slot(file, name)];
+  return index ? &file->tensors[index - 1] : NULL;
 }
 
 const char *clrn_safetensors_metadata(const clrn_safetensors *file, const char *key) {
@@ -577,4 +653,30 @@ const char *clrn_safetensors_metadata(const clrn_safetensors *file, const char *
     if (strcmp(file->metadata[i].key, key) == 0)
       return file->metadata[i].value;
   return NULL;
+}
+
+clrn_status clrn_safetensors_read_bytes(const clrn_safetensors *file, const clrn_st_tensor *tensor,
+                                        void *out) {
+  if (!tensor || (!out && tensor->bytes))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_safetensors_read_bytes: NULL argument");
+  if (tensor->data) {
+    if (tensor->bytes)
+      memcpy(out, tensor->data, (size_t)tensor->bytes);
+    return CLRN_STATUS_SUCCESS;
+  }
+  if (!file || !file->has_fd)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "clrn_safetensors_read_bytes: tensor '%.*s' needs its open file", SHOWN,
+                     tensor->name ? tensor->name : "?");
+  if (read_exactly(file->fd, out, tensor->bytes, tensor->offset))
+    return CLRN_STATUS_SUCCESS;
+  if (errno)
+    return clrn_fail(CLRN_STATUS_IO_ERROR, "%s: tensor '%.*s': %s", file->path, SHOWN, tensor->name,
+                     strerror(errno));
+  return clrn_fail(CLRN_STATUS_IO_ERROR,
+                   "%s: tensor '%.*s': the file ends before its data (bytes %llu..%llu of the "
+                   "%llu its header describes); was it truncated after it was opened?",
+                   file->path, SHOWN, tensor->name, (unsigned long long)tensor->offset,
+                   (unsigned long long)(tensor->offset + tensor->bytes),
+                   (unsigned long long)file->file_size);
 }

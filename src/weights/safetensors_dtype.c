@@ -69,28 +69,47 @@ static uint32_t half_to_float_bits(uint16_t h) {
   return sign | (113 - shift) << 23 | (mantissa & 0x3FFu) << 13;
 }
 
-clrn_status clrn_safetensors_read_f32(const clrn_st_tensor *tensor, float *out) {
-  if (!tensor || (!out && tensor->elements))
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_safetensors_read_f32: NULL argument");
-  const unsigned char *p = tensor->data;
-  uint64_t n = tensor->elements;
-  switch (tensor->dtype) {
+/* Converts n elements at raw to float32 in out. The loops run from the last
+ * element down, so raw may be the start of out itself: element i is read before
+ * out[i] is written, and out[i] covers only raw bytes of elements i and above. */
+static void convert(clrn_dtype dtype, const unsigned char *raw, uint64_t n, float *out) {
+  switch (dtype) {
   case CLRN_DTYPE_F32:
-    for (uint64_t i = 0; i < n; i++, p += 4)
+    for (uint64_t i = n; i-- > 0;) {
+      const unsigned char *p = raw + 4 * i;
       out[i] = bits_to_float((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                              (uint32_t)p[3] << 24);
-    return CLRN_STATUS_SUCCESS;
+    }
+    break;
   case CLRN_DTYPE_F16:
-    for (uint64_t i = 0; i < n; i++, p += 2)
+    for (uint64_t i = n; i-- > 0;) {
+      const unsigned char *p = raw + 2 * i;
       out[i] = bits_to_float(half_to_float_bits((uint16_t)(p[0] | p[1] << 8)));
-    return CLRN_STATUS_SUCCESS;
-  case CLRN_DTYPE_BF16: /* the top half of a binary32 */
-    for (uint64_t i = 0; i < n; i++, p += 2)
+    }
+    break;
+  default: /* BF16: the top half of a binary32 */
+    for (uint64_t i = n; i-- > 0;) {
+      const unsigned char *p = raw + 2 * i;
       out[i] = bits_to_float((uint32_t)p[0] << 16 | (uint32_t)p[1] << 24);
-    return CLRN_STATUS_SUCCESS;
-  default:
+    }
+    break;
+  }
+}
+
+clrn_status clrn_safetensors_read_f32(const clrn_safetensors *file, const clrn_st_tensor *tensor,
+                                      float *out) {
+  if (!tensor || (!out && tensor->elements))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_safetensors_read_f32: NULL argument");
+  if (tensor->dtype != CLRN_DTYPE_F32 && tensor->dtype != CLRN_DTYPE_F16 &&
+      tensor->dtype != CLRN_DTYPE_BF16)
     return clrn_fail(CLRN_STATUS_UNSUPPORTED,
                      "tensor '%.*s' has dtype %s; only F32, F16 and BF16 convert to float32", SHOWN,
                      tensor->name ? tensor->name : "?", clrn_dtype_name(tensor->dtype));
+  const unsigned char *raw = tensor->data;
+  if (!raw && tensor->elements) { /* an opened file: read the bytes into out, convert in place */
+    CLRN_TRY(clrn_safetensors_read_bytes(file, tensor, out));
+    raw = (const unsigned char *)out;
   }
+  convert(tensor->dtype, raw, tensor->elements, out);
+  return CLRN_STATUS_SUCCESS;
 }

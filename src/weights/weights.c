@@ -1,6 +1,7 @@
-/* clrn_weights as named host tensors: a mapped safetensors file, or seeded random
- * weights produced on request (for benchmarks). Which architecture the tensors
- * belong to is decided a layer up, in nn/weights_bind.c. */
+/* clrn_weights as named host tensors: a safetensors file read on request, or
+ * seeded random weights produced on request (for benchmarks). Values read from a
+ * file are checked (finite, no negative variance) as they are read. Which
+ * architecture the tensors belong to is decided a layer up, in nn/weights_bind.c. */
 #include "weights/weights.h"
 
 #include <math.h>
@@ -106,6 +107,28 @@ static void fill_random(const clrn_weights *w, const char *name, int ndim, const
   }
 }
 
+/* Refuses values no trained network holds and that would turn every output into
+ * NaN: NaN, infinities, and a negative BatchNorm running_var (its square root is
+ * taken). Checked as each tensor is read, so a file is never read twice. */
+static clrn_status check_values(const char *path, const char *name, const float *v, size_t n) {
+  bool variance = ends_with(name, "running_var");
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(v[i]))
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                       "%s: tensor %.*s holds %s at element %zu; weights must be finite", path, 200,
+                       name,
+                       isnan(v[i]) ? "NaN"
+                       : v[i] > 0  ? "+infinity"
+                                   : "-infinity",
+                       i);
+    if (variance && v[i] < 0)
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                       "%s: tensor %.*s holds the negative variance %g at element %zu", path, 200,
+                       name, (double)v[i], i);
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
                               const int64_t *shape, float *out) {
   size_t elements = 1;
@@ -122,5 +145,6 @@ clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
   if (!same)
     return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing or has another shape", w->path,
                      name);
-  return clrn_safetensors_read_f32(t, out);
+  CLRN_TRY(clrn_safetensors_read_f32(&w->file, t, out));
+  return check_values(w->path, name, out, elements);
 }

@@ -1,6 +1,6 @@
 /* Internal access to a clrn_weights: the named tensors of one file, and reading one
  * tensor as float32 by name. The
- * weights come from a mapped safetensors file or from a seeded generator (for
+ * weights come from a safetensors file or from a seeded generator (for
  * benchmarks); either way a tensor is produced on request into the caller's
  * buffer, so the host never holds a second copy of the whole model. */
 #ifndef CLRN_WEIGHTS_WEIGHTS_H
@@ -29,7 +29,10 @@ clrn_status clrn_weights_file_open(const char *path, clrn_weights **weights);
 clrn_status clrn_weights_new_random(uint64_t seed, clrn_weights **weights);
 
 /** Writes tensor name, whose shape (ndim dims) the caller expects, into out as
- * float32 (product(shape) floats). */
+ * float32 (product(shape) floats). Fails with CLRN_STATUS_INVALID_FORMAT, naming
+ * the file and the tensor, when a value is NaN or infinite, or a running_var is
+ * negative; with CLRN_STATUS_IO_ERROR when the file was truncated since it was
+ * opened. */
 clrn_status clrn_weights_read(const clrn_weights *weights, const char *name, int ndim,
                               const int64_t *shape, float *out);
 

@@ -76,6 +76,25 @@ static void test_context(void) {
                   CLRN_STATUS_INVALID_ARGUMENT);
 }
 
+/* The profile option runs any device with a named profile; an unknown name fails. */
+static void test_profile_option(void) {
+  clrn_context_options options;
+  clrn_context_options_default(&options);
+  options.profile = "oclgrind";
+  clrn_context *context = NULL;
+  CLRN_ASSERT_OK(clrn_context_create(&devices[0], &options, &context));
+  CU_ASSERT_STRING_EQUAL(clrn_context_profile_name(context), "oclgrind");
+  CU_ASSERT_EQUAL(clrn_context_tuning(context, "CONV_WG", -1), 16);
+  CU_ASSERT_EQUAL(clrn_context_tuning(context, "NO_SUCH_KEY", -1), -1);
+  clrn_context_release(context);
+  options.profile = "no-such-profile";
+  context = NULL;
+  CU_ASSERT_EQUAL(clrn_context_create(&devices[0], &options, &context),
+                  CLRN_STATUS_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_NULL(context);
+  CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "unknown device profile \"no-such-profile\""));
+}
+
 int main(void) {
   clrn_device_info probe;
   if (!clrn_test_pick_device(&probe)) {
@@ -83,6 +102,6 @@ int main(void) {
     return CLRN_TEST_SKIP;
   }
   clrn_test_add_suite("devices", setup, teardown, "enumerate", test_enumerate, "context",
-                      test_context, NULL);
+                      test_context, "profile option", test_profile_option, NULL);
   return clrn_test_run();
 }

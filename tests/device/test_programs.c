@@ -249,9 +249,21 @@ static void test_cache_paths(void) {
   CU_ASSERT_EQUAL(s.cache_bad, 1);
   CU_ASSERT_EQUAL(s.compiled, 1);
 
-  /* Different build options (a tuning override) are a different entry. */
-  setenv("CLRN_TUNE", "ELTWISE_WG=32", 1);
+  /* A host-only tuning value, or another program's kernel define, is not in the
+   * program's build options, so not in its cache key: still a hit. */
+  setenv("CLRN_TUNE", "ELTWISE_WG=32,CONV_PIX_BLOCK=5", 1);
   s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 0);
+  CU_ASSERT_EQUAL(s.cache_hits, 1);
+  unsetenv("CLRN_TUNE");
+
+  /* A kernel define of the program's own family is a different entry. */
+  s = build_once("conv2d", CLRN_STATUS_SUCCESS);
+  setenv("CLRN_TUNE", "CONV_WG=8", 1);
+  s = build_once("conv2d", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.cache_hits, 1);
+  setenv("CLRN_TUNE", "CONV_PIX_BLOCK=5", 1);
+  s = build_once("conv2d", CLRN_STATUS_SUCCESS);
   CU_ASSERT_EQUAL(s.compiled, 1);
   unsetenv("CLRN_TUNE");
 

@@ -227,6 +227,10 @@ static void test_round_trip(void) {
     for (int i = 0; i < ndims[s]; i++)
       CU_ASSERT_EQUAL(a.shape[i], shapes[s][i]);
     CU_ASSERT_EQUAL(memcmp(a.data, special_bits, sizeof special_bits), 0);
+    clrn_npy header; /* the header alone: the same shape, no data */
+    CLRN_ASSERT_OK(clrn_npy_read_header(path, &header));
+    CU_ASSERT(header.ndim == a.ndim && !header.data);
+    CU_ASSERT_EQUAL(memcmp(header.shape, a.shape, sizeof a.shape), 0);
     clrn_npy_free(&a);
     CU_ASSERT_EQUAL(clrn_npy_read(path, SPECIALS - 1, &a), CLRN_STATUS_UNSUPPORTED);
   }
@@ -270,6 +274,8 @@ static void test_read_errors(void) {
   CU_ASSERT_EQUAL(clrn_npy_read(path, 100, &a), CLRN_STATUS_INVALID_FORMAT);
   CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "40 bytes"));
   CU_ASSERT_PTR_NULL(a.data);
+  CU_ASSERT_EQUAL(clrn_npy_read_header(path, &a), CLRN_STATUS_INVALID_FORMAT);
+  CU_ASSERT_EQUAL(a.ndim, 0);
   const int64_t bad[] = {-1};
   CU_ASSERT_EQUAL(clrn_npy_write(path, NULL, 1, bad), CLRN_STATUS_INVALID_ARGUMENT);
   CU_ASSERT_EQUAL(clrn_npy_write(path, NULL, 9, bad), CLRN_STATUS_INVALID_ARGUMENT);

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "clresnet/engine.h"
-#include "nn/graph.h"
 #include "harness.h"
+#include "nn/graph.h"
 
 static int count_kind(const clrn_graph *g, clrn_node_kind kind) {
   int n = 0;
@@ -145,9 +145,28 @@ static void test_split(void) {
   CU_ASSERT_EQUAL(shards[0] + shards[1], 3);
 }
 
+/* Speeds from a damaged calibration file or a careless caller: no shard may be
+ * negative or the sum differ (inf once gave -2147483644 after a 21 s spin). */
+static void test_split_bad_speeds(void) {
+  int shards[3];
+  clrn_engine_split((double[]){INFINITY, 1.0}, 2, 5, shards);
+  CU_ASSERT(shards[0] == 0 && shards[1] == 5);
+  clrn_engine_split((double[]){NAN, 2.0, 1.0}, 3, 6, shards);
+  CU_ASSERT(shards[0] == 0 && shards[1] == 4 && shards[2] == 2);
+  clrn_engine_split((double[]){-3.0, 1.0}, 2, 4, shards);
+  CU_ASSERT(shards[0] == 0 && shards[1] == 4);
+  clrn_engine_split((double[]){1e308, 1e308}, 2, 4, shards); /* the sum overflows */
+  CU_ASSERT(shards[0] == 2 && shards[1] == 2);
+  clrn_engine_split((double[]){INFINITY, -INFINITY, NAN}, 3, 3, shards);
+  CU_ASSERT(shards[0] == 1 && shards[1] == 1 && shards[2] == 1);
+  clrn_engine_split((double[]){1e-300, 0.0}, 2, 2, shards);
+  CU_ASSERT(shards[0] == 2 && shards[1] == 0);
+}
+
 int main(void) {
   clrn_test_add_suite("graph", NULL, NULL, "structure", test_structure, "downsample rule",
                       test_downsample_rule, "sizes", test_sizes, "multiply-adds", test_macs,
-                      "architecture names", test_names, "batch split", test_split, NULL);
+                      "architecture names", test_names, "batch split", test_split,
+                      "batch split, bad speeds", test_split_bad_speeds, NULL);
   return clrn_test_run();
 }

@@ -5,9 +5,12 @@
  * through OCL_ICD_VENDORS). Skips when fewer than two devices match.
  *
  * CLRN_TEST_SIZE (default 64) and CLRN_TEST_BATCH (default 5) keep the work small
- * for slow simulators. Tolerance: as the network test, 1e-4 of the largest logit;
- * different devices compile the kernels with different compilers, so their
- * float32 rounding differs slightly even though the math is the same. */
+ * for slow simulators. CLRN_TEST_REPEAT (default 1) runs the uneven split that many
+ * times on one engine; with CLRN_TEST_EXACT=1 the logits must then equal the one
+ * device's bit for bit (devices sharing one compiler, such as PoCL's basic and
+ * pthread: the split must not change a single bit). Tolerance: as the network test, 1e-4 of the
+ * largest logit; different devices compile the kernels with different compilers, so their float32
+ * rounding differs slightly even though the math is the same. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +41,44 @@ static clrn_engine_options engine_options(void) {
   return o;
 }
 
-/* Runs the batch through an engine over the given devices and compares. */
-static void run_and_compare(const clrn_device_info *list, size_t count, const double *speeds,
-                            bool expect_every_device_used) {
+/* The reference: device 0 alone runs the whole batch into expected. */
+static int reference_run(void) {
+  clrn_context *ctx = NULL;
+  clrn_model *model = NULL;
+  clrn_model_options mo = engine_options().model;
+  clrn_status status = clrn_context_create(&devices[0], NULL, &ctx);
+  if (status == CLRN_STATUS_SUCCESS)
+    status = clrn_model_create(ctx, weights, &mo, &model);
+  if (status == CLRN_STATUS_SUCCESS)
+    status = clrn_model_run(model, input, batch, expected, NULL);
+  if (status != CLRN_STATUS_SUCCESS)
+    fprintf(stderr, "reference run: %s\n", clrn_last_error());
+  clrn_model_release(model);
+  clrn_context_release(ctx);
+  return status == CLRN_STATUS_SUCCESS ? 0 : 1;
+}
+
+/* An engine over the given devices with the given speeds (NULL: calibrated). */
+static clrn_engine *make_engine(const clrn_device_info *list, size_t count, const double *speeds) {
   clrn_engine_options o = engine_options();
   o.speeds = speeds;
   clrn_engine *engine = NULL;
   CLRN_ASSERT_OK(clrn_engine_create(list, count, weights, &o, &engine));
+  return engine;
+}
+
+/* Device 0 twice as fast as the others: shards 2:1:..., still in input order. */
+static size_t uneven_speeds(double speeds[8]) {
+  size_t used = device_count < 8 ? device_count : 8;
+  for (size_t i = 0; i < used; i++)
+    speeds[i] = i == 0 ? 2.0 : 1.0;
+  return used;
+}
+
+/* Runs the batch through an engine over the given devices and compares. */
+static void run_and_compare(const clrn_device_info *list, size_t count, const double *speeds,
+                            bool expect_every_device_used) {
+  clrn_engine *engine = make_engine(list, count, speeds);
   size_t n = (size_t)batch * classes;
   float *logits = malloc(n * sizeof *logits);
   CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
@@ -78,11 +112,51 @@ static void test_even_split(void) {
 }
 
 static void test_uneven_split(void) {
-  /* Device 0 twice as fast as the others: shards 2:1:..., still in input order. */
   double speeds[8];
-  for (size_t i = 0; i < device_count && i < 8; i++)
-    speeds[i] = i == 0 ? 2.0 : 1.0;
-  run_and_compare(devices, device_count < 8 ? device_count : 8, speeds, false);
+  size_t used = uneven_speeds(speeds);
+  run_and_compare(devices, used, speeds, false);
+}
+
+/* The uneven split run many times in a row on one engine. PoCL before 6.0 aborted
+ * or crashed here when two of its CPU devices ran the same kernel with different
+ * grid sizes at once (see src/runtime/platform_lock.h). */
+static void test_repeated_uneven_split(void) {
+  int repeats = env_int("CLRN_TEST_REPEAT", 1);
+  bool exact = env_int("CLRN_TEST_EXACT", 0) == 1;
+  double speeds[8];
+  size_t used = uneven_speeds(speeds);
+  clrn_engine *engine = make_engine(devices, used, speeds);
+  size_t n = (size_t)batch * classes;
+  float *logits = malloc(n * sizeof *logits);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
+  float *first = malloc(n * sizeof *first);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+  int differing = 0;
+  for (int r = 0; r < repeats; r++) {
+    memset(logits, 0, n * sizeof *logits);
+    CLRN_ASSERT_OK(clrn_engine_run(engine, input, batch, logits, NULL));
+    if (r == 0)
+      memcpy(first, logits, n * sizeof *first);
+    else if (memcmp(logits, first, n * sizeof *first) != 0)
+      differing++;
+  }
+  /* The one-device reference only now: run first, its wider grids would hide the race. */
+  CU_ASSERT_EQUAL_FATAL(reference_run(), 0);
+  double largest = 0.0, worst = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    largest = fmax(largest, fabs(expected[i]));
+    worst = fmax(worst, fabs((double)first[i] - expected[i]));
+  }
+  if (exact ? memcmp(first, expected, n * sizeof *first) != 0 : worst > TOLERANCE * largest)
+    differing++;
+  free(first);
+  printf("\n  %d runs, shards %d+%d, %d differing from the first or one device (%s)", repeats,
+         clrn_engine_last_shard(engine, 0), clrn_engine_last_shard(engine, 1), differing,
+         exact ? "bit for bit" : "within tolerance");
+  CU_ASSERT(clrn_engine_last_shard(engine, 0) != clrn_engine_last_shard(engine, 1));
+  CU_ASSERT_EQUAL(differing, 0);
+  free(logits);
+  clrn_engine_release(engine);
 }
 
 static void test_calibrated_split(void) {
@@ -119,19 +193,7 @@ static int setup(void) {
   expected = malloc((size_t)batch * classes * sizeof *expected);
   for (size_t i = 0; input && i < in; i++)
     input[i] = (float)sin(0.37 * (double)i) * 1.5f;
-  /* The reference: device 0 alone runs the whole batch. */
-  clrn_context *ctx = NULL;
-  clrn_model *model = NULL;
-  clrn_model_options mo = engine_options().model;
-  if (!input || !expected || clrn_context_create(&devices[0], NULL, &ctx) != CLRN_STATUS_SUCCESS ||
-      clrn_model_create(ctx, weights, &mo, &model) != CLRN_STATUS_SUCCESS ||
-      clrn_model_run(model, input, batch, expected, NULL) != CLRN_STATUS_SUCCESS) {
-    fprintf(stderr, "reference run: %s\n", clrn_last_error());
-    return 1;
-  }
-  clrn_model_release(model);
-  clrn_context_release(ctx);
-  return 0;
+  return getenv("CLRN_TEST_REPEAT") ? 0 : reference_run();
 }
 
 static int teardown(void) {
@@ -155,6 +217,11 @@ int main(void) {
     return CLRN_TEST_SKIP;
   }
   clrn_devices_free(all);
+  if (getenv("CLRN_TEST_REPEAT")) {
+    clrn_test_add_suite("multidevice", setup, teardown, "uneven split, repeated",
+                        test_repeated_uneven_split, NULL);
+    return clrn_test_run();
+  }
   clrn_test_add_suite("multidevice", setup, teardown, "one device through the engine",
                       test_one_device_engine, "even split", test_even_split, "uneven split",
                       test_uneven_split, "calibrated split", test_calibrated_split, NULL);

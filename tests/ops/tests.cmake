@@ -13,6 +13,9 @@ foreach(suite eltwise batchnorm pooling adaptive_pool softmax linear)
   target_link_libraries(test_ops_${suite} PRIVATE clrn_ops_test)
 endforeach()
 
+# CLBlast's status codes named and explained in errors (no device needed).
+clrn_add_test(NAME test_clblast_status SOURCES ops/test_clblast_status.c LABELS unit)
+
 foreach(suite eltwise batchnorm pooling adaptive_pool softmax linear)
   clrn_add_oclgrind_test(NAME oclgrind_ops_${suite} TARGET test_ops_${suite})
 endforeach()

@@ -1,16 +1,22 @@
-/* The on-disk binary cache without a device: folder choice, round trip, and
- * rejection of truncated, corrupted and foreign entries. */
+/* The on-disk binary cache without a device: folder choice, round trip,
+ * rejection of truncated, corrupted and foreign entries, one warning for a folder
+ * that cannot be written, and trust only in a folder nobody else can write. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "runtime/cache.h"
 
 static char dir[256];
 
+static void count_warnings(clrn_log_level level, const char *message, void *user_data);
+
 static int setup(void) {
+  clrn_log_set_callback(count_warnings, CLRN_LOG_LEVEL_WARNING, NULL);
   clrn_test_temp_dir(dir, sizeof dir);
   setenv("CLRN_CACHE_DIR", dir, 1);
   return 0;
@@ -115,15 +121,98 @@ static void test_damaged_entries(void) {
   }
 }
 
+static int warnings;
+static char last_warning[1024];
+
+static void count_warnings(clrn_log_level level, const char *message, void *user_data) {
+  (void)user_data;
+  if (level != CLRN_LOG_LEVEL_WARNING)
+    return;
+  warnings++;
+  snprintf(last_warning, sizeof last_warning, "%s", message);
+}
+
+/* An unwritable folder fails every store but says so once (it said it six times,
+ * once per kernel program). */
 static void test_unwritable_folder(void) {
-  setenv("CLRN_CACHE_DIR", "/proc/clrn-no-such-place", 1);
-  CU_ASSERT_EQUAL(clrn_cache_store("k", (const unsigned char *)"x", 1), CLRN_STATUS_IO_ERROR);
+  char file[600];
+  snprintf(file, sizeof file, "%s/plain-file", dir);
+  FILE *f = fopen(file, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fclose(f);
+  const char *places[] = {"/proc/clrn-no-such-place", file};
+  for (size_t p = 0; p < 2; p++) {
+    char place[700];
+    snprintf(place, sizeof place, "%s/cache", places[p]);
+    setenv("CLRN_CACHE_DIR", place, 1);
+    warnings = 0;
+    for (int i = 0; i < 6; i++)
+      CU_ASSERT_EQUAL(clrn_cache_store("k", (const unsigned char *)"x", 1), CLRN_STATUS_IO_ERROR);
+    CU_ASSERT_EQUAL(warnings, 1);
+    printf("\n  %s", last_warning);
+  }
+  setenv("CLRN_CACHE_DIR", dir, 1);
+  remove(file);
+}
+
+static mode_t mode_of(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+/* Tries an entry in the current folder and expects the cache refused, with one
+ * warning containing reason for any number of loads and stores. */
+static void expect_refused(const char *folder, const char *reason) {
+  unsigned char *loaded = NULL;
+  size_t size = 0;
+  warnings = 0;
+  for (int i = 0; i < 3; i++) {
+    CU_ASSERT_EQUAL(clrn_cache_load("trusted?", &loaded, &size), CLRN_CACHE_RESULT_MISS);
+    CU_ASSERT_EQUAL(clrn_cache_store("trusted?", (const unsigned char *)"y", 1),
+                    CLRN_STATUS_IO_ERROR);
+  }
+  CU_ASSERT_EQUAL(warnings, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, reason));
+  CU_ASSERT_PTR_NOT_NULL(strstr(last_warning, folder));
+  printf("\n  %s", last_warning);
+}
+
+/* The cache runs what it loads, so it trusts only a folder of the user's own that
+ * nobody else can write: made with mode 0700, refused otherwise. */
+static void test_trusted_folder(void) {
+  char parent[600], folder[700];
+  snprintf(parent, sizeof parent, "%s/made", dir);
+  snprintf(folder, sizeof folder, "%s/here", parent);
+  setenv("CLRN_CACHE_DIR", folder, 1);
+  const unsigned char binary[] = "trusted payload";
+  CLRN_ASSERT_OK(clrn_cache_store("trusted?", binary, sizeof binary));
+  CU_ASSERT_EQUAL(mode_of(parent), 0700);
+  CU_ASSERT_EQUAL(mode_of(folder), 0700);
+  unsigned char *loaded = NULL;
+  size_t size = 0;
+  CU_ASSERT_EQUAL(clrn_cache_load("trusted?", &loaded, &size), CLRN_CACHE_RESULT_HIT);
+  free(loaded);
+
+  chmod(folder, 0777);
+  expect_refused(folder, "by its group or by others");
+  chmod(folder, 0730);
+  expect_refused(folder, "by its group or by others");
+  chmod(folder, 0755); /* readable by others is fine: only writing matters */
+  CU_ASSERT_EQUAL(clrn_cache_load("trusted?", &loaded, &size), CLRN_CACHE_RESULT_HIT);
+  free(loaded);
+  if (geteuid() == 0 && chown(folder, 65534, 65534) == 0) {
+    chmod(folder, 0700);
+    expect_refused(folder, "belongs to another user");
+    CU_ASSERT_EQUAL(chown(folder, 0, 0), 0);
+  }
+  setenv("CLRN_CACHE_DIR", "/tmp", 1); /* sticky, but anyone can add files */
+  expect_refused("/tmp", "by its group or by others");
   setenv("CLRN_CACHE_DIR", dir, 1);
 }
 
 int main(void) {
   clrn_test_add_suite("cache", setup, teardown, "folder choice", test_folder_choice, "round trip",
                       test_round_trip, "damaged entries", test_damaged_entries, "unwritable folder",
-                      test_unwritable_folder, NULL);
+                      test_unwritable_folder, "trusted folder", test_trusted_folder, NULL);
   return clrn_test_run();
 }

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     clrn_dtype d = t->dtype;
     if (d == CLRN_DTYPE_F32 || d == CLRN_DTYPE_F16 || d == CLRN_DTYPE_BF16) {
       float *out = malloc(t->elements ? t->elements * sizeof *out : 1);
-      if (out && clrn_safetensors_read_f32(t, out) != CLRN_STATUS_SUCCESS)
+      if (out && clrn_safetensors_read_f32(&st, t, out) != CLRN_STATUS_SUCCESS)
         abort();
       free(out);
     }

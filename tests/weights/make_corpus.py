@@ -108,6 +108,24 @@ CASES = [
     ("duplicate-name.safetensors", "INVALID_FORMAT", "two entries are both named w",
      st(b'{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},'
         b'"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', F32_2)),
+    # Well-formed files whose values or text are hostile: refused when the tensor is
+    # read (non-finite weights, a negative variance), or read as they are (text that
+    # the command-line program must escape when it prints it).
+    ("nan-value.safetensors", "INVALID_FORMAT", "a weight is NaN (refused when read)",
+     st({"conv1.weight": t("F32", [2], 0, 8)}, struct.pack("<2f", 1.0, float("nan")))),
+    ("inf-f16.safetensors", "INVALID_FORMAT", "an F16 weight is -infinity (refused when read)",
+     st({"fc.bias": t("F16", [2], 0, 4)}, struct.pack("<2e", 0.5, float("-inf")))),
+    ("negative-variance.safetensors", "INVALID_FORMAT",
+     "a BatchNorm running_var holds -1 (refused when read)",
+     st({"bn1.running_var": t("F32", [2], 0, 8)}, struct.pack("<2f", 1.0, -1.0))),
+    ("hostile-metadata.safetensors", "SUCCESS",
+     "valid: a metadata value that clears the screen and forges a line (escaped when printed)",
+     st({"__metadata__": {"source": "seed",
+                          "seed": "1\x1b[2J\x1b[31mPWNED\nclresnet: all good"},
+         "fc.bias": t("F32", [2], 0, 8)}, F32_2)),
+    ("hostile-name.safetensors", "SUCCESS",
+     "valid: a tensor name holding ESC, a C1 CSI and a right-to-left override",
+     st({"\x1b[2J\u009b31m\u202eevil": t("F32", [2], 0, 8)}, F32_2)),
     ("pytorch-zip.pth", "INVALID_FORMAT",
      "the start of a torch.save() zip archive, not safetensors",
      b"PK\x03\x04\x00\x00\x08\x08\x00\x00\x00\x00\x00\x00" + b"archive/data.pklFB"),
@@ -130,8 +148,9 @@ def main():
     with open(os.path.join(OUT, "README.md"), "w") as f:
         f.write("# Malformed safetensors inputs\n\n"
                 "Seeds for fuzz_safetensors and the cases of test_weights_corpus, which opens\n"
-                "each file and expects the status below (SUCCESS for the two valid seeds) and,\n"
-                "on failure, a message that names the file. Written by ../make_corpus.py.\n\n"
+                "each file, reads every float tensor as clresnet does (values checked), and\n"
+                "expects the status below (SUCCESS for the valid files) and, on failure, a\n"
+                "message that names the file. Written by ../make_corpus.py.\n\n"
                 "| file | status | what is wrong |\n"
                 "|---|---|---|\n")
         for name, status, what, _ in CASES:

@@ -1,6 +1,8 @@
-/* Shared command-line helpers: error printing, exit codes and the log sink. */
+/* Shared command-line helpers: error printing, exit codes, the log sink, integer
+ * options, device selection and JSON output. */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -9,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "escape.h"
 
 int cli_verbosity = 1;
 
@@ -17,7 +20,7 @@ void cli_error(const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   fputs("clresnet: ", stderr);
-  vfprintf(stderr, fmt, args);
+  cli_vprint_escaped(stderr, fmt, args); /* messages quote names from files */
   fputc('\n', stderr);
   va_end(args);
 }
@@ -26,7 +29,7 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   fprintf(stderr, "clresnet %s: ", command);
-  vfprintf(stderr, fmt, args);
+  cli_vprint_escaped(stderr, fmt, args);
   fprintf(stderr, " (see 'clresnet %s --help')\n", command);
   va_end(args);
   return CLI_EXIT_USAGE;
@@ -34,7 +37,11 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
 
 int cli_fail(clrn_status status, const char *what) {
   const char *detail = clrn_last_error();
-  if (*detail)
+  if (*detail && status == CLRN_STATUS_BUILD_FAILED) { /* keep the build log's lines */
+    fprintf(stderr, "clresnet: %s: ", what);
+    cli_put_escaped_lines(stderr, detail);
+    fputc('\n', stderr);
+  } else if (*detail)
     cli_error("%s: %s", what, detail);
   else
     cli_error("%s: %s", what, clrn_status_string(status));
@@ -44,7 +51,7 @@ int cli_fail(clrn_status status, const char *what) {
 static void log_to_stderr(clrn_log_level level, const char *message, void *user_data) {
   (void)user_data;
   static const char *names[] = {"error", "warning", "info", "debug"};
-  fprintf(stderr, "clresnet: %s: %s\n", names[level], message);
+  cli_print_line(stderr, "clresnet: %s: %s", names[level], message);
 }
 
 void cli_install_log(void) {
@@ -102,9 +109,13 @@ int cli_select_devices(const char *spec, cli_devices *d) {
     status = clrn_devices_select(d->all, d->all_count, spec, chosen, d->all_count, &count);
   if (!chosen || status != CLRN_STATUS_SUCCESS) {
     cli_error("%s", chosen ? clrn_last_error() : "out of memory");
+    /* A malformed spec, or one that matches none of the devices there are, is a usage
+     * error (exit 2), whether it came from -d or CLRN_DEVICE; no device at all is not. */
+    bool usage = status == CLRN_STATUS_INVALID_ARGUMENT ||
+                 (status == CLRN_STATUS_NO_MATCHING_DEVICE && d->all_count > 0);
     free(chosen);
     cli_devices_free(d);
-    return status == CLRN_STATUS_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
   }
   d->chosen = malloc(count * sizeof *d->chosen);
   for (size_t i = 0; d->chosen && i < count; i++)
@@ -125,48 +136,8 @@ void cli_devices_free(cli_devices *d) {
   memset(d, 0, sizeof *d);
 }
 
-/* Progress state: compiled counts programs that were not in the cache; a device's
- * builds start when the previous device's end (or at cli_progress_begin()). */
-static size_t progress_compiled;
-static double progress_start;
-
-void cli_progress_begin(void) { progress_start = cli_now(); }
-
-void cli_progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,
-                  void *user_data) {
-  (void)user_data;
-  if (done == 1)
-    progress_compiled = 0;
-  progress_compiled += compiled;
-  if (done == total && progress_compiled == 0)
-    progress_start = cli_now();
-  if (cli_verbosity <= 0 || progress_compiled == 0)
-    return;
-  if (isatty(fileno(stderr))) {
-    fprintf(stderr, "\rcompiling kernels for %s: %zu/%zu", device->name, done, total);
-    if (done == total)
-      fputc('\n', stderr);
-  } else if (done == total) {
-    fprintf(stderr, "clresnet: compiled %zu of %zu kernel programs for %s in %.1f s\n",
-            progress_compiled, total, device->name, cli_now() - progress_start);
-  }
-  if (done == total)
-    progress_start = cli_now();
-  fflush(stderr);
-}
-
-void cli_report_devices(const clrn_engine *engine) {
-  for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
-    const clrn_model *m = clrn_engine_model(engine, i);
-    const clrn_context *ctx = clrn_model_context(m);
-    const clrn_device_info *d = clrn_context_device(ctx);
-    clrn_build_stats stats;
-    clrn_context_build_stats(ctx, &stats);
-    fprintf(stderr,
-            "device %zu: %s (%s), profile %s: kernel programs %zu compiled, %zu from the "
-            "cache in %.3f s; batches of up to %d; peak device memory %.1f MiB\n",
-            i, d->name, d->platform_name, d->profile, stats.compiled, stats.cache_hits,
-            stats.compile_seconds, clrn_model_max_batch(m),
-            (double)clrn_model_device_bytes(m) / (1024.0 * 1024.0));
-  }
+void cli_print_json(struct cJSON *root) {
+  if (!cli_put_json(stdout, root)) /* escaped: names from files, valid UTF-8 */
+    cli_error("out of memory printing JSON");
+  cJSON_Delete(root);
 }

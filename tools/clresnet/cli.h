@@ -54,27 +54,21 @@ typedef struct cli_devices {
 } cli_devices;
 
 /** Enumerates and selects; prints the error and returns CLI_EXIT_FAILURE on failure
- * (CLI_EXIT_USAGE for a malformed spec). */
+ * (CLI_EXIT_USAGE for a spec that is malformed or matches none of the devices). */
 int cli_select_devices(const char *spec, cli_devices *devices);
 
 /** Frees what cli_select_devices() made. */
 void cli_devices_free(cli_devices *devices);
 
-/** Starts the clock of the compilation summary line (call before creating the engine). */
-void cli_progress_begin(void);
-
-/** Kernel-compilation progress for engine/context options: a live counter on a
- * terminal, one summary line otherwise, nothing when everything came from the cache. */
-void cli_progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,
-                  void *user_data);
-
 /** Writes the Chrome trace-event JSON of the engine's last run to path (atomically).
  * host_start_us is the host time, in microseconds, when that run began. */
 int cli_write_trace(const char *path, const clrn_engine *engine, double host_start_us);
 
-/** With -v: one line per device of the engine on its kernel programs (compiled,
- * loaded from the cache, seconds spent) and the model's device memory. */
-void cli_report_devices(const clrn_engine *engine);
+struct cJSON;
+
+/** Prints root as indented JSON on stdout, then deletes it. Strings are escaped
+ * (escape.h: cli_put_json): the output is valid UTF-8 without raw controls. */
+void cli_print_json(struct cJSON *root);
 
 /** Monotonic time in seconds. */
 double cli_now(void);

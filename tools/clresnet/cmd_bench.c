@@ -7,18 +7,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "checks.h"
+#include "session.h"
 
 typedef struct bench_args {
-  const char *weights, *device, *trace;
-  clrn_arch arch;
-  long batch, iterations, warmup, height, width;
-  bool json, profile, no_fuse;
+  cli_session_args common; /* -w, -m, -d, -b, --json, --no-fuse, --trace */
+  long iterations, warmup, height, width;
+  bool profile;
 } bench_args;
 
 typedef struct timing {
   double median, min, max; /* seconds per batch */
 } timing;
+
+enum { OPT_WARMUP = CLI_OPTION_OWN, OPT_PROFILE };
+
+/* bench's own options, and its own help for four shared ones (options.c). */
+static const cli_option bench_options[] = {
+    {NULL, 'w', NULL, "safetensors weights (default: seeded random weights)"},
+    {NULL, 'm', NULL,
+     "resnet18, resnet34, resnet50, resnet101 or resnet152 (required\n"
+     "unless -w gives weights)"},
+    {NULL, 'b', NULL, "images per batch, 1..4096 (default 8)"},
+    {NULL, CLI_OPT_TRACE, NULL, "Chrome trace of the last timed batch (open in ui.perfetto.dev)"},
+    {"iterations", 'n', "N", "timed batches, 1..100000 (default 10)"},
+    {"warmup", OPT_WARMUP, "N", "untimed batches first, 0..1000 (default 2)"},
+    {"height", 'H', "N", "input height, 1..4096 (default 224)"},
+    {"width", 'W', "N", "input width, 1..4096 (default 224)"},
+    {"profile", OPT_PROFILE, NULL, "per-layer device-time table (OpenCL profiling)"},
+    {NULL, 0, NULL, NULL}};
+
+static void print_help(void);
+
+static int bench_option(int key, const char *value, void *own) {
+  bench_args *a = own;
+  switch (key) {
+  case 'n': return cli_int_option("bench", "-n", value, 1, 100000, &a->iterations);
+  case OPT_WARMUP: return cli_int_option("bench", "--warmup", value, 0, 1000, &a->warmup);
+  case 'H': return cli_int_option("bench", "-H", value, 1, 4096, &a->height);
+  case 'W': return cli_int_option("bench", "-W", value, 1, 4096, &a->width);
+  case OPT_PROFILE: a->profile = true; return CLI_EXIT_OK;
+  default: return CLI_EXIT_USAGE;
+  }
+}
+
+static const cli_command bench_command = {"bench", bench_options, print_help, bench_option};
 
 static void print_help(void) {
   printf("Usage: clresnet bench -m ARCH [-w WEIGHTS] [-b BATCH] [-n ITERS] [--warmup N]\n"
@@ -30,27 +63,9 @@ static void print_help(void) {
          "the device profile knows the device's peak, the fraction of that nominal peak\n"
          "(compute units x the clock OpenCL reports x FLOP per cycle; CPUs that boost above\n"
          "that clock can exceed 100%%).\n"
-         "\n"
-         "Options:\n"
-         "  -m, --model ARCH     resnet18, resnet34, resnet50, resnet101 or resnet152 (required\n"
-         "                       unless -w gives weights)\n"
-         "  -w, --weights FILE   safetensors weights (default: seeded random weights)\n"
-         "  -b, --batch N        images per batch, 1..4096 (default 8)\n"
-         "  -n, --iterations N   timed batches, 1..100000 (default 10)\n"
-         "      --warmup N       untimed batches first, 0..1000 (default 2)\n"
-         "  -d, --device SPEC    device(s) (env: CLRN_DEVICE; default: first GPU, else first\n"
-         "                       device); several devices split each batch by measured speed\n"
-         "      --list-devices   list devices and exit\n"
-         "  -H, --height N       input height, 1..4096 (default 224)\n"
-         "  -W, --width N        input width, 1..4096 (default 224)\n"
-         "      --json           print one JSON object\n"
-         "      --profile        per-layer device-time table (OpenCL profiling)\n"
-         "      --trace FILE     Chrome trace of the last timed batch (open in ui.perfetto.dev)\n"
-         "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
-         "  -v, --verbose        more detail on stderr (-vv: every kernel launch)\n"
-         "  -q, --quiet          print only results and errors\n"
-         "  -h, --help           show this help\n"
-         "\n"
+         "\n");
+  cli_print_options(&bench_command);
+  printf("\n"
          "Examples:\n"
          "  clresnet bench -m resnet50\n"
          "  clresnet bench -m resnet18 -b 1 -n 50 --profile\n"
@@ -59,66 +74,21 @@ static void print_help(void) {
          "Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
 }
 
+/* Returns CLI_CONTINUE when bench should go on, else its exit status. */
 static int parse_args(int argc, char **argv, bench_args *a) {
-  enum { OPT_WARMUP = 1000, OPT_JSON, OPT_PROFILE, OPT_TRACE, OPT_NO_FUSE, OPT_LIST };
-  static const struct option options[] = {{"model", required_argument, NULL, 'm'},
-                                          {"weights", required_argument, NULL, 'w'},
-                                          {"batch", required_argument, NULL, 'b'},
-                                          {"iterations", required_argument, NULL, 'n'},
-                                          {"warmup", required_argument, NULL, OPT_WARMUP},
-                                          {"device", required_argument, NULL, 'd'},
-                                          {"height", required_argument, NULL, 'H'},
-                                          {"width", required_argument, NULL, 'W'},
-                                          {"json", no_argument, NULL, OPT_JSON},
-                                          {"profile", no_argument, NULL, OPT_PROFILE},
-                                          {"trace", required_argument, NULL, OPT_TRACE},
-                                          {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
-                                          {"list-devices", no_argument, NULL, OPT_LIST},
-                                          {"verbose", no_argument, NULL, 'v'},
-                                          {"quiet", no_argument, NULL, 'q'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
-  a->batch = 8;
   a->iterations = 10;
   a->warmup = 2;
   a->height = 224;
   a->width = 224;
-  opterr = 0;
-  optind = 1;
-  int status = CLI_EXIT_OK;
-  for (int c; status == CLI_EXIT_OK &&
-              (c = getopt_long(argc, argv, ":m:w:b:n:d:H:W:vqh", options, NULL)) != -1;) {
-    switch (c) {
-    case 'm':
-      if (clrn_arch_parse(optarg, &a->arch) != CLRN_STATUS_SUCCESS)
-        status = cli_usage_error("bench", "-m: %s", clrn_last_error());
-      break;
-    case 'w': a->weights = optarg; break;
-    case 'b': status = cli_int_option("bench", "-b", optarg, 1, 4096, &a->batch); break;
-    case 'n': status = cli_int_option("bench", "-n", optarg, 1, 100000, &a->iterations); break;
-    case OPT_WARMUP:
-      status = cli_int_option("bench", "--warmup", optarg, 0, 1000, &a->warmup);
-      break;
-    case 'd': a->device = optarg; break;
-    case 'H': status = cli_int_option("bench", "-H", optarg, 1, 4096, &a->height); break;
-    case 'W': status = cli_int_option("bench", "-W", optarg, 1, 4096, &a->width); break;
-    case OPT_JSON: a->json = true; break;
-    case OPT_PROFILE: a->profile = true; break;
-    case OPT_TRACE: a->trace = optarg; break;
-    case OPT_NO_FUSE: a->no_fuse = true; break;
-    case OPT_LIST: return -1;
-    case 'h': print_help(); return -2;
-    default: status = cli_common_option("bench", c, argv); break;
-    }
-  }
-  if (status != CLI_EXIT_OK)
+  int status = cli_parse_options(&bench_command, argc, argv, &a->common, a);
+  if (status != CLI_CONTINUE)
     return status;
   if (optind < argc)
     return cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
-  if (!a->weights && a->arch == CLRN_ARCH_AUTO)
+  if (!a->common.weights && a->common.arch == CLRN_ARCH_AUTO)
     return cli_usage_error("bench", "give -m ARCH (or -w WEIGHTS)");
-  return CLI_EXIT_OK;
+  return CLI_CONTINUE;
 }
 
 static int compare_double(const void *x, const void *y) {
@@ -149,8 +119,8 @@ static clrn_status time_runs(clrn_engine *engine, clrn_model *model, const bench
                              double *last_start_us, layer_table *tables) {
   for (long i = 0; i < a->warmup + a->iterations; i++) {
     double start = cli_now();
-    clrn_status s = model ? clrn_model_run(model, input, (int)a->batch, logits, NULL)
-                          : clrn_engine_run(engine, input, (int)a->batch, logits, NULL);
+    clrn_status s = model ? clrn_model_run(model, input, (int)a->common.batch, logits, NULL)
+                          : clrn_engine_run(engine, input, (int)a->common.batch, logits, NULL);
     if (s != CLRN_STATUS_SUCCESS)
       return s;
     if (i < a->warmup)
@@ -230,11 +200,11 @@ static cJSON *table_json(const layer_table *t) {
 static void print_text(const bench_args *a, clrn_engine *engine, const timing *t, double macs,
                        const double *alone, double peak) {
   size_t n = clrn_engine_device_count(engine);
-  double ips = a->batch / t->median;
+  double ips = a->common.batch / t->median;
   double gflops = 2.0 * macs * ips / 1e9;
   printf("%s %ldx%ld, batch %ld, %ld iterations (%ld warm-up) on %zu device%s%s\n",
-         clrn_arch_name(a->arch), a->height, a->width, a->batch, a->iterations, a->warmup, n,
-         n > 1 ? "s" : "", a->no_fuse ? ", unfused" : "");
+         clrn_arch_name(a->common.arch), a->height, a->width, a->common.batch, a->iterations,
+         a->warmup, n, n > 1 ? "s" : "", a->common.no_fuse ? ", unfused" : "");
   printf("  latency per batch: median %.2f ms, min %.2f ms, max %.2f ms\n", 1e3 * t->median,
          1e3 * t->min, 1e3 * t->max);
   printf("  throughput: %.2f images/s, %.1f GFLOP/s effective (%.3f GFLOP per image)", ips, gflops,
@@ -247,7 +217,7 @@ static void print_text(const bench_args *a, clrn_engine *engine, const timing *t
     const clrn_device_info *d =
         clrn_context_device(clrn_model_context(clrn_engine_model(engine, i)));
     printf("  device %zu: %s (%s): share %.1f%%", i, d->name, d->platform_name,
-           100.0 * clrn_engine_last_shard(engine, i) / a->batch);
+           100.0 * clrn_engine_last_shard(engine, i) / a->common.batch);
     if (n > 1) {
       printf(", alone %.2f images/s", alone[i]);
       sum += alone[i];
@@ -262,15 +232,15 @@ static void print_text(const bench_args *a, clrn_engine *engine, const timing *t
 static void print_json(const bench_args *a, clrn_engine *engine, const timing *t, double macs,
                        const double *alone, double peak, const layer_table *tables) {
   size_t n = clrn_engine_device_count(engine);
-  double ips = a->batch / t->median;
+  double ips = a->common.batch / t->median;
   cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "model", clrn_arch_name(a->arch));
-  cJSON_AddNumberToObject(root, "batch", (double)a->batch);
+  cJSON_AddStringToObject(root, "model", clrn_arch_name(a->common.arch));
+  cJSON_AddNumberToObject(root, "batch", (double)a->common.batch);
   cJSON_AddNumberToObject(root, "iterations", (double)a->iterations);
   cJSON_AddNumberToObject(root, "warmup", (double)a->warmup);
   cJSON_AddNumberToObject(root, "height", (double)a->height);
   cJSON_AddNumberToObject(root, "width", (double)a->width);
-  cJSON_AddBoolToObject(root, "fused", !a->no_fuse);
+  cJSON_AddBoolToObject(root, "fused", !a->common.no_fuse);
   cJSON *devices = cJSON_AddArrayToObject(root, "devices");
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
@@ -279,8 +249,9 @@ static void print_json(const bench_args *a, clrn_engine *engine, const timing *t
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "platform", d->platform_name);
-    cJSON_AddStringToObject(o, "profile", d->profile);
-    cJSON_AddNumberToObject(o, "share", (double)clrn_engine_last_shard(engine, i) / a->batch);
+    cJSON_AddStringToObject(o, "profile", clrn_context_profile_name(clrn_model_context(m)));
+    cJSON_AddNumberToObject(o, "share",
+                            (double)clrn_engine_last_shard(engine, i) / a->common.batch);
     cJSON_AddNumberToObject(o, "images", clrn_engine_last_shard(engine, i));
     cJSON_AddNumberToObject(o, "images_per_second", n > 1 ? alone[i] : ips);
     cJSON_AddNumberToObject(o, "device_bytes", (double)clrn_model_device_bytes(m));
@@ -302,60 +273,37 @@ static void print_json(const bench_args *a, clrn_engine *engine, const timing *t
   }
   if (n > 1)
     cJSON_AddNumberToObject(root, "aggregate_to_sum", ips / sum);
-  char *text = cJSON_Print(root);
-  if (text)
-    printf("%s\n", text);
-  free(text);
-  cJSON_Delete(root);
+  cli_print_json(root);
 }
 
 int cmd_bench(int argc, char **argv) {
   bench_args a;
   int status = parse_args(argc, argv, &a);
-  if (status == -1)
-    return cmd_devices(1, argv);
-  if (status == -2)
-    return CLI_EXIT_OK;
-  if (status != CLI_EXIT_OK)
+  if (status != CLI_CONTINUE)
     return status;
   cli_install_log();
-  if (a.trace && clrn_output_check(a.trace) != CLRN_STATUS_SUCCESS)
-    return cli_fail(CLRN_STATUS_IO_ERROR, "--trace");
-  cli_devices devices;
-  if ((status = cli_select_devices(a.device, &devices)) != CLI_EXIT_OK)
+  const cli_output trace = {"--trace", a.common.trace};
+  if ((status = cli_outputs_check(&trace, 1, a.common.weights, NULL, 0)) != CLI_EXIT_OK)
     return status;
-  clrn_weights *weights = NULL;
-  clrn_engine *engine = NULL;
+  cli_session session;
   float *input = NULL, *logits = NULL;
   double *samples = NULL, *alone = NULL;
   layer_table *tables = NULL;
-  clrn_status s = a.weights ? clrn_weights_open(a.weights, a.arch, &weights)
-                            : clrn_weights_random(a.arch, 1000, 1, &weights);
-  if (s != CLRN_STATUS_SUCCESS) {
-    status = cli_fail(s, "weights");
+  if ((status = cli_session_open(&a.common, &session)) != CLI_EXIT_OK ||
+      (status = cli_session_start(&session, &a.common, (int)a.height, (int)a.width, a.profile)) !=
+          CLI_EXIT_OK)
     goto done;
-  }
-  a.arch = clrn_weights_arch(weights);
-  clrn_engine_options options;
-  clrn_engine_options_default(&options);
-  options.model.fuse = !a.no_fuse;
-  options.model.max_batch = (int)a.batch;
-  options.model.height = (int)a.height;
-  options.model.width = (int)a.width;
-  options.profiling = a.profile || a.trace;
-  options.progress = cli_progress;
-  cli_progress_begin();
-  s = clrn_engine_create(devices.chosen, devices.count, weights, &options, &engine);
-  if (s != CLRN_STATUS_SUCCESS) {
-    status = cli_fail(s, "preparing the model");
-    goto done;
-  }
-  size_t in_floats = (size_t)a.batch * 3 * (size_t)a.height * (size_t)a.width;
+  const clrn_weights *weights = session.weights;
+  clrn_engine *engine = session.engine;
+  size_t device_count = session.devices.count;
+  a.common.arch = clrn_weights_arch(weights);
+  size_t in_floats = (size_t)a.common.batch * 3 * (size_t)a.height * (size_t)a.width;
   input = malloc(in_floats * sizeof *input);
-  logits = malloc((size_t)a.batch * (size_t)clrn_weights_num_classes(weights) * sizeof *logits);
+  logits =
+      malloc((size_t)a.common.batch * (size_t)clrn_weights_num_classes(weights) * sizeof *logits);
   samples = malloc((size_t)a.iterations * sizeof *samples);
-  alone = calloc(devices.count, sizeof *alone);
-  tables = a.profile ? calloc(devices.count, sizeof *tables) : NULL;
+  alone = calloc(device_count, sizeof *alone);
+  tables = a.profile ? calloc(device_count, sizeof *tables) : NULL;
   if (!input || !logits || !samples || !alone || (a.profile && !tables)) {
     cli_error("out of memory");
     status = CLI_EXIT_FAILURE;
@@ -364,11 +312,12 @@ int cmd_bench(int argc, char **argv) {
   for (size_t i = 0; i < in_floats; i++)
     input[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
   timing t;
-  for (size_t i = 0; devices.count > 1 && i < devices.count; i++) {
+  clrn_status s = CLRN_STATUS_SUCCESS;
+  for (size_t i = 0; device_count > 1 && i < device_count; i++) {
     s = time_runs(engine, clrn_engine_model(engine, i), &a, input, logits, samples, &t, NULL, NULL);
     if (s != CLRN_STATUS_SUCCESS)
       break;
-    alone[i] = a.batch / t.median;
+    alone[i] = a.common.batch / t.median;
   }
   double start_us = 0.0;
   if (s == CLRN_STATUS_SUCCESS)
@@ -378,34 +327,32 @@ int cmd_bench(int argc, char **argv) {
     goto done;
   }
   double macs =
-      clrn_arch_macs(a.arch, clrn_weights_num_classes(weights), (int)a.height, (int)a.width);
+      clrn_arch_macs(a.common.arch, clrn_weights_num_classes(weights), (int)a.height, (int)a.width);
   double peak = 0.0;
-  for (size_t i = 0; i < devices.count; i++) {
+  for (size_t i = 0; i < device_count; i++) {
     double p = peak_gflops(clrn_engine_model(engine, i));
     peak = p > 0 && (peak > 0 || i == 0) ? peak + p : 0.0;
   }
-  if (a.json)
+  if (a.common.json)
     print_json(&a, engine, &t, macs, alone, peak, tables);
   else {
     print_text(&a, engine, &t, macs, alone, peak);
-    for (size_t i = 0; tables && i < devices.count; i++)
+    for (size_t i = 0; tables && i < device_count; i++)
       print_table(&tables[i],
                   clrn_context_device(clrn_model_context(clrn_engine_model(engine, i))));
   }
   if (cli_verbosity >= 2)
-    cli_report_devices(engine);
-  if (a.trace)
-    status = cli_write_trace(a.trace, engine, start_us);
+    cli_session_report(&session);
+  if (a.common.trace)
+    status = cli_write_trace(a.common.trace, engine, start_us);
 done:
-  for (size_t i = 0; tables && i < devices.count; i++)
+  for (size_t i = 0; tables && i < session.devices.count; i++)
     free(tables[i].rows);
   free(tables);
   free(input);
   free(logits);
   free(samples);
   free(alone);
-  clrn_engine_release(engine);
-  clrn_weights_close(weights);
-  cli_devices_free(&devices);
+  cli_session_close(&session);
   return status;
 }

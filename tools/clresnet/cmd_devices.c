@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -23,6 +22,8 @@ static void print_help(void) {
          "Device specs for -d (env: CLRN_DEVICE): an index (\"0\"), platform:device (\"1:0\"),\n"
          "a type (cpu, gpu, accelerator, custom), \"all\", a case-insensitive part of a\n"
          "device, vendor or platform name (\"nvidia\", \"pthread\"), or a comma-separated list.\n"
+         "An empty -d is an error; an empty CLRN_DEVICE counts as unset. A spec that matches\n"
+         "no device is a usage error (exit 2) that lists the devices.\n"
          "\n"
          "Examples:\n"
          "  clresnet devices\n"
@@ -71,11 +72,7 @@ static void print_json(const clrn_device_info *devices, size_t count) {
     cJSON_AddStringToObject(o, "profile", d->profile);
     cJSON_AddItemToArray(array, o);
   }
-  char *text = cJSON_Print(array);
-  if (text)
-    printf("%s\n", text);
-  free(text);
-  cJSON_Delete(array);
+  cli_print_json(array);
 }
 
 static void print_table(const clrn_device_info *devices, size_t count, bool verbose) {

@@ -1,21 +1,26 @@
 /* `clresnet run`: classifies photos (JPEG, PNG) or preprocessed .npy tensors with
  * a ResNet on one or several devices, printing the top-k ImageNet classes. */
-#include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "cli.h"
+#include "checks.h"
+#include "escape.h"
+#include "results.h"
+#include "session.h"
 
 #define MAX_NPY_ELEMENTS (1ull << 30)
 
 typedef struct run_args {
-  const char *weights, *device, *output, *save_input, *trace;
-  clrn_arch arch;
-  long batch, top;
-  bool json, no_fuse;
+  cli_session_args common; /* -w, -m, -d, -b, --json, --no-fuse, --trace */
+  const char *output, *save_input;
+  long top;
+  bool top_given; /* -k was given; else min(5, classes) */
   char **inputs;
   int input_count;
 } run_args;
@@ -27,6 +32,36 @@ typedef struct batch_data {
   char **names;
 } batch_data;
 
+enum { OPT_SAVE_INPUT = CLI_OPTION_OWN };
+
+/* run's own options; the shared ones are in options.c. */
+static const cli_option run_options[] = {
+    {"top", 'k', "K",
+     "classes to show per input, 1..classes (default 5, or all classes\nwhen the model has "
+     "fewer)"},
+    {"output", 'o', "FILE",
+     "write the logits as float32 .npy [N, classes] (outputs may not\nname an input, the "
+     "weights or each other)"},
+    {"save-input", OPT_SAVE_INPUT, "FILE",
+     "write the preprocessed inputs as float32 .npy [N,3,H,W]"},
+    {NULL, 0, NULL, NULL}};
+
+static void print_help(void);
+
+static int run_option(int key, const char *value, void *own) {
+  run_args *a = own;
+  switch (key) {
+  case 'k': /* the range depends on the model: check_top() checks it once it is known */
+    a->top_given = cli_parse_int(value, LONG_MIN, LONG_MAX, &a->top);
+    return a->top_given ? CLI_EXIT_OK : cli_usage_error("run", "-k: '%s' is not an integer", value);
+  case 'o': a->output = value; return CLI_EXIT_OK;
+  case OPT_SAVE_INPUT: a->save_input = value; return CLI_EXIT_OK;
+  default: return CLI_EXIT_USAGE;
+  }
+}
+
+static const cli_command run_command = {"run", run_options, print_help, run_option};
+
 static void print_help(void) {
   printf("Usage: clresnet run -w WEIGHTS.safetensors [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
          "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
@@ -36,97 +71,45 @@ static void print_help(void) {
          "with softmax probabilities. An INPUT is a JPEG or PNG photo, given torchvision's\n"
          "standard preprocessing (resize to 256, center crop 224, normalize), or a .npy float32\n"
          "tensor [N,3,H,W] (or [3,H,W]) that is already preprocessed.\n"
-         "\n"
-         "Options:\n"
-         "  -w, --weights FILE   safetensors file of a torchvision ResNet state_dict (required;\n"
-         "                       make one with tools/export_torchvision.py)\n"
-         "  -m, --model ARCH     resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
-         "                       against the weights (default: inferred from them)\n"
-         "  -d, --device SPEC    device(s) to run on (env: CLRN_DEVICE; default: first GPU, else\n"
-         "                       first device); several devices split each batch by speed\n"
-         "      --list-devices   list devices and exit\n"
-         "  -b, --batch N        images per device batch, 1..4096 (default 8)\n"
-         "  -k, --top K          classes to show per input, 1..classes (default 5)\n"
-         "  -o, --output FILE    write the logits as float32 .npy [N, classes]\n"
-         "      --save-input FILE  write the preprocessed inputs as float32 .npy [N,3,H,W]\n"
-         "      --json           print the results as one JSON object\n"
-         "      --no-fuse        keep BatchNorm, ReLU and add as separate kernels\n"
-         "      --trace FILE     write a Chrome trace (open in https://ui.perfetto.dev)\n"
-         "  -v, --verbose        also print devices, memory and timings on stderr (-vv: every\n"
-         "                       kernel launch)\n"
-         "  -q, --quiet          print only results and errors\n"
-         "  -h, --help           show this help\n"
-         "\n"
+         "\n");
+  cli_print_options(&run_command);
+  printf("\n"
          "Examples:\n"
          "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
          "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
          "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
          "\n"
-         "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
+         "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
+         "finite is reported as failed), 2 usage error.\n");
 }
 
+/* Returns CLI_CONTINUE when run should go on, else its exit status. */
 static int parse_args(int argc, char **argv, run_args *a) {
-  enum { OPT_SAVE_INPUT = 1000, OPT_JSON, OPT_NO_FUSE, OPT_TRACE, OPT_LIST };
-  static const struct option options[] = {{"weights", required_argument, NULL, 'w'},
-                                          {"model", required_argument, NULL, 'm'},
-                                          {"device", required_argument, NULL, 'd'},
-                                          {"batch", required_argument, NULL, 'b'},
-                                          {"top", required_argument, NULL, 'k'},
-                                          {"output", required_argument, NULL, 'o'},
-                                          {"save-input", required_argument, NULL, OPT_SAVE_INPUT},
-                                          {"json", no_argument, NULL, OPT_JSON},
-                                          {"no-fuse", no_argument, NULL, OPT_NO_FUSE},
-                                          {"trace", required_argument, NULL, OPT_TRACE},
-                                          {"list-devices", no_argument, NULL, OPT_LIST},
-                                          {"verbose", no_argument, NULL, 'v'},
-                                          {"quiet", no_argument, NULL, 'q'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
-  a->batch = 8;
-  a->top = 5;
-  opterr = 0;
-  optind = 1;
-  int status = CLI_EXIT_OK;
-  for (int c; status == CLI_EXIT_OK &&
-              (c = getopt_long(argc, argv, ":w:m:d:b:k:o:vqh", options, NULL)) != -1;) {
-    switch (c) {
-    case 'w': a->weights = optarg; break;
-    case 'm':
-      if (clrn_arch_parse(optarg, &a->arch) != CLRN_STATUS_SUCCESS)
-        status = cli_usage_error("run", "-m: %s", clrn_last_error());
-      break;
-    case 'd': a->device = optarg; break;
-    case 'b': status = cli_int_option("run", "-b", optarg, 1, 4096, &a->batch); break;
-    case 'k': status = cli_int_option("run", "-k", optarg, 1, 1000000, &a->top); break;
-    case 'o': a->output = optarg; break;
-    case OPT_SAVE_INPUT: a->save_input = optarg; break;
-    case OPT_JSON: a->json = true; break;
-    case OPT_NO_FUSE: a->no_fuse = true; break;
-    case OPT_TRACE: a->trace = optarg; break;
-    case OPT_LIST: return -1;
-    case 'h': print_help(); return -2;
-    default: status = cli_common_option("run", c, argv); break;
-    }
-  }
-  if (status != CLI_EXIT_OK)
+  int status = cli_parse_options(&run_command, argc, argv, &a->common, a);
+  if (status != CLI_CONTINUE)
     return status;
-  if (!a->weights)
+  if (!a->common.weights)
     return cli_usage_error("run", "no weights: give -w WEIGHTS.safetensors");
   if (optind >= argc)
     return cli_usage_error("run", "no INPUT: give photos or .npy files to classify");
   a->inputs = argv + optind;
   a->input_count = argc - optind;
-  return CLI_EXIT_OK;
+  return CLI_CONTINUE;
 }
 
+/* Whether path starts with the .npy magic. Opened without blocking: a FIFO is
+ * then taken for a photo, whose reader refuses it (fopen() would wait for a
+ * writer forever). */
 static bool is_npy(const char *path) {
-  FILE *f = fopen(path, "rb");
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
   unsigned char magic[6] = {0};
-  size_t n = f ? fread(magic, 1, sizeof magic, f) : 0;
-  if (f)
-    fclose(f);
-  return n == sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0;
+  ssize_t n =
+      fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, magic, sizeof magic) : -1;
+  if (fd >= 0)
+    close(fd);
+  return n == (ssize_t)sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0;
 }
 
 static void batch_free(batch_data *b) {
@@ -190,9 +173,9 @@ static int load_npy(batch_data *b, const char *path) {
     h = array.shape[1];
     w = array.shape[2];
   } else {
+    int ndim = array.ndim; /* read before clrn_npy_free() clears it */
     clrn_npy_free(&array);
-    cli_error("%s: a .npy input must be [N,3,H,W] or [3,H,W], not %d-dimensional", path,
-              array.ndim);
+    cli_error("%s: a .npy input must be [N,3,H,W] or [3,H,W], not %d-dimensional", path, ndim);
     return CLI_EXIT_FAILURE;
   }
   if (c != 3 || n < 1 || h < 1 || w < 1 || h > 16384 || w > 16384 || n > 1000000) {
@@ -237,168 +220,75 @@ static int load_inputs(const run_args *a, batch_data *b) {
   return CLI_EXIT_OK;
 }
 
-/* Indices of the k largest values, largest first. */
-static void top_k(const float *values, int n, int k, int *best) {
-  for (int j = 0; j < k; j++)
-    best[j] = -1;
-  for (int i = 0; i < n; i++) {
-    int j = k;
-    while (j > 0 && (best[j - 1] < 0 || values[i] > values[best[j - 1]]))
-      j--;
-    if (j < k) {
-      memmove(best + j + 1, best + j, (size_t)(k - j - 1) * sizeof *best);
-      best[j] = i;
-    }
-  }
-}
-
-static void print_text(const batch_data *b, const float *logits, const float *probs, int classes,
-                       int k) {
-  int *best = malloc((size_t)k * sizeof *best);
-  if (!best)
-    return;
-  for (int i = 0; i < b->count; i++) {
-    const float *p = probs + (size_t)i * classes;
-    top_k(p, classes, k, best);
-    printf("%s\n", b->names[i] ? b->names[i] : "?");
-    for (int j = 0; j < k; j++) {
-      const char *label = cli_label(best[j], classes);
-      printf("  %6.2f%%  %4d  %s\n", 100.0 * p[best[j]], best[j], label ? label : "");
-    }
-  }
-  (void)logits;
-  free(best);
-}
-
-static void print_json(const run_args *a, const batch_data *b, const clrn_weights *w,
-                       const clrn_engine *engine, const float *logits, const float *probs,
-                       int classes, int k) {
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "model", clrn_arch_name(clrn_weights_arch(w)));
-  cJSON_AddStringToObject(root, "weights", a->weights);
-  const char *source = clrn_weights_metadata(w, "source");
-  cJSON_AddBoolToObject(root, "random_weights", source && strcmp(source, "seed") == 0);
-  cJSON *devices = cJSON_AddArrayToObject(root, "devices");
-  for (size_t i = 0; i < clrn_engine_device_count(engine); i++) {
-    const clrn_device_info *d =
-        clrn_context_device(clrn_model_context(clrn_engine_model(engine, i)));
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", d->name);
-    cJSON_AddStringToObject(o, "platform", d->platform_name);
-    cJSON_AddNumberToObject(o, "images", clrn_engine_last_shard(engine, i));
-    cJSON_AddItemToArray(devices, o);
-  }
-  cJSON *results = cJSON_AddArrayToObject(root, "results");
-  int *best = malloc((size_t)k * sizeof *best);
-  for (int i = 0; best && i < b->count; i++) {
-    const float *p = probs + (size_t)i * classes;
-    top_k(p, classes, k, best);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "input", b->names[i] ? b->names[i] : "?");
-    cJSON *top = cJSON_AddArrayToObject(r, "top");
-    for (int j = 0; j < k; j++) {
-      cJSON *t = cJSON_CreateObject();
-      const char *label = cli_label(best[j], classes);
-      cJSON_AddNumberToObject(t, "class", best[j]);
-      if (label)
-        cJSON_AddStringToObject(t, "label", label);
-      cJSON_AddNumberToObject(t, "probability", p[best[j]]);
-      cJSON_AddNumberToObject(t, "logit", logits[(size_t)i * classes + best[j]]);
-      cJSON_AddItemToArray(top, t);
-    }
-    cJSON_AddItemToArray(results, r);
-  }
-  free(best);
-  char *text = cJSON_Print(root);
-  if (text)
-    printf("%s\n", text);
-  free(text);
-  cJSON_Delete(root);
-}
-
-static int check_outputs(const run_args *a) {
-  const char *paths[] = {a->output, a->save_input, a->trace};
-  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-    if (paths[i] && clrn_output_check(paths[i]) != CLRN_STATUS_SUCCESS)
-      return cli_fail(CLRN_STATUS_IO_ERROR, "output");
+/* The number of classes to show: -k when given (1..classes), else min(5, classes). */
+static int check_top(run_args *a, int classes) {
+  if (!a->top_given)
+    a->top = classes < 5 ? classes : 5;
+  else if (a->top > classes)
+    return cli_usage_error("run", "-k: %ld is more than the model's %d classes", a->top, classes);
+  else if (a->top < 1)
+    return cli_usage_error("run", "-k: %ld is not in 1..%d (the model's classes)", a->top, classes);
   return CLI_EXIT_OK;
 }
 
-static void report_verbose(const clrn_engine *engine, const clrn_weights *w, double load_s,
-                           double setup_s, double run_s, int images) {
-  fprintf(stderr, "model %s, %d classes\n", clrn_arch_name(clrn_weights_arch(w)),
-          clrn_weights_num_classes(w));
-  cli_report_devices(engine);
-  for (size_t i = 0; clrn_engine_device_count(engine) > 1 && i < clrn_engine_device_count(engine);
-       i++)
-    fprintf(stderr, "device %zu ran %d images\n", i, clrn_engine_last_shard(engine, i));
+static int check_outputs(const run_args *a) {
+  const cli_output outputs[] = {
+      {"-o", a->output}, {"--save-input", a->save_input}, {"--trace", a->common.trace}};
+  return cli_outputs_check(outputs, sizeof outputs / sizeof outputs[0], a->common.weights,
+                           a->inputs, (size_t)a->input_count);
+}
+
+static void report_verbose(const cli_session *session, double load_s, double setup_s, double run_s,
+                           int images) {
+  cli_session_report(session);
   fprintf(stderr,
-          "inputs loaded in %.3f s, model ready in %.3f s, %d images in %.3f s (%.2f ms/image)\n",
+          "devices, weights and inputs loaded in %.3f s, model ready in %.3f s, %d images in "
+          "%.3f s (%.2f ms/image)\n",
           load_s, setup_s, images, run_s, 1000.0 * run_s / images);
 }
 
 int cmd_run(int argc, char **argv) {
   run_args a;
   int status = parse_args(argc, argv, &a);
-  if (status == -1)
-    return cmd_devices(1, argv);
-  if (status == -2)
-    return CLI_EXIT_OK;
-  if (status != CLI_EXIT_OK)
+  if (status != CLI_CONTINUE)
     return status;
   cli_install_log();
   if ((status = check_outputs(&a)) != CLI_EXIT_OK)
     return status;
-  cli_devices devices;
-  if ((status = cli_select_devices(a.device, &devices)) != CLI_EXIT_OK)
-    return status;
-  clrn_weights *weights = NULL;
-  clrn_engine *engine = NULL;
+  cli_session session;
   batch_data batch = {0};
   float *logits = NULL, *probs = NULL;
   double t0 = cli_now();
-  clrn_status s = clrn_weights_open(a.weights, a.arch, &weights);
-  if (s != CLRN_STATUS_SUCCESS) {
-    status = cli_fail(s, "weights");
+  if ((status = cli_session_open(&a.common, &session)) != CLI_EXIT_OK)
     goto done;
-  }
+  if ((status = cli_inputs_check(a.inputs, a.input_count, &session.devices)) != CLI_EXIT_OK)
+    goto done;
+  const clrn_weights *weights = session.weights;
   int classes = clrn_weights_num_classes(weights);
-  if (a.top > classes) {
-    status = cli_usage_error("run", "-k: %ld is more than the model's %d classes", a.top, classes);
+  if ((status = check_top(&a, classes)) != CLI_EXIT_OK)
     goto done;
-  }
   const char *source = clrn_weights_metadata(weights, "source");
   const char *seed = clrn_weights_metadata(weights, "seed");
   if (source && strcmp(source, "seed") == 0 && cli_verbosity > 0)
-    fprintf(stderr,
-            "clresnet: note: %s holds random weights (seed %s), not trained ones: the classes "
-            "below are meaningless\n",
-            a.weights, seed ? seed : "?");
+    cli_print_line(stderr,
+                   "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
+                   "classes below are meaningless",
+                   a.common.weights, seed ? seed : "?");
   if ((status = load_inputs(&a, &batch)) != CLI_EXIT_OK)
     goto done;
   double t1 = cli_now();
+  clrn_status s;
   if (a.save_input) {
     int64_t shape[4] = {batch.count, 3, batch.height, batch.width};
-    s = clrn_npy_write(a.save_input, batch.data, 4, shape);
-    if (s != CLRN_STATUS_SUCCESS) {
-      status = cli_fail(s, "--save-input");
+    if ((status = cli_write_npy("--save-input", a.save_input, batch.data, 4, shape)) != CLI_EXIT_OK)
       goto done;
-    }
   }
-  clrn_engine_options options;
-  clrn_engine_options_default(&options);
-  options.model.fuse = !a.no_fuse;
-  options.model.max_batch = (int)a.batch;
-  options.model.height = batch.height;
-  options.model.width = batch.width;
-  options.profiling = a.trace != NULL;
-  options.progress = cli_progress;
-  cli_progress_begin();
-  s = clrn_engine_create(devices.chosen, devices.count, weights, &options, &engine);
-  if (s != CLRN_STATUS_SUCCESS) {
-    status = cli_fail(s, "preparing the model");
+  if (batch.count < a.common.batch) /* buffers for the inputs there are, no more */
+    a.common.batch = batch.count;
+  if ((status = cli_session_start(&session, &a.common, batch.height, batch.width, false)) !=
+      CLI_EXIT_OK)
     goto done;
-  }
+  const clrn_engine *engine = session.engine;
   size_t out = (size_t)batch.count * (size_t)classes;
   logits = malloc(out * sizeof *logits);
   probs = malloc(out * sizeof *probs);
@@ -408,34 +298,31 @@ int cmd_run(int argc, char **argv) {
     goto done;
   }
   double t2 = cli_now();
-  s = clrn_engine_run(engine, batch.data, batch.count, logits, probs);
+  s = clrn_engine_run(session.engine, batch.data, batch.count, logits, probs);
   double t3 = cli_now();
   if (s != CLRN_STATUS_SUCCESS) {
     status = cli_fail(s, "inference");
     goto done;
   }
-  if (a.json)
-    print_json(&a, &batch, weights, engine, logits, probs, classes, (int)a.top);
-  else
-    print_text(&batch, logits, probs, classes, (int)a.top);
+  cli_results results = {batch.names, batch.count,      logits,  probs, classes,
+                         (int)a.top,  a.common.weights, weights, engine};
+  status = cli_print_results(&results, a.common.json);
   if (cli_verbosity >= 2)
-    report_verbose(engine, weights, t1 - t0, t2 - t1, t3 - t2, batch.count);
+    report_verbose(&session, t1 - t0, t2 - t1, t3 - t2, batch.count);
   if (a.output) {
     int64_t shape[2] = {batch.count, classes};
-    s = clrn_npy_write(a.output, logits, 2, shape);
-    if (s != CLRN_STATUS_SUCCESS) {
-      status = cli_fail(s, "-o");
+    if ((status = cli_write_npy("-o", a.output, logits, 2, shape)) != CLI_EXIT_OK)
       goto done;
-    }
   }
-  if (a.trace)
-    status = cli_write_trace(a.trace, engine, t2 * 1e6);
+  if (a.common.trace) {
+    int traced = cli_write_trace(a.common.trace, engine, t2 * 1e6);
+    if (traced != CLI_EXIT_OK)
+      status = traced;
+  }
 done:
   free(logits);
   free(probs);
   batch_free(&batch);
-  clrn_engine_release(engine);
-  clrn_weights_close(weights);
-  cli_devices_free(&devices);
+  cli_session_close(&session);
   return status;
 }

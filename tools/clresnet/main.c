@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checks.h"
 #include "cli.h"
 
 static void print_help(void) {
@@ -25,7 +26,8 @@ static void print_help(void) {
          "  clresnet bench -m resnet50 -b 8 -d gpu,cpu\n"
          "\n"
          "Environment: CLRN_DEVICE (default device spec), CLRN_CACHE_DIR, CLRN_KERNEL_DIR,\n"
-         "CLRN_TUNE; see README.\n"
+         "CLRN_PROFILE (run every device with this devices/ profile, e.g. nvidia),\n"
+         "CLRN_TUNE (KEY=VALUE,... over the profile); see README.\n"
          "\n"
          "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
 }
@@ -35,6 +37,7 @@ int main(int argc, char **argv) {
     print_help();
     return CLI_EXIT_USAGE;
   }
+  cli_outputs_protect();
   const char *command = argv[1];
   if (strcmp(command, "devices") == 0)
     return cmd_devices(argc - 1, argv + 1);

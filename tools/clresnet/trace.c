@@ -73,6 +73,7 @@ int cli_write_trace(const char *path, const clrn_engine *engine, double host_sta
   }
   char temp[4200];
   FILE *file = NULL;
+  fflush(stdout); /* a trace on /dev/stdout comes after what was printed */
   clrn_status status = clrn_atomic_open(path, temp, sizeof temp, &file);
   if (status == CLRN_STATUS_SUCCESS) {
     fputs(text, file);

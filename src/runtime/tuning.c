@@ -1,0 +1,153 @@
+/* The table of tuning parameters (see tuning.h) and the checks of values against it.
+ * Adding a parameter: a row here, an id in tuning.h, and a read in the op that uses
+ * it; profiles may then set it. Defaults are the root profile's values. */
+#include "runtime/tuning.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+#define WG_MAX 8192L /* work-group sizes: clamped to the device's limits at launch */
+#define NEVER 2147483647L
+
+static const long vector_widths[] = {1, 2, 4, 8, 16};
+
+#define DEFINE CLRN_TUNING_KIND_DEFINE
+#define HOST CLRN_TUNING_KIND_HOST
+static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
+    [CLRN_TUNING_CONV_WG] = {"CONV_WG", "conv2d", HOST, 64, 1, WG_MAX, NULL, 0,
+                             "work-group size of the direct convolution kernel"},
+    [CLRN_TUNING_CONV_VEC] = {"CONV_VEC", "conv2d", DEFINE, 4, 1, 16, vector_widths, 5,
+                              "vector width of the blocked kernel's output channels"},
+    [CLRN_TUNING_CONV_COUT_BLOCK] = {"CONV_COUT_BLOCK", "conv2d", DEFINE, 8, 1, 64, NULL, 0,
+                                     "output channels per work-item of the blocked kernel, a "
+                                     "multiple of CONV_VEC"},
+    [CLRN_TUNING_CONV_PIX_BLOCK] = {"CONV_PIX_BLOCK", "conv2d", DEFINE, 4, 1, 16, NULL, 0,
+                                    "output pixels per work-item of the blocked kernel"},
+    [CLRN_TUNING_CONV_BLOCK_WG] = {"CONV_BLOCK_WG", "conv2d", HOST, 64, 1, WG_MAX, NULL, 0,
+                                   "work-group size of the blocked kernel along dimension 0"},
+    [CLRN_TUNING_CONV_PIXELS_FIRST] = {"CONV_PIXELS_FIRST", "conv2d", HOST, 1, 0, 2, NULL, 0,
+                                       "blocked kernel's dimension 0: 1 pixel blocks (GPU "
+                                       "style), 0 channel blocks, 2 the smaller operand"},
+    [CLRN_TUNING_CONV_AUTO_BLOCKED] = {"CONV_AUTO_BLOCKED", "conv2d", HOST, 1, 0, 1, NULL, 0,
+                                       "1: AUTO picks the blocked kernel where the shape suits "
+                                       "it"},
+    [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
+                                "work-group size of element-wise kernels and the linear "
+                                "layer's bias fill"},
+    [CLRN_TUNING_BN_WG] = {"BN_WG", "batchnorm", HOST, 256, 1, WG_MAX, NULL, 0,
+                           "work-group size of batch normalisation"},
+    [CLRN_TUNING_POOL_WG] = {"POOL_WG", "pooling", HOST, 64, 1, WG_MAX, NULL, 0,
+                             "work-group size of max and average pooling"},
+    [CLRN_TUNING_GAP_WG] = {"GAP_WG", "pooling", HOST, 256, 1, WG_MAX, NULL, 0,
+                            "work-group size of global average pooling per work-group"},
+    [CLRN_TUNING_GAP_GROUP_MIN_HW] = {"GAP_GROUP_MIN_HW", "pooling", HOST, 256, 1, NEVER, NULL, 0,
+                                      "plane size from which global average pooling reduces "
+                                      "a plane per work-group rather than per work-item"},
+    [CLRN_TUNING_SOFTMAX_WG] = {"SOFTMAX_WG", "softmax", HOST, 256, 1, WG_MAX, NULL, 0,
+                                "work-group size of softmax"},
+    [CLRN_TUNING_SOFTMAX_GROUP_MIN_C] = {"SOFTMAX_GROUP_MIN_C", "softmax", HOST, 64, 1, NEVER, NULL,
+                                         0,
+                                         "class count from which a classifier row gets a "
+                                         "work-group"},
+    [CLRN_TUNING_LINEAR_GEMV_MAX_BATCH] = {"LINEAR_GEMV_MAX_BATCH", "linear", HOST, 1, 0, NEVER,
+                                           NULL, 0,
+                                           "largest batch a linear layer runs as CLBlast SGEMV "
+                                           "per sample rather than one SGEMM"},
+    [CLRN_TUNING_PEAK_FLOP_PER_CYCLE_PER_CU] = {"PEAK_FLOP_PER_CYCLE_PER_CU", NULL, HOST, 0, 0,
+                                                1L << 20, NULL, 0,
+                                                "FLOP per cycle per compute unit, for bench's "
+                                                "fraction of peak (0: unknown)"},
+};
+#undef DEFINE
+#undef HOST
+
+const clrn_tuning_param *clrn_tuning_param_of(clrn_tuning_id id) { return &table[id]; }
+
+bool clrn_tuning_find(const char *name, clrn_tuning_id *id) {
+  for (int i = 0; i < CLRN_TUNING_COUNT; i++)
+    if (strcmp(table[i].name, name) == 0) {
+      *id = (clrn_tuning_id)i;
+      return true;
+    }
+  return false;
+}
+
+/* "CONV_WG, CONV_VEC, ..." into out. */
+static void known_keys(char *out, size_t size) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (int i = 0; i < CLRN_TUNING_COUNT && used < size; i++) {
+    int n = snprintf(out + used, size - used, "%s%s", i ? ", " : "", table[i].name);
+    if (n < 0)
+      return;
+    used += (size_t)n;
+  }
+}
+
+/* "1, 2, 4, 8 or 16" or "1..64" into out. */
+static void allowed_text(const clrn_tuning_param *p, char *out, size_t size) {
+  if (!p->allowed) {
+    snprintf(out, size, "%ld..%ld", p->min, p->max);
+    return;
+  }
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < p->allowed_count && used < size; i++) {
+    const char *sep = i == 0 ? "" : i + 1 == p->allowed_count ? " or " : ", ";
+    int n = snprintf(out + used, size - used, "%s%ld", sep, p->allowed[i]);
+    if (n < 0)
+      return;
+    used += (size_t)n;
+  }
+}
+
+static bool allowed(const clrn_tuning_param *p, long value) {
+  if (value < p->min || value > p->max)
+    return false;
+  for (size_t i = 0; p->allowed && i < p->allowed_count; i++)
+    if (p->allowed[i] == value)
+      return true;
+  return !p->allowed;
+}
+
+clrn_status clrn_tuning_parse(const char *source, const char *key, const char *text,
+                              clrn_tuning_id *id, long *value) {
+  clrn_tuning_id found;
+  if (!clrn_tuning_find(key, &found)) {
+    char known[1024];
+    known_keys(known, sizeof known);
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: unknown tuning key \"%s\" (known: %s)",
+                     source, key, known);
+  }
+  const clrn_tuning_param *p = &table[found];
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  char range[128];
+  allowed_text(p, range, sizeof range);
+  if (!*text || *end || errno == ERANGE)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: %s=%s is not an integer (allowed: %s)",
+                     source, key, text, range);
+  if (!allowed(p, v))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: %s=%ld is out of range (allowed: %s)",
+                     source, key, v, range);
+  *id = found;
+  *value = v;
+  return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_tuning_check_set(const long values[CLRN_TUNING_COUNT],
+                                  const char *const sources[CLRN_TUNING_COUNT]) {
+  long vec = values[CLRN_TUNING_CONV_VEC], block = values[CLRN_TUNING_CONV_COUT_BLOCK];
+  if (block % vec != 0)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "CONV_COUT_BLOCK=%ld (from %s) is not a multiple of CONV_VEC=%ld (from %s)",
+                     block, sources[CLRN_TUNING_CONV_COUT_BLOCK], vec,
+                     sources[CLRN_TUNING_CONV_VEC]);
+  return CLRN_STATUS_SUCCESS;
+}

@@ -1,0 +1,132 @@
+/* `clresnet run` results as text or JSON (see results.h). */
+#include "results.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+
+#define NOT_FINITE                                                                                 \
+  "its logits are not finite (NaN or infinity): the input or the weights hold values out of "      \
+  "range"
+
+/* Indices of the k largest values, largest first. */
+static void top_k(const float *values, int n, int k, int *best) {
+  for (int j = 0; j < k; j++)
+    best[j] = -1;
+  for (int i = 0; i < n; i++) {
+    int j = k;
+    while (j > 0 && (best[j - 1] < 0 || values[i] > values[best[j - 1]]))
+      j--;
+    if (j < k) {
+      memmove(best + j + 1, best + j, (size_t)(k - j - 1) * sizeof *best);
+      best[j] = i;
+    }
+  }
+}
+
+static const char *name_of(const cli_results *r, int i) { return r->names[i] ? r->names[i] : "?"; }
+
+/* Whether input i's logits and probabilities are all finite. */
+static bool finite_row(const cli_results *r, int i) {
+  const float *l = r->logits + (size_t)i * (size_t)r->classes;
+  const float *p = r->probs + (size_t)i * (size_t)r->classes;
+  for (int c = 0; c < r->classes; c++)
+    if (!isfinite(l[c]) || !isfinite(p[c]))
+      return false;
+  return true;
+}
+
+static void print_text(const cli_results *r, const bool *failed, int *best) {
+  for (int i = 0; i < r->count; i++) {
+    cli_print_line(stdout, "%s", name_of(r, i));
+    if (failed[i]) {
+      printf("  failed: %s\n", NOT_FINITE);
+      continue;
+    }
+    const float *p = r->probs + (size_t)i * (size_t)r->classes;
+    top_k(p, r->classes, r->top, best);
+    for (int j = 0; j < r->top; j++) {
+      const char *label = cli_label(best[j], r->classes);
+      printf("  %6.2f%%  %4d  %s\n", 100.0 * p[best[j]], best[j], label ? label : "");
+    }
+  }
+}
+
+static cJSON *json_result(const cli_results *r, int i, bool failed, int *best) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "input", name_of(r, i));
+  if (failed) {
+    cJSON_AddStringToObject(o, "error", NOT_FINITE);
+    return o;
+  }
+  const float *p = r->probs + (size_t)i * (size_t)r->classes;
+  top_k(p, r->classes, r->top, best);
+  cJSON *top = cJSON_AddArrayToObject(o, "top");
+  for (int j = 0; j < r->top; j++) {
+    cJSON *t = cJSON_CreateObject();
+    const char *label = cli_label(best[j], r->classes);
+    cJSON_AddNumberToObject(t, "class", best[j]);
+    if (label)
+      cJSON_AddStringToObject(t, "label", label);
+    cJSON_AddNumberToObject(t, "probability", p[best[j]]);
+    cJSON_AddNumberToObject(t, "logit", r->logits[(size_t)i * (size_t)r->classes + best[j]]);
+    cJSON_AddItemToArray(top, t);
+  }
+  return o;
+}
+
+static void print_json(const cli_results *r, const bool *failed, int *best) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "model", clrn_arch_name(clrn_weights_arch(r->weights)));
+  cJSON_AddStringToObject(root, "weights", r->weights_path);
+  const char *source = clrn_weights_metadata(r->weights, "source");
+  cJSON_AddBoolToObject(root, "random_weights", source && strcmp(source, "seed") == 0);
+  cJSON *devices = cJSON_AddArrayToObject(root, "devices");
+  for (size_t i = 0; i < clrn_engine_device_count(r->engine); i++) {
+    const clrn_device_info *d =
+        clrn_context_device(clrn_model_context(clrn_engine_model(r->engine, i)));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddStringToObject(o, "platform", d->platform_name);
+    cJSON_AddNumberToObject(o, "images", clrn_engine_last_shard(r->engine, i));
+    cJSON_AddItemToArray(devices, o);
+  }
+  cJSON *results = cJSON_AddArrayToObject(root, "results");
+  int failures = 0;
+  for (int i = 0; i < r->count; i++) {
+    cJSON_AddItemToArray(results, json_result(r, i, failed[i], best));
+    failures += failed[i];
+  }
+  cJSON_AddNumberToObject(root, "failed", failures);
+  cli_print_json(root); /* escaped (escape.h); frees root */
+}
+
+int cli_print_results(const cli_results *r, bool json) {
+  int *best = malloc((size_t)(r->top > 0 ? r->top : 1) * sizeof *best);
+  bool *failed = calloc((size_t)(r->count > 0 ? r->count : 1), sizeof *failed);
+  if (!best || !failed) {
+    free(best);
+    free(failed);
+    cli_error("out of memory printing the results");
+    return CLI_EXIT_FAILURE;
+  }
+  int status = CLI_EXIT_OK;
+  for (int i = 0; i < r->count; i++) {
+    failed[i] = !finite_row(r, i);
+    if (failed[i]) {
+      cli_error("%s: %s", name_of(r, i), NOT_FINITE);
+      status = CLI_EXIT_FAILURE;
+    }
+  }
+  if (json)
+    print_json(r, failed, best);
+  else
+    print_text(r, failed, best);
+  free(best);
+  free(failed);
+  return status;
+}
