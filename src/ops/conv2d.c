@@ -295,7 +295,7 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
   args[CLRN_CONV2D_ARG_weight] = CLRN_ARG(conv->weight);
   args[CLRN_CONV2D_ARG_epilogue] = CLRN_ARG(conv->epilogue);
   args[CLRN_CONV2D_ARG_residual] =
-      (clrn_op_arg){sizeof(cl_mem), residual ? &residual->buffer : NULL};
+      (clrn_op_arg){sizeof(cl_mem), residual ? &residual->buffer : NULL, false};
   args[CLRN_CONV2D_ARG_output] = CLRN_ARG(output->buffer);
   clrn_status status = clrn_op_launch(conv->kernel, queue, args, CLRN_CONV2D_ARG_COUNT, dims,
                                       global, local, num_wait, wait, event);

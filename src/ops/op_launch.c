@@ -1,6 +1,7 @@
 /* Argument checks, work-group sizing and launches of cached kernels shared by the
  * op launchers (see op_launch.h). */
 #include <limits.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "ops/op_launch.h"
@@ -132,9 +133,24 @@ static clrn_status locked_launch(clrn_kernel *kernel, cl_command_queue queue,
                                  const size_t *global, const size_t *local, cl_uint num_wait,
                                  const cl_event *wait, cl_event *event) {
   for (size_t i = 0; i < arg_count; i++) {
-    cl_int err = clSetKernelArg(kernel->cl, (cl_uint)i, args[i].size, args[i].value);
+    const clrn_op_arg *a = &args[i];
+    uint32_t bit = i < 32 ? 1u << i : 0;
+    uint64_t bits = 0;
+    bool memo = bit && a->plain && a->value && a->size <= sizeof bits;
+    if (memo) {
+      memcpy(&bits, a->value, a->size);
+      if ((kernel->known & bit) && kernel->sizes[i] == a->size && kernel->values[i] == bits)
+        continue; /* the kernel holds this value already */
+    }
+    kernel->known &= ~bit;
+    cl_int err = clSetKernelArg(kernel->cl, (cl_uint)i, a->size, a->value);
     if (err != CL_SUCCESS)
       return clrn_fail_cl(err, "clSetKernelArg(%s, argument %zu)", kernel->name, i);
+    if (memo) {
+      kernel->known |= bit;
+      kernel->values[i] = bits;
+      kernel->sizes[i] = (unsigned char)a->size;
+    }
   }
   size_t rounded[3];
   for (cl_uint d = 0; d < dims && d < 3; d++)

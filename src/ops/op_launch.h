@@ -57,12 +57,13 @@ clrn_status clrn_op_check_distinct(const char *op, const char *what_in, const cl
 typedef struct clrn_op_arg {
   size_t size;
   const void *value;
+  bool plain; /**< a number (not an OpenCL object): the launch may skip setting it again */
 } clrn_op_arg;
 
-/** The argument holding the value of lvalue x. */
-#define CLRN_ARG(x) ((clrn_op_arg){sizeof(x), &(x)})
+/** The argument holding the value of lvalue x (a number, or a cl_mem). */
+#define CLRN_ARG(x) ((clrn_op_arg){sizeof(x), &(x), _Generic((x), cl_mem : false, default : true)})
 /** A __local memory argument of bytes bytes. */
-#define CLRN_ARG_LOCAL(bytes) ((clrn_op_arg){(bytes), NULL})
+#define CLRN_ARG_LOCAL(bytes) ((clrn_op_arg){(bytes), NULL, false})
 
 /** An argument list and its length, for clrn_op_launch:
  * clrn_op_launch(k, queue, CLRN_OP_ARGS(CLRN_ARG(a), CLRN_ARG(b)), dims, ...). */
@@ -79,6 +80,9 @@ size_t clrn_op_local_size(const clrn_context *context, const clrn_kernel *kernel
 
 /** Launches a cached kernel: sets its arguments 0..arg_count-1 from args and
  * enqueues an NDRange of dims dimensions, holding the kernel's lock throughout.
+ * A plain argument whose value the kernel already holds from its last launch is
+ * not set again (buffers always are: a released buffer's handle may come back
+ * for another one).
  * global[d] is the number of work-items needed, rounded up here to a multiple of
  * local[d]. Passes the wait list and returns the event (when event is not NULL)
  * without waiting. Logs the kernel and its sizes at DEBUG level (which variant an

@@ -146,12 +146,19 @@ static clrn_status launch_window(clrn_context *context, cl_command_queue queue, 
                                  const clrn_pool2d_desc *desc, const cl_int *include_pad,
                                  const clrn_tensor *input, const clrn_tensor *output,
                                  cl_uint num_wait, const cl_event *wait, cl_event *event) {
-  const clrn_op_arg args[] = {
-      CLRN_ARG(input->buffer),      CLRN_ARG(output->buffer), CLRN_ARG(input->h),
-      CLRN_ARG(input->w),           CLRN_ARG(output->h),      CLRN_ARG(output->w),
-      CLRN_ARG(desc->kernel_h),     CLRN_ARG(desc->kernel_w), CLRN_ARG(desc->stride_h),
-      CLRN_ARG(desc->stride_w),     CLRN_ARG(desc->pad_h),    CLRN_ARG(desc->pad_w),
-      {sizeof(cl_int), include_pad}};
+  const clrn_op_arg args[] = {CLRN_ARG(input->buffer),
+                              CLRN_ARG(output->buffer),
+                              CLRN_ARG(input->h),
+                              CLRN_ARG(input->w),
+                              CLRN_ARG(output->h),
+                              CLRN_ARG(output->w),
+                              CLRN_ARG(desc->kernel_h),
+                              CLRN_ARG(desc->kernel_w),
+                              CLRN_ARG(desc->stride_h),
+                              CLRN_ARG(desc->stride_w),
+                              CLRN_ARG(desc->pad_h),
+                              CLRN_ARG(desc->pad_w),
+                              {sizeof(cl_int), include_pad, true}};
   return launch(context, queue, name, args, include_pad ? 13 : 12, SHAPE_WINDOW, 0, output,
                 num_wait, wait, event);
 }

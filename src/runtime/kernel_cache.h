@@ -14,6 +14,7 @@
 #ifndef CLRN_RUNTIME_KERNEL_CACHE_H
 #define CLRN_RUNTIME_KERNEL_CACHE_H
 
+#include <stdint.h>
 #include <threads.h>
 
 #include "clresnet/context.h"
@@ -24,6 +25,13 @@ typedef struct clrn_kernel {
   char name[64];          /**< kernel name, for messages */
   size_t work_group_size; /**< CL_KERNEL_WORK_GROUP_SIZE on the context's device */
   mtx_t lock;             /**< held across setting arguments and the enqueue */
+  /** The plain (numeric) arguments the kernel holds, as the launcher
+   * (ops/op_launch.c) last set them: bit i of known says argument i is in
+   * values[i] (its bytes, zero-padded) and sizes[i]. Read and written under
+   * lock; arguments are set only through that launcher. */
+  uint32_t known;
+  uint64_t values[32];
+  unsigned char sizes[32];
 } clrn_kernel;
 
 /** The program name ("conv2d") built with defines (NULL or "" for none), built

@@ -128,6 +128,15 @@ static void test_launches_create_no_kernels(void) {
     clrn_context_build_stats(context, &stats);
     CU_ASSERT_EQUAL(stats.kernels, 3); /* relu_f32, softmax_f32, add_f32 */
   }
+  /* The element count (argument 2) is a number the kernel keeps: the launcher
+   * remembers it, and sets it again only when it changes; buffers it always sets. */
+  clrn_kernel *relu = NULL;
+  CLRN_ASSERT_OK(clrn_kernel_get(context, "eltwise", NULL, "relu_f32", &relu));
+  CU_ASSERT_EQUAL(relu->known, 1u << 2);
+  CU_ASSERT_EQUAL(relu->values[2], 8);
+  clrn_tensor half = {buffer, 1, 1, 2, 2};
+  CLRN_ASSERT_OK(clrn_relu_enqueue(context, queue, &half, &half, 0, NULL, NULL));
+  CU_ASSERT_EQUAL(relu->values[2], 4);
   CU_ASSERT_EQUAL(clFinish(queue), CL_SUCCESS);
   clReleaseMemObject(buffer);
   clrn_context_release(context);
