@@ -28,7 +28,8 @@ import tempfile
 # checked, so --help and usage errors answer at once.
 np = torch = torchvision = None
 
-PROG = "export_torchvision.py"
+# The name it was run by: clresnet-export once installed, export_torchvision.py here.
+PROG = os.path.basename(sys.argv[0]) or "export_torchvision.py"
 
 # arch -> (block type, blocks per stage, torchvision weights enum)
 ARCHS = {

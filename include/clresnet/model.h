@@ -51,7 +51,9 @@ CLRN_API clrn_status clrn_model_run(clrn_model *model, const float *input, int b
 /** The largest batch one enqueue runs (may be below the requested max_batch). */
 CLRN_API int clrn_model_max_batch(const clrn_model *model);
 
-/** Peak device memory of the model in bytes: weights plus planned activation buffers. */
+/** Device memory of the model in bytes: weights plus every buffer (activations,
+ * double-buffered input and outputs, padded-input workspaces), the same count the
+ * memory policy of clrn_model_create() fits the batch by. */
 CLRN_API size_t clrn_model_device_bytes(const clrn_model *model);
 
 /** Number of output classes. */
@@ -64,6 +66,8 @@ CLRN_API clrn_context *clrn_model_context(const clrn_model *model);
 typedef struct clrn_trace_record {
   const char *name;   /**< "layer3.2.conv2", "input", "logits", "probabilities" */
   const char *kernel; /**< "conv2d/blocked", "batchnorm", ...; "upload" or "download" */
+  const char *choice; /**< the algorithm and parameters the layer runs with, as its plan
+                           chose them ("blocked oc16x6 v8 wg4 pf2"); "" without a choice */
   int queue;          /**< 0 main path, 1 downsample branch, 2 transfers */
   int chunk;          /**< which piece of the batch (0 when it fit in one) */
   int batch;          /**< images in that piece */

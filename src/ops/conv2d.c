@@ -1,9 +1,10 @@
 /* conv2d: the convolution op object. create validates the shape, picks a kernel
- * variant (kernels/conv2d.cl), uploads the weight in that variant's layout
- * (conv2d_pack.c) and works out every argument that does not depend on the
- * input; enqueue checks the tensors, then the launcher sets all arguments on the
- * context's shared kernel (in the order of clrn_abi.h) and launches without
- * waiting.
+ * variant (kernels/conv2d.cl) and packs the weight in that variant's layout
+ * (plan/conv2d_pack.c); create_packed, also used by the scheduler on a plan's
+ * packed weights, uploads them and works out every argument that does not depend
+ * on the input; enqueue checks the tensors, then the launcher sets all arguments
+ * on the context's shared kernel (in the order of clrn_abi.h) and launches
+ * without waiting.
  *
  * A padded convolution on the blocked variant launches twice: conv2d_pad copies
  * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
@@ -14,10 +15,15 @@
 
 #include "base/error.h"
 #include "clrn_abi.h"
-#include "ops/conv2d_pack.h"
+#include "ops/conv2d_packed.h"
 #include "ops/conv2d_pad.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+
+_Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
+                   CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
+                   CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED,
+               "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
 struct clrn_conv2d {
   clrn_context *context;
@@ -104,31 +110,24 @@ static void set_fixed_args(clrn_conv2d *conv) {
   v[CLRN_CONV2D_ARG_pad_w] = conv->padded ? 0 : d->pad_w;
 }
 
-clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
-                               const float *weight, const float *bias, const float *scale,
-                               const float *shift, clrn_conv2d **out) {
-  if (out)
-    *out = NULL;
-  if (!context || !desc || !weight || !out)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_create: NULL argument");
-  CLRN_TRY(check_desc(desc));
+clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_desc *desc,
+                                      const clrn_conv2d_config *config,
+                                      const clrn_conv2d_packed *packed, clrn_conv2d **out) {
+  *out = NULL;
   clrn_conv2d *conv = calloc(1, sizeof *conv);
   if (!conv)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d object");
   conv->context = context;
   conv->desc = *desc;
-  clrn_status status = CLRN_STATUS_SUCCESS;
-  clrn_conv2d_packed packed = {0};
-  CLRN_GOTO(clrn_conv2d_configure(context, desc, &conv->config), fail, status);
+  conv->config = *config;
   conv->desc.variant = conv->config.variant;
-  CLRN_GOTO(clrn_conv2d_pack(desc, &conv->config, weight, bias, scale, shift, &packed), fail,
-            status);
-  conv->weight_bytes = 4.0 * (double)packed.weight_count;
-  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.weight_count * sizeof(float),
-                               packed.weight, &conv->weight),
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  conv->weight_bytes = 4.0 * (double)packed->weight_count;
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->weight_count * sizeof(float),
+                               packed->weight, &conv->weight),
             fail, status);
-  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed.epilogue_count * sizeof(float),
-                               packed.epilogue, &conv->epilogue),
+  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->epilogue_count * sizeof(float),
+                               packed->epilogue, &conv->epilogue),
             fail, status);
   CLRN_GOTO(clrn_kernel_get(context, "conv2d", NULL, conv->config.kernel_name, &conv->kernel), fail,
             status);
@@ -138,12 +137,32 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
   set_fixed_args(conv);
   conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
-  clrn_conv2d_packed_free(&packed);
   *out = conv;
   return CLRN_STATUS_SUCCESS;
 fail:
-  clrn_conv2d_packed_free(&packed);
   clrn_conv2d_release(conv);
+  return status;
+}
+
+clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *desc,
+                               const float *weight, const float *bias, const float *scale,
+                               const float *shift, clrn_conv2d **out) {
+  if (out)
+    *out = NULL;
+  if (!context || !desc || !weight || !out)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_create: NULL argument");
+  CLRN_TRY(check_desc(desc));
+  clrn_conv_shape shape = {desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w,
+                           desc->stride_h,    desc->stride_w,     desc->pad_h,    desc->pad_w,
+                           desc->groups,      desc->relu};
+  clrn_conv_tuning tuning;
+  clrn_conv_tuning_read(context, &tuning);
+  clrn_conv2d_config config;
+  clrn_conv2d_configure(&tuning, &shape, (int)desc->variant, &config);
+  clrn_conv2d_packed packed;
+  CLRN_TRY(clrn_conv2d_pack(&shape, &config, weight, bias, scale, shift, &packed));
+  clrn_status status = clrn_conv2d_create_packed(context, desc, &config, &packed, out);
+  clrn_conv2d_packed_free(&packed);
   return status;
 }
 

@@ -1,4 +1,5 @@
-/* Liveness-based buffer slots for a plan's intermediate tensors (see plan.h). */
+/* Liveness-based buffer slots for a plan's intermediate tensors, and the device
+ * memory a plan needs (see plan.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,4 +102,48 @@ clrn_status clrn_plan_assign_slots(clrn_plan *plan) {
   plan->slot_count = plan->slot_floats ? pool.count : 0;
   free(pool.slots);
   return status;
+}
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+/* Device bytes of a step's parameters, as its op object holds them. */
+static size_t step_weight_bytes(const clrn_step *s) {
+  size_t in = (size_t)s->channels[0], out = (size_t)s->channels[1];
+  switch (s->kind) {
+  case CLRN_STEP_CONV: return (s->packed.weight_count + s->packed.epilogue_count) * sizeof(float);
+  case CLRN_STEP_BATCHNORM: return 2 * out * sizeof(float); /* folded to scale and shift */
+  case CLRN_STEP_LINEAR: return (in * out + out) * sizeof(float);
+  default: return 0;
+  }
+}
+
+void clrn_plan_memory_needs(const clrn_plan *plan, clrn_plan_memory *m) {
+  memset(m, 0, sizeof *m);
+  for (size_t i = 0; i < plan->slot_count; i++) {
+    size_t bytes = plan->slot_floats[i] * sizeof(float);
+    m->activation_bytes += bytes;
+    m->largest_buffer_bytes = max_size(m->largest_buffer_bytes, bytes);
+  }
+  size_t in = clrn_plan_value_floats(plan, plan->graph.input) * sizeof(float);
+  size_t out = clrn_plan_value_floats(plan, plan->graph.output) * sizeof(float);
+  m->io_bytes = 2 * (in + 2 * out);
+  m->largest_buffer_bytes = max_size(m->largest_buffer_bytes, max_size(in, out));
+  for (size_t i = 0; i < plan->step_count; i++) {
+    const clrn_step *s = &plan->steps[i];
+    m->weight_bytes += step_weight_bytes(s);
+    if (s->kind != CLRN_STEP_CONV)
+      continue;
+    const clrn_value *v = &plan->graph.values[s->output];
+    size_t padded = clrn_conv2d_padded_bytes(&s->conv, &s->config, v->h, v->w);
+    int q = s->queue >= 0 && s->queue < CLRN_PLAN_QUEUES ? s->queue : 0;
+    m->workspace_bytes[q] = max_size(m->workspace_bytes[q], padded);
+    m->largest_buffer_bytes = max_size(m->largest_buffer_bytes, padded);
+  }
+}
+
+size_t clrn_plan_memory_bytes(const clrn_plan_memory *m, int batch) {
+  size_t per_image = m->activation_bytes + m->io_bytes;
+  for (int q = 0; q < CLRN_PLAN_QUEUES; q++)
+    per_image += m->workspace_bytes[q];
+  return m->weight_bytes + (size_t)batch * per_image;
 }

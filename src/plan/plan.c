@@ -1,5 +1,6 @@
-/* Builds the execution plan (see plan.h): fusion, op creation with weights, and
- * the step order. Buffer slots are assigned in memory.c. */
+/* Builds the execution plan (see plan.h): fusion, the per-step algorithm choice,
+ * host weights read, folded and packed, and the step order. Buffer slots and
+ * memory needs are in memory.c. */
 #include "plan/plan.h"
 
 #include <math.h>
@@ -67,25 +68,29 @@ static clrn_status read_batchnorm(const clrn_weights *w, const char *module, int
   return CLRN_STATUS_SUCCESS;
 }
 
-static clrn_conv2d_desc conv_desc(const clrn_node *n, bool relu) {
-  clrn_conv2d_desc d = {.in_channels = n->in_channels,
-                        .out_channels = n->out_channels,
-                        .kernel_h = n->kernel,
-                        .kernel_w = n->kernel,
-                        .stride_h = n->stride,
-                        .stride_w = n->stride,
-                        .pad_h = n->pad,
-                        .pad_w = n->pad,
-                        .groups = 1,
-                        .relu = relu,
-                        .variant = CLRN_CONV2D_VARIANT_AUTO};
-  return d;
+/* Folds BatchNorm bn (>= 0) into the weight of node conv: w' = w * gamma/sqrt(var+eps)
+ * per output channel, shift = beta - mean * that. */
+static clrn_status fold_batchnorm(const clrn_weights *w, const clrn_graph *g, int conv, int bn,
+                                  float *weight, float *vectors, float **shift) {
+  const clrn_node *n = &g->nodes[conv];
+  size_t per_out = (size_t)n->in_channels * n->kernel * n->kernel;
+  int c = n->out_channels;
+  float *v[4] = {vectors, vectors + c, vectors + 2 * c, vectors + 3 * c};
+  *shift = vectors + 4 * c;
+  CLRN_TRY(read_batchnorm(w, g->nodes[bn].name, c, v));
+  for (int o = 0; o < c; o++) {
+    double scale = (double)v[0][o] / sqrt((double)v[3][o] + BATCHNORM_EPS);
+    (*shift)[o] = (float)((double)v[1][o] - (double)v[2][o] * scale);
+    for (size_t i = 0; i < per_out; i++)
+      weight[(size_t)o * per_out + i] = (float)(weight[(size_t)o * per_out + i] * scale);
+  }
+  return CLRN_STATUS_SUCCESS;
 }
 
-/* Creates the convolution of node conv; with bn (>= 0) the BatchNorm is folded in:
- * w' = w * gamma/sqrt(var+eps) per output channel, shift = beta - mean * that. */
-static clrn_status make_conv(clrn_context *ctx, const clrn_weights *w, const clrn_graph *g,
-                             int conv, int bn, bool relu, clrn_step *step, size_t *bytes) {
+/* Plans the convolution of node conv: its algorithm from the tuning values, its
+ * weight (with bn >= 0 the BatchNorm folded in) packed for that algorithm. */
+static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights *w,
+                             const clrn_graph *g, int conv, int bn, bool relu, clrn_step *step) {
   const clrn_node *n = &g->nodes[conv];
   size_t per_out = (size_t)n->in_channels * n->kernel * n->kernel;
   size_t count = (size_t)n->out_channels * per_out;
@@ -100,21 +105,24 @@ static clrn_status make_conv(clrn_context *ctx, const clrn_weights *w, const clr
   CLRN_GOTO(read_tensor(w, n->name, "weight", 4, c, n->in_channels, n->kernel, n->kernel, weight),
             done, status);
   float *shift = NULL;
-  if (bn >= 0) {
-    float *v[4] = {vectors, vectors + c, vectors + 2 * c, vectors + 3 * c};
-    shift = vectors + 4 * c;
-    CLRN_GOTO(read_batchnorm(w, g->nodes[bn].name, c, v), done, status);
-    for (int o = 0; o < c; o++) {
-      double scale = (double)v[0][o] / sqrt((double)v[3][o] + BATCHNORM_EPS);
-      shift[o] = (float)((double)v[1][o] - (double)v[2][o] * scale);
-      for (size_t i = 0; i < per_out; i++)
-        weight[(size_t)o * per_out + i] = (float)(weight[(size_t)o * per_out + i] * scale);
-    }
-  }
-  clrn_conv2d_desc desc = conv_desc(n, relu);
-  CLRN_GOTO(clrn_conv2d_create(ctx, &desc, weight, NULL, NULL, shift, &step->conv), done, status);
-  snprintf(step->kernel, sizeof step->kernel, "conv2d/%s", clrn_conv2d_variant_name(step->conv));
-  *bytes += (count + (shift ? (size_t)c : 0)) * sizeof(float);
+  if (bn >= 0)
+    CLRN_GOTO(fold_batchnorm(w, g, conv, bn, weight, vectors, &shift), done, status);
+  step->conv = (clrn_conv_shape){.in_channels = n->in_channels,
+                                 .out_channels = n->out_channels,
+                                 .kernel_h = n->kernel,
+                                 .kernel_w = n->kernel,
+                                 .stride_h = n->stride,
+                                 .stride_w = n->stride,
+                                 .pad_h = n->pad,
+                                 .pad_w = n->pad,
+                                 .groups = 1,
+                                 .relu = relu};
+  clrn_conv2d_configure(tuning, &step->conv, CLRN_CONV_AUTO, &step->config);
+  CLRN_GOTO(clrn_conv2d_pack(&step->conv, &step->config, weight, NULL, NULL, shift, &step->packed),
+            done, status);
+  snprintf(step->kernel, sizeof step->kernel, "conv2d/%s",
+           clrn_conv2d_variant_string(step->config.variant));
+  clrn_conv2d_config_describe(&step->config, step->choice, sizeof step->choice);
 done:
   if (status != CLRN_STATUS_SUCCESS)
     clrn_fail_prefix(status, "%s", n->name);
@@ -123,39 +131,29 @@ done:
   return status;
 }
 
-static clrn_status make_batchnorm(clrn_context *ctx, const clrn_weights *w, const clrn_node *n,
-                                  clrn_step *step, size_t *bytes) {
+static clrn_status make_batchnorm(const clrn_weights *w, const clrn_node *n, clrn_step *step) {
   int c = n->out_channels;
-  float *vectors = malloc(4 * (size_t)c * sizeof *vectors);
-  if (!vectors)
+  step->params = malloc(4 * (size_t)c * sizeof *step->params);
+  if (!step->params)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights of %s", n->name);
-  float *v[4] = {vectors, vectors + c, vectors + 2 * c, vectors + 3 * c};
-  clrn_status status = read_batchnorm(w, n->name, c, v);
-  if (status == CLRN_STATUS_SUCCESS)
-    status = clrn_batchnorm_create(ctx, c, v[2], v[3], v[0], v[1], (float)BATCHNORM_EPS,
-                                   &step->batchnorm);
-  free(vectors);
+  /* The op takes mean and var first; the state_dict order is weight, bias, mean, var. */
+  float *v[4] = {step->params + 2 * c, step->params + 3 * c, step->params, step->params + c};
+  step->eps = (float)BATCHNORM_EPS;
   snprintf(step->kernel, sizeof step->kernel, "batchnorm");
-  *bytes += 4 * (size_t)c * sizeof(float);
+  clrn_status status = read_batchnorm(w, n->name, c, v);
   return status == CLRN_STATUS_SUCCESS ? status : clrn_fail_prefix(status, "%s", n->name);
 }
 
-static clrn_status make_linear(clrn_context *ctx, const clrn_weights *w, const clrn_node *n,
-                               clrn_step *step, size_t *bytes) {
+static clrn_status make_linear(const clrn_weights *w, const clrn_node *n, clrn_step *step) {
   size_t count = (size_t)n->out_channels * n->in_channels;
-  float *weight = malloc((count + (size_t)n->out_channels) * sizeof *weight);
-  if (!weight)
+  step->params = malloc((count + (size_t)n->out_channels) * sizeof *step->params);
+  if (!step->params)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights of %s", n->name);
-  float *bias = weight + count;
   clrn_status status =
-      read_tensor(w, n->name, "weight", 2, n->out_channels, n->in_channels, 0, 0, weight);
+      read_tensor(w, n->name, "weight", 2, n->out_channels, n->in_channels, 0, 0, step->params);
   if (status == CLRN_STATUS_SUCCESS)
-    status = read_tensor(w, n->name, "bias", 1, n->out_channels, 0, 0, 0, bias);
-  if (status == CLRN_STATUS_SUCCESS)
-    status = clrn_linear_create(ctx, n->in_channels, n->out_channels, weight, bias, &step->linear);
-  free(weight);
+    status = read_tensor(w, n->name, "bias", 1, n->out_channels, 0, 0, 0, step->params + count);
   snprintf(step->kernel, sizeof step->kernel, "sgemm");
-  *bytes += (count + (size_t)n->out_channels) * sizeof(float);
   return status == CLRN_STATUS_SUCCESS ? status : clrn_fail_prefix(status, "%s", n->name);
 }
 
@@ -168,12 +166,14 @@ static void init_step(clrn_step *s, clrn_step_kind kind, const clrn_node *n, int
   s->inputs[1] = residual;
   s->output = output;
   s->queue = n->branch;
+  s->channels[0] = n->in_channels;
+  s->channels[1] = n->out_channels;
 }
 
 /* Plans node i (not yet consumed) into p; marks the nodes it fuses as consumed. */
-static clrn_status plan_node(clrn_context *ctx, const clrn_weights *w, const clrn_graph *g,
-                             const readers *r, bool fuse, size_t i, bool *consumed, pending *p,
-                             size_t *bytes) {
+static clrn_status plan_node(const clrn_conv_tuning *tuning, const clrn_weights *w,
+                             const clrn_graph *g, const readers *r, bool fuse, size_t i,
+                             bool *consumed, pending *p) {
   const clrn_node *n = &g->nodes[i];
   int in = n->inputs[0];
   p->at = i;
@@ -183,7 +183,7 @@ static clrn_status plan_node(clrn_context *ctx, const clrn_weights *w, const clr
     if (bn < 0) {
       init_step(&p->step, CLRN_STEP_CONV, n, in, -1, n->output);
       p->step.macs = clrn_graph_node_macs(g, n);
-      return make_conv(ctx, w, g, (int)i, -1, false, &p->step, bytes);
+      return make_conv(tuning, w, g, (int)i, -1, false, &p->step);
     }
     /* conv -> bn [-> add(residual)] [-> relu], fused into one launch. */
     int last = bn, residual = -1;
@@ -203,11 +203,11 @@ static clrn_status plan_node(clrn_context *ctx, const clrn_weights *w, const clr
     init_step(&p->step, CLRN_STEP_CONV, n, in, residual, g->nodes[last].output);
     p->step.macs = clrn_graph_node_macs(g, n);
     p->at = (size_t)last;
-    return make_conv(ctx, w, g, (int)i, bn, relu >= 0, &p->step, bytes);
+    return make_conv(tuning, w, g, (int)i, bn, relu >= 0, &p->step);
   }
   case CLRN_NODE_BATCHNORM:
     init_step(&p->step, CLRN_STEP_BATCHNORM, n, in, -1, n->output);
-    return make_batchnorm(ctx, w, n, &p->step, bytes);
+    return make_batchnorm(w, n, &p->step);
   case CLRN_NODE_RELU:
     init_step(&p->step, CLRN_STEP_RELU, n, in, -1, n->output);
     snprintf(p->step.kernel, sizeof p->step.kernel, "relu");
@@ -218,12 +218,9 @@ static clrn_status plan_node(clrn_context *ctx, const clrn_weights *w, const clr
     return CLRN_STATUS_SUCCESS;
   case CLRN_NODE_MAXPOOL:
     init_step(&p->step, CLRN_STEP_MAXPOOL, n, in, -1, n->output);
-    p->step.pool = (clrn_pool2d_desc){.kernel_h = n->kernel,
-                                      .kernel_w = n->kernel,
-                                      .stride_h = n->stride,
-                                      .stride_w = n->stride,
-                                      .pad_h = n->pad,
-                                      .pad_w = n->pad};
+    p->step.window[0] = n->kernel;
+    p->step.window[1] = n->stride;
+    p->step.window[2] = n->pad;
     snprintf(p->step.kernel, sizeof p->step.kernel, "maxpool");
     return CLRN_STATUS_SUCCESS;
   case CLRN_NODE_AVGPOOL:
@@ -233,18 +230,15 @@ static clrn_status plan_node(clrn_context *ctx, const clrn_weights *w, const clr
   case CLRN_NODE_LINEAR:
     init_step(&p->step, CLRN_STEP_LINEAR, n, in, -1, n->output);
     p->step.macs = clrn_graph_node_macs(g, n);
-    return make_linear(ctx, w, n, &p->step, bytes);
+    return make_linear(w, n, &p->step);
   }
   return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "unknown node kind %d", (int)n->kind);
 }
 
 static void release_step(clrn_step *step) {
-  clrn_conv2d_release(step->conv);
-  clrn_batchnorm_release(step->batchnorm);
-  clrn_linear_release(step->linear);
-  step->conv = NULL;
-  step->batchnorm = NULL;
-  step->linear = NULL;
+  clrn_conv2d_packed_free(&step->packed);
+  free(step->params);
+  step->params = NULL;
 }
 
 static int by_position(const void *a, const void *b) {
@@ -272,9 +266,10 @@ static clrn_status add_softmax(clrn_plan *plan) {
   return CLRN_STATUS_SUCCESS;
 }
 
-clrn_status clrn_plan_build(clrn_context *ctx, const clrn_weights *weights, int height, int width,
-                            bool fuse, clrn_plan *plan) {
+clrn_status clrn_plan_build(const clrn_conv_tuning *tuning, const clrn_weights *weights, int height,
+                            int width, bool fuse, clrn_plan *plan) {
   memset(plan, 0, sizeof *plan);
+  plan->tuning = *tuning;
   CLRN_TRY(clrn_graph_build(clrn_weights_arch(weights), clrn_weights_num_classes(weights), height,
                             width, &plan->graph));
   const clrn_graph *g = &plan->graph;
@@ -292,8 +287,8 @@ clrn_status clrn_plan_build(clrn_context *ctx, const clrn_weights *weights, int 
     if (consumed[i])
       continue;
     consumed[i] = true;
-    status = plan_node(ctx, weights, g, r, fuse, i, consumed, &list[count], &plan->weight_bytes);
-    count++; /* a failed step may hold a partly made op: released below */
+    status = plan_node(tuning, weights, g, r, fuse, i, consumed, &list[count]);
+    count++; /* a failed step may hold some weights: freed below */
     if (status != CLRN_STATUS_SUCCESS)
       goto done;
   }
@@ -328,11 +323,4 @@ void clrn_plan_free(clrn_plan *plan) {
 size_t clrn_plan_value_floats(const clrn_plan *plan, int value) {
   const clrn_value *v = &plan->graph.values[value];
   return (size_t)v->c * (size_t)v->h * (size_t)v->w;
-}
-
-size_t clrn_plan_activation_bytes_per_image(const clrn_plan *plan) {
-  size_t total = 0;
-  for (size_t i = 0; i < plan->slot_count; i++)
-    total += plan->slot_floats[i] * sizeof(float);
-  return total;
 }

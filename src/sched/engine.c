@@ -1,4 +1,11 @@
-/* clrn_engine: one network over several devices (see clresnet/engine.h). */
+/* clrn_engine: one network over several devices (see clresnet/engine.h).
+ *
+ * The plan (folded, packed host weights, per-layer choices, buffer slots) is
+ * device-free and built once per distinct set of convolution tuning values
+ * (clrn_conv_tuning, read from each device's profile): the only thing a plan
+ * depends on besides the weights and the model options. Devices with equal values,
+ * such as two devices of one kind, share one plan; each device's model only
+ * uploads the plan's weights into its own op objects. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +15,7 @@
 #include "base/error.h"
 #include "clresnet/engine.h"
 #include "sched/calibrate.h"
+#include "sched/model.h"
 
 typedef struct device_slot {
   clrn_context *ctx;
@@ -19,6 +27,8 @@ typedef struct device_slot {
 struct clrn_engine {
   device_slot *devices;
   size_t count;
+  clrn_plan *plans; /* one per distinct tuning (capacity count: never moved) */
+  size_t plan_count;
   clrn_engine_options options;
   int num_classes;
 };
@@ -82,6 +92,22 @@ void clrn_engine_split(const double *speeds, size_t count, int batch, int *shard
   }
 }
 
+/* The plan for a device with these tuning values: a plan already built for equal
+ * values, else a new one. */
+static clrn_status find_plan(clrn_engine *e, const clrn_conv_tuning *tuning,
+                             const clrn_weights *weights, const clrn_plan **plan) {
+  for (size_t i = 0; i < e->plan_count; i++)
+    if (clrn_conv_tuning_equal(&e->plans[i].tuning, tuning)) {
+      *plan = &e->plans[i];
+      return CLRN_STATUS_SUCCESS;
+    }
+  const clrn_model_options *o = &e->options.model;
+  CLRN_TRY(
+      clrn_plan_build(tuning, weights, o->height, o->width, o->fuse, &e->plans[e->plan_count]));
+  *plan = &e->plans[e->plan_count++];
+  return CLRN_STATUS_SUCCESS;
+}
+
 static clrn_status add_device(clrn_engine *e, const clrn_device_info *device,
                               const clrn_weights *weights, device_slot *slot) {
   clrn_context_options co;
@@ -90,9 +116,15 @@ static clrn_status add_device(clrn_engine *e, const clrn_device_info *device,
   co.progress = e->options.progress;
   co.progress_user_data = e->options.progress_user_data;
   CLRN_TRY(clrn_context_create(device, &co, &slot->ctx));
+  clrn_conv_tuning tuning;
+  const clrn_plan *plan = NULL;
   clrn_status status = clrn_context_prepare(slot->ctx, NULL, 0);
+  if (status == CLRN_STATUS_SUCCESS) {
+    clrn_conv_tuning_read(slot->ctx, &tuning);
+    status = find_plan(e, &tuning, weights, &plan);
+  }
   if (status == CLRN_STATUS_SUCCESS)
-    status = clrn_model_create(slot->ctx, weights, &e->options.model, &slot->model);
+    status = clrn_model_create_from_plan(slot->ctx, plan, &e->options.model, &slot->model);
   if (status != CLRN_STATUS_SUCCESS)
     clrn_fail_prefix(status, "%s", device->name);
   return status;
@@ -105,7 +137,10 @@ clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_engine_create: no devices or weights");
   *out = NULL;
   clrn_engine *e = calloc(1, sizeof *e);
-  if (!e || !(e->devices = calloc(count, sizeof *e->devices))) {
+  if (!e || !(e->devices = calloc(count, sizeof *e->devices)) ||
+      !(e->plans = calloc(count, sizeof *e->plans))) {
+    if (e)
+      free(e->devices);
     free(e);
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "engine");
   }
@@ -219,6 +254,9 @@ void clrn_engine_release(clrn_engine *e) {
     clrn_model_release(e->devices[i].model);
     clrn_context_release(e->devices[i].ctx);
   }
+  for (size_t i = 0; i < e->plan_count; i++)
+    clrn_plan_free(&e->plans[i]);
+  free(e->plans);
   free(e->devices);
   free(e);
 }

@@ -33,12 +33,13 @@ typedef struct pending_record {
 struct clrn_exec {
   clrn_context *ctx;
   const clrn_plan *plan;
+  const clrn_step_op *ops; /* the plan's op objects on this device, one per step */
   int max_batch;
   int queue_index[QUEUES]; /* context queue used for main, branch, transfers */
   cl_command_queue queues[QUEUES];
   size_t buffer_count;
-  cl_mem *buffers;  /* plan slots, then input x2, logits x2, probabilities x2 */
-  cl_mem workspace; /* padded inputs of the main path's convolutions */
+  cl_mem *buffers;                     /* plan slots, then input x2, logits x2, probabilities x2 */
+  cl_mem workspaces[CLRN_PLAN_QUEUES]; /* padded inputs of each compute queue's convolutions */
   buffer_track *tracks;
   size_t bytes;
   bool profiling;
@@ -118,8 +119,8 @@ static clrn_tensor tensor_of(const clrn_exec *x, int value, int parity, int n) {
 
 /* Keeps the event for the trace when profiling. */
 static clrn_status record(clrn_exec *x, cl_event event, const char *name, const char *kernel,
-                          int queue, int chunk, int n, double macs, size_t bytes,
-                          const clrn_value *shape) {
+                          const char *choice, int queue, int chunk, int n, double macs,
+                          size_t bytes, const clrn_value *shape) {
   if (!x->profiling)
     return CLRN_STATUS_SUCCESS;
   CLRN_TRY(clrn_array_reserve((void **)&x->pending, &x->pending_capacity, x->pending_count + 1,
@@ -130,6 +131,7 @@ static clrn_status record(clrn_exec *x, cl_event event, const char *name, const 
   p->event = event;
   p->record = (clrn_trace_record){.name = name,
                                   .kernel = kernel,
+                                  .choice = choice,
                                   .queue = queue,
                                   .chunk = chunk,
                                   .batch = n,
@@ -139,8 +141,8 @@ static clrn_status record(clrn_exec *x, cl_event event, const char *name, const 
   return CLRN_STATUS_SUCCESS;
 }
 
-static clrn_status launch(clrn_exec *x, const clrn_step *s, int parity, int n, cl_command_queue q,
-                          const wait_list *w, cl_event *event) {
+static clrn_status launch(clrn_exec *x, const clrn_step *s, const clrn_step_op *op, int parity,
+                          int n, cl_command_queue q, const wait_list *w, cl_event *event) {
   clrn_tensor in = tensor_of(x, s->inputs[0], parity, n);
   clrn_tensor out = tensor_of(x, s->output, parity, n);
   clrn_tensor second = {NULL, 0, 0, 0, 0};
@@ -149,24 +151,28 @@ static clrn_status launch(clrn_exec *x, const clrn_step *s, int parity, int n, c
   const cl_event *waits = w->count ? w->events : NULL;
   switch (s->kind) {
   case CLRN_STEP_CONV:
-    return clrn_conv2d_launch(s->conv, q, &in, s->inputs[1] >= 0 ? &second : NULL, &out, w->count,
+    return clrn_conv2d_launch(op->conv, q, &in, s->inputs[1] >= 0 ? &second : NULL, &out, w->count,
                               waits, event);
   case CLRN_STEP_BATCHNORM:
-    return clrn_batchnorm_launch(s->batchnorm, q, &in, &out, w->count, waits, event);
+    return clrn_batchnorm_launch(op->batchnorm, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_RELU: return clrn_relu_launch(x->ctx, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_ADD:
     return clrn_add_launch(x->ctx, q, &in, &second, &out, s->relu, w->count, waits, event);
-  case CLRN_STEP_MAXPOOL:
-    return clrn_maxpool2d_launch(x->ctx, q, &s->pool, &in, &out, w->count, waits, event);
+  case CLRN_STEP_MAXPOOL: {
+    clrn_pool2d_desc pool = clrn_instance_pool(s);
+    return clrn_maxpool2d_launch(x->ctx, q, &pool, &in, &out, w->count, waits, event);
+  }
   case CLRN_STEP_AVGPOOL:
     return clrn_adaptive_avgpool2d_launch(x->ctx, q, &in, &out, w->count, waits, event);
-  case CLRN_STEP_LINEAR: return clrn_linear_launch(s->linear, q, &in, &out, w->count, waits, event);
+  case CLRN_STEP_LINEAR:
+    return clrn_linear_launch(op->linear, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_SOFTMAX: return clrn_softmax_launch(x->ctx, q, &in, &out, w->count, waits, event);
   }
   return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "unknown step kind");
 }
 
-static clrn_status enqueue_step(clrn_exec *x, const clrn_step *s, int parity, int n, int chunk) {
+static clrn_status enqueue_step(clrn_exec *x, size_t step, int parity, int n, int chunk) {
+  const clrn_step *s = &x->plan->steps[step];
   int queue = s->queue < QUEUES ? s->queue : 0;
   wait_list w = {.count = 0};
   int inputs[2] = {-1, -1};
@@ -178,15 +184,15 @@ static clrn_status enqueue_step(clrn_exec *x, const clrn_step *s, int parity, in
   int output = buffer_of(x, s->output, parity);
   wait_for_write(&w, &x->tracks[output], queue);
   cl_event event = NULL;
-  clrn_status status = launch(x, s, parity, n, x->queues[queue], &w, &event);
+  clrn_status status = launch(x, s, &x->ops[step], parity, n, x->queues[queue], &w, &event);
   if (status != CLRN_STATUS_SUCCESS)
     return clrn_fail_prefix(status, "%s", s->name);
   for (int k = 0; k < 2; k++)
     if (inputs[k] >= 0 && inputs[k] != output)
       track_read(&x->tracks[inputs[k]], event, queue);
   track_write(&x->tracks[output], event, queue);
-  status = record(x, event, s->name, s->kernel, x->queue_index[queue], chunk, n, s->macs, 0,
-                  &x->plan->graph.values[s->output]);
+  status = record(x, event, s->name, s->kernel, s->choice, x->queue_index[queue], chunk, n, s->macs,
+                  0, &x->plan->graph.values[s->output]);
   clReleaseEvent(event);
   return status;
 }
@@ -223,8 +229,8 @@ static clrn_status transfer(clrn_exec *x, bool upload, int value, int parity, in
   else
     track_read(&x->tracks[b], event, TRANSFER_QUEUE);
   clrn_status status =
-      record(x, event, name, upload ? "upload" : "download", x->queue_index[TRANSFER_QUEUE], chunk,
-             n, 0.0, bytes, &x->plan->graph.values[value]);
+      record(x, event, name, upload ? "upload" : "download", "", x->queue_index[TRANSFER_QUEUE],
+             chunk, n, 0.0, bytes, &x->plan->graph.values[value]);
   if (status == CLRN_STATUS_SUCCESS && !upload)
     return add_download(x, event); /* keeps the creation reference */
   clReleaseEvent(event);
@@ -277,7 +283,7 @@ static clrn_status run_chunks(clrn_exec *x, const float *input, int batch, float
     for (size_t i = 0; i < plan->step_count; i++) {
       if (plan->steps[i].kind == CLRN_STEP_SOFTMAX && !probabilities)
         continue;
-      CLRN_TRY(enqueue_step(x, &plan->steps[i], parity, n, chunk));
+      CLRN_TRY(enqueue_step(x, i, parity, n, chunk));
     }
     CLRN_TRY(transfer(x, false, plan->graph.output, parity, n, chunk,
                       logits + (size_t)done * out_floats, "logits"));
@@ -309,37 +315,42 @@ clrn_status clrn_exec_run(clrn_exec *x, const float *input, int batch, float *lo
   return status;
 }
 
-/* One scratch buffer for the padded inputs of every convolution on the main queue
- * (they run one after another there), sized for the largest at max_batch. */
-static clrn_status lend_workspace(clrn_exec *x) {
-  const clrn_plan *plan = x->plan;
-  size_t bytes = 0;
-  for (size_t i = 0; i < plan->step_count; i++) {
-    const clrn_step *s = &plan->steps[i];
-    const clrn_value *in = &plan->graph.values[s->inputs[0]];
-    if (s->conv && s->queue == 0) {
-      size_t need = clrn_conv2d_workspace_size(s->conv, x->max_batch, in->h, in->w);
-      bytes = need > bytes ? need : bytes;
-    }
-  }
-  if (bytes == 0)
-    return CLRN_STATUS_SUCCESS;
-  CLRN_TRY(clrn_buffer_create(x->ctx, CL_MEM_READ_WRITE, bytes, NULL, &x->workspace));
+/* Allocates a zero-filled device buffer of bytes and counts it. */
+static clrn_status allocate(clrn_exec *x, size_t bytes, cl_mem *buffer) {
+  CLRN_TRY(clrn_buffer_create(x->ctx, CL_MEM_READ_WRITE, bytes, NULL, buffer));
   x->bytes += bytes;
-  for (size_t i = 0; i < plan->step_count; i++)
-    if (plan->steps[i].conv && plan->steps[i].queue == 0)
-      CLRN_TRY(clrn_conv2d_set_workspace(plan->steps[i].conv, x->workspace, bytes));
+  const float zero = 0.0f;
+  cl_int err =
+      clEnqueueFillBuffer(x->queues[0], *buffer, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
+  return err == CL_SUCCESS ? CLRN_STATUS_SUCCESS
+                           : clrn_fail_cl(err, "clearing a buffer of %zu bytes", bytes);
+}
+
+/* One scratch buffer per compute queue for the padded inputs of its convolutions
+ * (they run one after another there), as big as the memory needs say. */
+static clrn_status lend_workspaces(clrn_exec *x, const clrn_plan_memory *needs) {
+  const clrn_plan *plan = x->plan;
+  for (int q = 0; q < CLRN_PLAN_QUEUES; q++) {
+    size_t bytes = needs->workspace_bytes[q] * (size_t)x->max_batch;
+    if (bytes == 0)
+      continue;
+    CLRN_TRY(allocate(x, bytes, &x->workspaces[q]));
+    for (size_t i = 0; i < plan->step_count; i++)
+      if (x->ops[i].conv && plan->steps[i].queue == q)
+        CLRN_TRY(clrn_conv2d_set_workspace(x->ops[i].conv, x->workspaces[q], bytes));
+  }
   return CLRN_STATUS_SUCCESS;
 }
 
-clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, int max_batch,
-                             clrn_exec **out) {
+clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, const clrn_step_op *ops,
+                             int max_batch, clrn_exec **out) {
   *out = NULL;
   clrn_exec *x = calloc(1, sizeof *x);
   if (!x)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "scheduler");
   x->ctx = ctx;
   x->plan = plan;
+  x->ops = ops;
   x->max_batch = max_batch;
   x->profiling = clrn_context_profiling(ctx);
   size_t queues = clrn_context_queue_count(ctx);
@@ -355,22 +366,18 @@ clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, int max_b
     status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "scheduler");
     goto fail;
   }
+  clrn_plan_memory needs;
+  clrn_plan_memory_needs(plan, &needs);
   size_t in_floats = clrn_plan_value_floats(plan, plan->graph.input);
   size_t out_floats = clrn_plan_value_floats(plan, plan->graph.output);
   for (size_t i = 0; i < x->buffer_count; i++) {
     size_t floats = i < plan->slot_count       ? plan->slot_floats[i]
                     : i < plan->slot_count + 2 ? in_floats
                                                : out_floats;
-    size_t bytes = floats * (size_t)max_batch * sizeof(float);
-    CLRN_GOTO(clrn_buffer_create(ctx, CL_MEM_READ_WRITE, bytes, NULL, &x->buffers[i]), fail,
+    CLRN_GOTO(allocate(x, floats * (size_t)max_batch * sizeof(float), &x->buffers[i]), fail,
               status);
-    x->bytes += bytes;
-    const float zero = 0.0f;
-    CLRN_CL_GOTO(clEnqueueFillBuffer(x->queues[0], x->buffers[i], &zero, sizeof zero, 0, bytes, 0,
-                                     NULL, NULL),
-                 fail, status, "clearing a buffer of %zu bytes", bytes);
   }
-  CLRN_GOTO(lend_workspace(x), fail, status);
+  CLRN_GOTO(lend_workspaces(x, &needs), fail, status);
   CLRN_CL_GOTO(clFinish(x->queues[0]), fail, status, "allocating %zu bytes of buffers", x->bytes);
   *out = x;
   return CLRN_STATUS_SUCCESS;
@@ -400,8 +407,9 @@ void clrn_exec_release(clrn_exec *x) {
     if (x->buffers[i])
       clReleaseMemObject(x->buffers[i]);
   free(x->buffers);
-  if (x->workspace)
-    clReleaseMemObject(x->workspace);
+  for (int q = 0; q < CLRN_PLAN_QUEUES; q++)
+    if (x->workspaces[q])
+      clReleaseMemObject(x->workspaces[q]);
   free(x->tracks);
   free(x->pending);
   free(x->trace);

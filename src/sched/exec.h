@@ -8,24 +8,29 @@
  *
  * A batch larger than the buffers is cut into chunks; input, logits and
  * probabilities buffers are doubled so chunk k+1 uploads (on queue 2) while chunk
- * k computes, and chunk k downloads while k+1 computes. */
+ * k computes, and chunk k downloads while k+1 computes. Each compute queue has one
+ * workspace for the padded inputs of its convolutions, lent to each of them. */
 #ifndef CLRN_SCHED_EXEC_H
 #define CLRN_SCHED_EXEC_H
 
+#include "clresnet/model.h"
 #include "plan/plan.h"
+#include "sched/instance.h"
 
 typedef struct clrn_exec clrn_exec;
 
-/** Allocates the buffers of plan for max_batch images on context (zero-filled, so
- * allocation failures surface here rather than at the first run). */
-clrn_status clrn_exec_create(clrn_context *context, const clrn_plan *plan, int max_batch,
-                             clrn_exec **exec);
+/** Allocates the buffers of plan for max_batch images on context, exactly as
+ * clrn_plan_memory_needs() counts them (zero-filled, so allocation failures
+ * surface here rather than at the first run), and lends the workspaces to ops, the
+ * plan's op objects on context. plan and ops must outlive the scheduler. */
+clrn_status clrn_exec_create(clrn_context *context, const clrn_plan *plan, const clrn_step_op *ops,
+                             int max_batch, clrn_exec **exec);
 
 /** Runs batch images from input into logits and probabilities (may be NULL). */
 clrn_status clrn_exec_run(clrn_exec *exec, const float *input, int batch, float *logits,
                           float *probabilities);
 
-/** Device bytes of the activation and I/O buffers. */
+/** Device bytes of the activation, I/O and workspace buffers. */
 size_t clrn_exec_buffer_bytes(const clrn_exec *exec);
 
 /** Trace records of the last run (empty without profiling). */

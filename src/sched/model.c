@@ -1,15 +1,16 @@
 /* clrn_model: a ResNet planned and ready to run on one device. Creation builds the
- * plan (weights uploaded) and the scheduler's buffers, halving the batch the
- * buffers hold until they fit the device (the policy: activations for max_batch
- * images plus the weights must fit in the memory limit, by default 80% of global
- * memory, each buffer within the largest allocation, and the allocation must
- * succeed). */
+ * plan (or takes a shared one), instantiates its op objects (weights uploaded) and
+ * the scheduler's buffers, halving the batch the buffers hold until they fit the
+ * device (the policy: weights plus buffers for max_batch images, as
+ * clrn_plan_memory_needs() counts them, must fit in the memory limit, by default
+ * 80% of global memory, each buffer within the largest allocation, and the
+ * allocation must succeed). */
+#include "sched/model.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
-#include "clresnet/model.h"
-#include "plan/plan.h"
 #include "runtime/platform_lock.h"
 #include "sched/exec.h"
 
@@ -17,9 +18,12 @@
 
 struct clrn_model {
   clrn_context *ctx;
-  clrn_plan plan;
+  const clrn_plan *plan; /* shared, or owned */
+  clrn_plan *owned;      /* the plan when the model built it itself */
+  clrn_step_op *ops;
   clrn_exec *exec;
   clrn_model_options options;
+  clrn_plan_memory needs;
   int max_batch;
 };
 
@@ -32,31 +36,64 @@ void clrn_model_options_default(clrn_model_options *o) {
 }
 
 /* The largest batch, at most wanted, whose buffers fit the device by the policy. */
-static int fitting_batch(const clrn_context *ctx, const clrn_plan *plan, int wanted, size_t limit) {
+static int fitting_batch(const clrn_context *ctx, const clrn_plan_memory *needs, int wanted,
+                         size_t limit) {
   const clrn_device_info *d = clrn_context_device(ctx);
   double total = limit ? (double)limit : MEMORY_SHARE * (double)d->global_mem_bytes;
-  double budget = total - (double)plan->weight_bytes;
-  size_t largest_slot = 0;
-  for (size_t i = 0; i < plan->slot_count; i++)
-    if (plan->slot_floats[i] > largest_slot)
-      largest_slot = plan->slot_floats[i];
-  size_t io = 2 * (clrn_plan_value_floats(plan, plan->graph.input) +
-                   2 * clrn_plan_value_floats(plan, plan->graph.output));
-  size_t workspace = 0; /* the padded-input scratch of the largest convolution */
-  for (size_t i = 0; i < plan->step_count; i++) {
-    const clrn_value *in = &plan->graph.values[plan->steps[i].inputs[0]];
-    size_t need =
-        plan->steps[i].conv ? clrn_conv2d_workspace_size(plan->steps[i].conv, 1, in->h, in->w) : 0;
-    workspace = need > workspace ? need : workspace;
-  }
-  double per_image =
-      (double)(clrn_plan_activation_bytes_per_image(plan) + io * sizeof(float) + workspace);
   int batch = wanted;
   while (batch > 1 &&
-         ((double)batch * per_image > budget ||
-          (double)batch * (double)largest_slot * sizeof(float) > (double)d->max_alloc_bytes))
+         ((double)clrn_plan_memory_bytes(needs, batch) > total ||
+          (double)batch * (double)needs->largest_buffer_bytes > (double)d->max_alloc_bytes))
     batch /= 2;
   return batch;
+}
+
+static clrn_status check_options(const clrn_model_options *options) {
+  if (options->max_batch < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "max_batch %d must be at least 1",
+                     options->max_batch);
+  return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_model_create_from_plan(clrn_context *ctx, const clrn_plan *plan,
+                                        const clrn_model_options *options, clrn_model **out) {
+  *out = NULL;
+  CLRN_TRY(check_options(options));
+  /* The kernels are built with the profile's blocking: the plan must be packed for it. */
+  clrn_conv_tuning tuning;
+  clrn_conv_tuning_read(ctx, &tuning);
+  if (!clrn_conv_tuning_equal(&tuning, &plan->tuning))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "%s: the plan was made for other convolution tuning values than profile %s's",
+                     clrn_context_device(ctx)->name, clrn_context_profile_name(ctx));
+  clrn_model *m = calloc(1, sizeof *m);
+  if (!m)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "model");
+  m->ctx = ctx;
+  m->plan = plan;
+  m->options = *options;
+  clrn_plan_memory_needs(plan, &m->needs);
+  clrn_status status = clrn_instance_create(ctx, plan, &m->ops);
+  int batch = fitting_batch(ctx, &m->needs, options->max_batch, options->memory_limit);
+  while (status == CLRN_STATUS_SUCCESS) {
+    status = clrn_exec_create(ctx, plan, m->ops, batch, &m->exec);
+    if (status != CLRN_STATUS_OUT_OF_DEVICE_MEMORY || batch == 1)
+      break;
+    clrn_log(CLRN_LOG_LEVEL_INFO, "buffers for a batch of %d do not fit %s; trying %d", batch,
+             clrn_context_device(ctx)->name, batch / 2);
+    batch /= 2;
+    status = CLRN_STATUS_SUCCESS;
+  }
+  if (status != CLRN_STATUS_SUCCESS) {
+    clrn_model_release(m);
+    return status;
+  }
+  if (batch < options->max_batch)
+    clrn_log(CLRN_LOG_LEVEL_INFO, "%s: running batches of at most %d (of %d asked) to fit memory",
+             clrn_context_device(ctx)->name, batch, options->max_batch);
+  m->max_batch = batch;
+  *out = m;
+  return CLRN_STATUS_SUCCESS;
 }
 
 clrn_status clrn_model_create(clrn_context *ctx, const clrn_weights *weights,
@@ -68,38 +105,22 @@ clrn_status clrn_model_create(clrn_context *ctx, const clrn_weights *weights,
   clrn_model_options_default(&defaults);
   if (!options)
     options = &defaults;
-  if (options->max_batch < 1)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "max_batch %d must be at least 1",
-                     options->max_batch);
-  clrn_model *m = calloc(1, sizeof *m);
-  if (!m)
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "model");
-  m->ctx = ctx;
-  m->options = *options;
+  CLRN_TRY(check_options(options));
+  clrn_conv_tuning tuning;
+  clrn_conv_tuning_read(ctx, &tuning);
+  clrn_plan *plan = calloc(1, sizeof *plan);
+  if (!plan)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "plan");
   clrn_status status =
-      clrn_plan_build(ctx, weights, options->height, options->width, options->fuse, &m->plan);
+      clrn_plan_build(&tuning, weights, options->height, options->width, options->fuse, plan);
+  if (status == CLRN_STATUS_SUCCESS)
+    status = clrn_model_create_from_plan(ctx, plan, options, out);
   if (status != CLRN_STATUS_SUCCESS) {
-    free(m);
+    clrn_plan_free(plan);
+    free(plan);
     return status;
   }
-  int batch = fitting_batch(ctx, &m->plan, options->max_batch, options->memory_limit);
-  for (;;) {
-    status = clrn_exec_create(ctx, &m->plan, batch, &m->exec);
-    if (status != CLRN_STATUS_OUT_OF_DEVICE_MEMORY || batch == 1)
-      break;
-    clrn_log(CLRN_LOG_LEVEL_INFO, "buffers for a batch of %d do not fit %s; trying %d", batch,
-             clrn_context_device(ctx)->name, batch / 2);
-    batch /= 2;
-  }
-  if (status != CLRN_STATUS_SUCCESS) {
-    clrn_model_release(m);
-    return status;
-  }
-  if (batch < options->max_batch)
-    clrn_log(CLRN_LOG_LEVEL_INFO, "%s: running batches of at most %d (of %d asked) to fit memory",
-             clrn_context_device(ctx)->name, batch, options->max_batch);
-  m->max_batch = batch;
-  *out = m;
+  (*out)->owned = plan;
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -118,11 +139,12 @@ clrn_status clrn_model_run(clrn_model *m, const float *input, int batch, float *
 }
 
 int clrn_model_max_batch(const clrn_model *m) { return m->max_batch; }
-int clrn_model_num_classes(const clrn_model *m) { return m->plan.graph.num_classes; }
+int clrn_model_num_classes(const clrn_model *m) { return m->plan->graph.num_classes; }
 clrn_context *clrn_model_context(const clrn_model *m) { return m->ctx; }
+const clrn_plan *clrn_model_plan(const clrn_model *m) { return m->plan; }
 
 size_t clrn_model_device_bytes(const clrn_model *m) {
-  return m->plan.weight_bytes + clrn_exec_buffer_bytes(m->exec);
+  return m->needs.weight_bytes + clrn_exec_buffer_bytes(m->exec);
 }
 
 clrn_status clrn_model_trace(const clrn_model *m, const clrn_trace_record **records,
@@ -137,6 +159,10 @@ void clrn_model_release(clrn_model *m) {
   if (!m)
     return;
   clrn_exec_release(m->exec);
-  clrn_plan_free(&m->plan);
+  clrn_instance_release(m->ops, m->plan->step_count);
+  if (m->owned) {
+    clrn_plan_free(m->owned);
+    free(m->owned);
+  }
   free(m);
 }

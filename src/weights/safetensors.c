@@ -68,7 +68,8 @@ static clrn_status check_prefix(const unsigned char *b, size_t avail, uint64_t s
   if (!plausible && looks_like_pth(b, avail))
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                      "%s is a PyTorch checkpoint, not safetensors; convert it with "
-                     "tools/export_torchvision.py --from-pth %s -o WEIGHTS.safetensors",
+                     "clresnet-export --from-pth %s -o WEIGHTS.safetensors "
+                     "(tools/export_torchvision.py in a source tree)",
                      file, file);
   if (size < 8)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,

@@ -1,6 +1,8 @@
-/* Device memory policy and batching: a model whose buffers for max_batch do not
- * fit its memory limit is built for a smaller batch, stays within the limit, and
- * runs any batch in pieces (uploads overlapping compute) with exactly the results
+/* Device memory policy and batching: the policy that fits the batch and the
+ * allocation count memory with one function (clrn_plan_memory_needs), so a model
+ * holds exactly what that function says; a model whose buffers for max_batch do
+ * not fit its memory limit is built for a smaller batch, stays within the limit,
+ * and runs any batch in pieces (uploads overlapping compute) with exactly the results
  * of one model that holds the whole batch. Same kernels, device and data, and every
  * output element is computed in a fixed order whatever the batch, so the
  * comparison is bit for bit. */
@@ -9,6 +11,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sched/instance.h"
+#include "sched/model.h"
 
 #define SIZE 48
 #define CLASSES 1000
@@ -42,6 +46,45 @@ static void test_limit(void) {
   clrn_model *tiny = make_model(8, 1);
   CU_ASSERT_EQUAL(clrn_model_max_batch(tiny), 1);
   clrn_model_release(tiny);
+}
+
+/* What a model allocates is what clrn_plan_memory_needs() counts for its batch,
+ * the policy fits by the same count, and each convolution object's own workspace
+ * need is what the plan reckons for it and within its queue's workspace. */
+static void test_agreement(void) {
+  clrn_model *m = make_model(8, 0);
+  clrn_plan_memory needs;
+  clrn_plan_memory_needs(clrn_model_plan(m), &needs);
+  size_t bytes = clrn_plan_memory_bytes(&needs, 8);
+  CU_ASSERT_EQUAL(clrn_model_device_bytes(m), bytes);
+  clrn_model_release(m);
+  /* A limit of exactly that keeps the batch; a byte less halves it, and the
+   * smaller model again holds exactly its count. */
+  m = make_model(8, bytes);
+  CU_ASSERT_EQUAL(clrn_model_max_batch(m), 8);
+  clrn_model_release(m);
+  m = make_model(8, bytes - 1);
+  CU_ASSERT_EQUAL(clrn_model_max_batch(m), 4);
+  CU_ASSERT_EQUAL(clrn_model_device_bytes(m), clrn_plan_memory_bytes(&needs, 4));
+  const clrn_plan *plan = clrn_model_plan(m);
+  clrn_step_op *ops = NULL;
+  CLRN_ASSERT_OK(clrn_instance_create(context, plan, &ops));
+  size_t padded = 0;
+  for (size_t i = 0; ops && i < plan->step_count; i++) {
+    const clrn_step *s = &plan->steps[i];
+    if (s->kind != CLRN_STEP_CONV)
+      continue;
+    const clrn_value *in = &plan->graph.values[s->inputs[0]];
+    const clrn_value *out = &plan->graph.values[s->output];
+    size_t need = clrn_conv2d_workspace_size(ops[i].conv, 1, in->h, in->w);
+    CU_ASSERT_EQUAL(need, clrn_conv2d_padded_bytes(&s->conv, &s->config, out->h, out->w));
+    CU_ASSERT(need <= needs.workspace_bytes[s->queue]);
+    padded += need;
+  }
+  /* Padded convolutions exist when the device runs the blocked kernel. */
+  CU_ASSERT_EQUAL(padded > 0, needs.workspace_bytes[0] > 0);
+  clrn_instance_release(ops, plan->step_count);
+  clrn_model_release(m);
 }
 
 static void test_pieces(void) {
@@ -87,7 +130,8 @@ int main(void) {
     fprintf(stderr, "no OpenCL device: skipping\n");
     return CLRN_TEST_SKIP;
   }
-  clrn_test_add_suite("memory", setup, teardown, "memory limit", test_limit, "batches in pieces",
+  clrn_test_add_suite("memory", setup, teardown, "memory limit", test_limit,
+                      "policy and allocation agree", test_agreement, "batches in pieces",
                       test_pieces, NULL);
   return clrn_test_run();
 }

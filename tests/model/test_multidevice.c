@@ -1,6 +1,7 @@
 /* One model across several devices: the logits of a batch split across the
  * devices named by CLRN_TEST_DEVICES must equal, within fp32 tolerance, those of
- * one device running the whole batch. Run by CTest in two setups: two PoCL
+ * one device running the whole batch, and devices with the same tuning values
+ * share one plan. Run by CTest in two setups: two PoCL
  * devices (POCL_DEVICES="pthread pthread") and two platforms (PoCL and Oclgrind
  * through OCL_ICD_VENDORS). Skips when fewer than two devices match.
  *
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sched/model.h"
 
 #define TOLERANCE 1e-4
 
@@ -39,6 +41,22 @@ static clrn_engine_options engine_options(void) {
   o.model.width = size;
   o.model.max_batch = batch;
   return o;
+}
+
+/* The engine builds one plan per distinct set of tuning values: devices with equal
+ * values (two devices of one profile) share it, the others get their own. */
+static void check_shared_plans(clrn_engine *engine, const clrn_device_info *list, size_t count) {
+  const clrn_plan *first = clrn_model_plan(clrn_engine_model(engine, 0));
+  for (size_t i = 1; i < count; i++) {
+    const clrn_model *m = clrn_engine_model(engine, i);
+    clrn_conv_tuning tuning;
+    clrn_conv_tuning_read(clrn_model_context(m), &tuning);
+    bool same = clrn_conv_tuning_equal(&tuning, &first->tuning);
+    CU_ASSERT_EQUAL(clrn_model_plan(m) == first, same);
+    if (strcmp(list[i].profile, list[0].profile) == 0)
+      CU_ASSERT_PTR_EQUAL(clrn_model_plan(m), first);
+    printf("\n  %s: %s plan", list[i].name, same ? "shares device 0's" : "has its own");
+  }
 }
 
 /* The reference: device 0 alone runs the whole batch into expected. */
@@ -79,6 +97,7 @@ static size_t uneven_speeds(double speeds[8]) {
 static void run_and_compare(const clrn_device_info *list, size_t count, const double *speeds,
                             bool expect_every_device_used) {
   clrn_engine *engine = make_engine(list, count, speeds);
+  check_shared_plans(engine, list, count);
   size_t n = (size_t)batch * classes;
   float *logits = malloc(n * sizeof *logits);
   CU_ASSERT_PTR_NOT_NULL_FATAL(logits);

@@ -1,6 +1,8 @@
 # The network: graph structure (no device) and, with a device, whole networks at
 # every depth against torchvision (reference data made at test time).
 clrn_add_test(NAME test_graph SOURCES model/test_graph.c LABELS unit)
+# The device-free plan: per-step choices, folded and packed weights, memory needs.
+clrn_add_test(NAME test_plan SOURCES model/test_plan.c LABELS unit)
 
 add_executable(test_network model/test_network.c)
 target_link_libraries(test_network PRIVATE clrn_test_harness m)
@@ -31,6 +33,9 @@ set_tests_properties(test_multiplatform PROPERTIES LABELS "multidevice;device" S
 
 # Two models at once from two threads.
 clrn_add_test(NAME test_threads SOURCES model/test_threads.c LABELS device)
+
+# Models instantiated from one shared plan.
+clrn_add_test(NAME test_shared_plan SOURCES model/test_shared_plan.c LABELS device)
 
 # The device memory policy and batches run in pieces.
 clrn_add_test(NAME test_memory SOURCES model/test_memory.c LABELS device)

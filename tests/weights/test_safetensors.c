@@ -318,7 +318,8 @@ static void test_pytorch_checkpoints(void) {
     snprintf(label, sizeof label, "checkpoint %zu", i);
     expect_failure((const unsigned char *)files[i].bytes, files[i].size, CLRN_STATUS_INVALID_FORMAT,
                    NAME " is a PyTorch checkpoint, not safetensors; convert it with "
-                        "tools/export_torchvision.py --from-pth " NAME,
+                        "clresnet-export --from-pth " NAME " -o WEIGHTS.safetensors "
+                        "(tools/export_torchvision.py in a source tree)",
                    label);
   }
   /* A real safetensors file whose length bytes start like a pickle: 0x280 = 640. */

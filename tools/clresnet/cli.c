@@ -1,12 +1,16 @@
-/* Shared command-line helpers: error printing, exit codes, the log sink, integer
- * options, device selection and JSON output. */
+/* Shared command-line helpers: error printing, exit codes, the log sink (which
+ * prints each distinct warning once), integer options, device selection and JSON
+ * output (numbers with float32's 9 significant digits). */
 #include "cli.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +52,32 @@ int cli_fail(clrn_status status, const char *what) {
   return CLI_EXIT_FAILURE;
 }
 
+/* True the first time a warning is seen: the library may warn about the same thing
+ * once per program, device or thread (an unwritable cache folder, say), and users
+ * need to read it once. Up to WARNINGS_KEPT distinct warnings are remembered. */
+static bool first_time(const char *message) {
+  enum { WARNINGS_KEPT = 256 };
+  static uint64_t seen[WARNINGS_KEPT];
+  static size_t count;
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  uint64_t hash = 14695981039346656037u; /* FNV-1a */
+  for (const char *c = message; *c; c++)
+    hash = (hash ^ (unsigned char)*c) * 1099511628211u;
+  bool first = true;
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < count && first; i++)
+    first = seen[i] != hash;
+  if (first && count < WARNINGS_KEPT)
+    seen[count++] = hash;
+  pthread_mutex_unlock(&lock);
+  return first;
+}
+
 static void log_to_stderr(clrn_log_level level, const char *message, void *user_data) {
   (void)user_data;
   static const char *names[] = {"error", "warning", "info", "debug"};
+  if (level == CLRN_LOG_LEVEL_WARNING && !first_time(message))
+    return;
   cli_print_line(stderr, "clresnet: %s: %s", names[level], message);
 }
 
@@ -69,9 +96,16 @@ double cli_now(void) {
 }
 
 int cli_common_option(const char *command, int option, char **argv) {
+  static bool verbose, quiet;
   switch (option) {
-  case 'v': cli_verbosity = cli_verbosity < 2 ? 2 : 3; return CLI_EXIT_OK;
-  case 'q': cli_verbosity = 0; return CLI_EXIT_OK;
+  case 'v':
+  case 'q':
+    verbose |= option == 'v';
+    quiet |= option == 'q';
+    if (verbose && quiet)
+      return cli_usage_error(command, "-v and -q contradict each other; give one");
+    cli_verbosity = quiet ? 0 : cli_verbosity < 2 ? 2 : 3;
+    return CLI_EXIT_OK;
   case ':': return cli_usage_error(command, "option '%s' needs a value", argv[optind - 1]);
   default: return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
   }
@@ -136,7 +170,22 @@ void cli_devices_free(cli_devices *d) {
   memset(d, 0, sizeof *d);
 }
 
+/* Rounds every number that is not a whole one to 9 significant digits: what a
+ * float32 needs to read back exactly, where cJSON would print up to 17. */
+static void round_numbers(cJSON *item) {
+  for (; item; item = item->next) {
+    double v = item->valuedouble;
+    if (cJSON_IsNumber(item) && isfinite(v) && v != trunc(v)) {
+      char text[32];
+      snprintf(text, sizeof text, "%.9g", v);
+      cJSON_SetNumberHelper(item, strtod(text, NULL));
+    }
+    round_numbers(item->child);
+  }
+}
+
 void cli_print_json(struct cJSON *root) {
+  round_numbers(root);
   if (!cli_put_json(stdout, root)) /* escaped: names from files, valid UTF-8 */
     cli_error("out of memory printing JSON");
   cJSON_Delete(root);

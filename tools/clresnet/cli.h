@@ -77,6 +77,11 @@ double cli_now(void);
  * when the model does not have the 1000 ImageNet classes. */
 const char *cli_label(int index, int num_classes);
 
+/** Writes text into out (size bytes) as a table column width characters wide: padded
+ * with spaces, or, when longer, cut to width - 1 characters followed by "…". UTF-8
+ * characters count one each. Needs size > 4 * width to hold any column. */
+void cli_column(const char *text, size_t width, char *out, size_t size);
+
 /** The `devices` command: prints the device table. */
 int cmd_devices(int argc, char **argv);
 

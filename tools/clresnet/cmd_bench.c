@@ -34,7 +34,9 @@ static const cli_option bench_options[] = {
     {"warmup", OPT_WARMUP, "N", "untimed batches first, 0..1000 (default 2)"},
     {"height", 'H', "N", "input height, 1..4096 (default 224)"},
     {"width", 'W', "N", "input width, 1..4096 (default 224)"},
-    {"profile", OPT_PROFILE, NULL, "per-layer device-time table (OpenCL profiling)"},
+    {"profile", OPT_PROFILE, NULL,
+     "per-layer device-time table (OpenCL profiling), with each\n"
+     "layer's algorithm and parameters (\"blocked oc16x6 v8 wg4 pf2\")"},
     {NULL, 0, NULL, NULL}};
 
 static void print_help(void);
@@ -99,7 +101,7 @@ static int compare_double(const void *x, const void *y) {
 /* Per-layer device time summed over the timed runs (the model keeps only the last
  * run's trace, so bench accumulates it run by run). */
 typedef struct layer_row {
-  const char *name, *kernel;
+  const char *name, *kernel, *choice; /* choice: the plan's algorithm and parameters */
   char shape[48];
   double seconds, macs;
 } layer_row;
@@ -158,6 +160,7 @@ static void table_add_run(layer_table *t, const clrn_model *model) {
   for (size_t i = 0; i < count && i < t->count; i++) {
     t->rows[i].name = r[i].name;
     t->rows[i].kernel = r[i].kernel;
+    t->rows[i].choice = r[i].choice;
     snprintf(t->rows[i].shape, sizeof t->rows[i].shape, "%s", r[i].shape);
     t->rows[i].seconds += (double)(r[i].end_ns - r[i].start_ns) * 1e-9;
     t->rows[i].macs += r[i].macs;
@@ -170,16 +173,17 @@ static void print_table(const layer_table *t, const clrn_device_info *d) {
   for (size_t i = 0; i < t->count; i++)
     total += t->rows[i].seconds;
   printf("\nper-layer device time on %s (average of %d batches)\n", d->name, t->runs);
-  printf("%-26s %-16s %-18s %10s %9s %7s\n", "layer", "kernel", "shape", "time (ms)", "GFLOP/s",
-         "share");
+  printf("%-26s %-16s %-26s %-18s %10s %9s %7s\n", "layer", "kernel", "choice", "shape",
+         "time (ms)", "GFLOP/s", "share");
   for (size_t i = 0; i < t->count; i++) {
     const layer_row *r = &t->rows[i];
     double ms = 1000.0 * r->seconds / t->runs;
     double gflops = r->seconds > 0 ? 2.0 * r->macs / r->seconds / 1e9 : 0.0;
-    printf("%-26s %-16s %-18s %10.3f %9.1f %6.1f%%\n", r->name, r->kernel, r->shape, ms, gflops,
+    printf("%-26s %-16s %-26s %-18s %10.3f %9.1f %6.1f%%\n", r->name, r->kernel,
+           r->choice && *r->choice ? r->choice : "-", r->shape, ms, gflops,
            total > 0 ? 100.0 * r->seconds / total : 0.0);
   }
-  printf("%-26s %-16s %-18s %10.3f\n", "total", "", "", 1000.0 * total / t->runs);
+  printf("%-26s %-16s %-26s %-18s %10.3f\n", "total", "", "", "", 1000.0 * total / t->runs);
 }
 
 static cJSON *table_json(const layer_table *t) {
@@ -189,6 +193,7 @@ static cJSON *table_json(const layer_table *t) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "layer", r->name);
     cJSON_AddStringToObject(o, "kernel", r->kernel);
+    cJSON_AddStringToObject(o, "choice", r->choice ? r->choice : "");
     cJSON_AddStringToObject(o, "shape", r->shape);
     cJSON_AddNumberToObject(o, "ms", 1000.0 * r->seconds / t->runs);
     cJSON_AddNumberToObject(o, "gflops", r->seconds > 0 ? 2.0 * r->macs / r->seconds / 1e9 : 0);

@@ -80,13 +80,16 @@ static void print_table(const clrn_device_info *devices, size_t count, bool verb
          "vendor", "name", "CUs", "memory", "OpenCL C", "fp16", "profile");
   for (size_t i = 0; i < count; i++) {
     const clrn_device_info *d = &devices[i];
-    char pd[32], memory[32], version[32];
+    char pd[32], memory[32], version[32], platform[4 * 28 + 4], vendor[4 * 22 + 4],
+        name[4 * 34 + 4];
     snprintf(pd, sizeof pd, "%u:%u", d->platform_index, d->device_index);
     format_memory(d->global_mem_bytes, memory, sizeof memory);
-    printf("%-3zu %-5s %-4s %-28.28s %-22.22s %-34.34s %4u %9s %-8s %-4s %s\n", d->index, pd,
-           clrn_device_type_name(d->type), d->platform_name, d->vendor, d->name, d->compute_units,
-           memory, c_version_number(d, version, sizeof version), d->fp16 ? "yes" : "no",
-           d->profile);
+    cli_column(d->platform_name, 28, platform, sizeof platform);
+    cli_column(d->vendor, 22, vendor, sizeof vendor);
+    cli_column(d->name, 34, name, sizeof name);
+    printf("%-3zu %-5s %-4s %s %s %s %4u %9s %-8s %-4s %s\n", d->index, pd,
+           clrn_device_type_name(d->type), platform, vendor, name, d->compute_units, memory,
+           c_version_number(d, version, sizeof version), d->fp16 ? "yes" : "no", d->profile);
     if (verbose) {
       printf("    driver %s, %s, %s, clock %u MHz, local memory %llu KiB, max work-group %zu\n",
              d->driver_version, d->device_version, d->opencl_c_version, d->max_clock_mhz,

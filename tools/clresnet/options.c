@@ -13,7 +13,7 @@
 static const cli_option engine_options[] = {
     {"weights", 'w', "FILE",
      "safetensors file of a torchvision ResNet state_dict (required;\n"
-     "make one with tools/export_torchvision.py)"},
+     "make one with clresnet-export, tools/export_torchvision.py)"},
     {"model", 'm', "ARCH",
      "resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
      "against the weights (default: inferred from them)"},

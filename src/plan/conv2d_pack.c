@@ -1,69 +1,96 @@
-/* conv2d internals (see conv2d_pack.h): variant choice from the device profile
- * and the shape, and the weight and epilogue layouts of each variant. */
-#include "ops/conv2d_pack.h"
+/* Convolution choices and weight layouts (see conv2d_pack.h): variant choice from
+ * the device profile's tuning values and the shape, and the weight and epilogue
+ * layouts of each variant. */
+#include "plan/conv2d_pack.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "runtime/tuning.h"
 
-const char *clrn_conv2d_variant_string(clrn_conv2d_variant variant) {
+const char *clrn_conv2d_variant_string(int variant) {
   switch (variant) {
-  case CLRN_CONV2D_VARIANT_AUTO: return "auto";
-  case CLRN_CONV2D_VARIANT_DIRECT: return "direct";
-  case CLRN_CONV2D_VARIANT_BLOCKED: return "blocked";
-  case CLRN_CONV2D_VARIANT_COUNT: break;
+  case CLRN_CONV_AUTO: return "auto";
+  case CLRN_CONV_DIRECT: return "direct";
+  case CLRN_CONV_BLOCKED: return "blocked";
+  default: break;
   }
   return "unknown";
 }
 
 /* The blocked kernel specialised for a square window of this size, if any. */
-static const char *blocked_kernel(const clrn_conv2d_desc *d) {
-  if (d->kernel_h == d->kernel_w) {
-    if (d->kernel_h == 1)
+static const char *blocked_kernel(const clrn_conv_shape *s) {
+  if (s->kernel_h == s->kernel_w) {
+    if (s->kernel_h == 1)
       return "conv2d_blocked_k1";
-    if (d->kernel_h == 3)
+    if (s->kernel_h == 3)
       return "conv2d_blocked_k3";
-    if (d->kernel_h == 7)
+    if (s->kernel_h == 7)
       return "conv2d_blocked_k7";
   }
   return "conv2d_blocked";
 }
 
-clrn_status clrn_conv2d_configure(clrn_context *context, const clrn_conv2d_desc *desc,
-                                  clrn_conv2d_config *config) {
-  memset(config, 0, sizeof *config);
+void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   /* The values kernels/conv2d.cl is built with; the profile checked them against
    * the tuning table when the context was made. */
-  long vec = clrn_context_tuning_value(context, CLRN_TUNING_CONV_VEC);
-  long cout_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_COUT_BLOCK);
-  long pix_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIX_BLOCK);
-  long direct_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_WG);
-  long blocked_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_BLOCK_WG);
-  long auto_blocked = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_BLOCKED);
-  long pixels_first = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIXELS_FIRST);
-  int cout_g = desc->out_channels / desc->groups;
-  clrn_conv2d_variant variant = desc->variant;
-  if (variant == CLRN_CONV2D_VARIANT_AUTO)
+  t->vec = clrn_context_tuning_value(context, CLRN_TUNING_CONV_VEC);
+  t->cout_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_COUT_BLOCK);
+  t->pix_block = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIX_BLOCK);
+  t->direct_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_WG);
+  t->blocked_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_BLOCK_WG);
+  t->auto_blocked = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_BLOCKED);
+  t->pixels_first = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIXELS_FIRST);
+}
+
+bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
+  return a->vec == b->vec && a->cout_block == b->cout_block && a->pix_block == b->pix_block &&
+         a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
+         a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first;
+}
+
+void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, int variant,
+                           clrn_conv2d_config *config) {
+  memset(config, 0, sizeof *config);
+  int cout_g = shape->out_channels / shape->groups;
+  if (variant == CLRN_CONV_AUTO)
     /* Blocked when the profile prefers it and at most half of a block's output
      * channels would be padding (depthwise and tiny layers stay direct). */
-    variant = auto_blocked && 2L * cout_g >= cout_block ? CLRN_CONV2D_VARIANT_BLOCKED
-                                                        : CLRN_CONV2D_VARIANT_DIRECT;
+    variant =
+        t->auto_blocked && 2L * cout_g >= t->cout_block ? CLRN_CONV_BLOCKED : CLRN_CONV_DIRECT;
   config->variant = variant;
-  if (variant == CLRN_CONV2D_VARIANT_DIRECT) {
+  if (variant == CLRN_CONV_DIRECT) {
     config->kernel_name = "conv2d_direct";
-    config->work_group = (size_t)direct_wg;
+    config->work_group = (size_t)t->direct_wg;
   } else {
-    config->kernel_name = blocked_kernel(desc);
-    config->vec = (int)vec;
-    config->cout_block = (int)cout_block;
-    config->pix_block = (int)pix_block;
+    config->kernel_name = blocked_kernel(shape);
+    config->vec = (int)t->vec;
+    config->cout_block = (int)t->cout_block;
+    config->pix_block = (int)t->pix_block;
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
-    config->work_group = (size_t)blocked_wg;
-    config->pixels_first = (int)pixels_first;
+    config->work_group = (size_t)t->blocked_wg;
+    config->pixels_first = (int)t->pixels_first;
   }
-  return CLRN_STATUS_SUCCESS;
+}
+
+void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t size) {
+  if (c->variant == CLRN_CONV_BLOCKED)
+    snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d", c->cout_block, c->pix_block, c->vec,
+             c->work_group, c->pixels_first);
+  else
+    snprintf(text, size, "%s wg%zu", clrn_conv2d_variant_string(c->variant), c->work_group);
+}
+
+size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_config *config,
+                                int out_h, int out_w) {
+  if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w) || out_h < 1 || out_w < 1)
+    return 0;
+  /* The planes reach as far as the windows do (see conv2d.c). */
+  size_t h = (size_t)(out_h - 1) * (size_t)s->stride_h + (size_t)s->kernel_h;
+  size_t w = (size_t)(out_w - 1) * (size_t)s->stride_w + (size_t)s->kernel_w;
+  return (size_t)s->in_channels * h * w * sizeof(float);
 }
 
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {
@@ -84,14 +111,14 @@ static void fill_epilogue(float *epilogue, size_t count, const int *channel, con
   }
 }
 
-clrn_status clrn_conv2d_pack(const clrn_conv2d_desc *d, const clrn_conv2d_config *config,
+clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config *config,
                              const float *weight, const float *bias, const float *scale,
                              const float *shift, clrn_conv2d_packed *packed) {
   memset(packed, 0, sizeof *packed);
   size_t cin_g = (size_t)(d->in_channels / d->groups),
          cout_g = (size_t)(d->out_channels / d->groups);
   size_t taps = (size_t)d->kernel_h * d->kernel_w, per_channel = cin_g * taps;
-  bool blocked = config->variant == CLRN_CONV2D_VARIANT_BLOCKED;
+  bool blocked = config->variant == CLRN_CONV_BLOCKED;
   size_t block = blocked ? (size_t)config->cout_block : 1;
   size_t channels =
       blocked ? (size_t)d->groups * config->blocks_g * block : (size_t)d->out_channels;

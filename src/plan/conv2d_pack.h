@@ -1,0 +1,89 @@
+/* Convolution choices and weight layouts, device-free: which kernel variant a
+ * convolution runs with which blocking (from the device profile's tuning values
+ * and the shape), and the host weight and epilogue arrays in the layout that
+ * variant reads (see kernels/conv2d.cl). The plan does this once per run for every
+ * convolution step; clrn_conv2d_create() does it for one convolution on raw
+ * weights. Either way the op object only uploads the packed arrays. */
+#ifndef CLRN_PLAN_CONV2D_PACK_H
+#define CLRN_PLAN_CONV2D_PACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clresnet/context.h"
+
+/* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
+ * above; conv2d.c checks that they agree). */
+enum { CLRN_CONV_AUTO = 0, CLRN_CONV_DIRECT = 1, CLRN_CONV_BLOCKED = 2 };
+
+/** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
+typedef struct clrn_conv_shape {
+  int in_channels, out_channels;
+  int kernel_h, kernel_w;
+  int stride_h, stride_w;
+  int pad_h, pad_w;
+  int groups;
+  bool relu; /**< ReLU last in the epilogue */
+} clrn_conv_shape;
+
+/** The convolution tuning values of a device profile: all a plan needs to know
+ * about a device. Devices whose values are equal share one plan. */
+typedef struct clrn_conv_tuning {
+  long vec, cout_block, pix_block; /**< CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK */
+  long direct_wg, blocked_wg;      /**< CONV_WG, CONV_BLOCK_WG */
+  long auto_blocked;               /**< CONV_AUTO_BLOCKED */
+  long pixels_first;               /**< CONV_PIXELS_FIRST */
+} clrn_conv_tuning;
+
+/** The variant a convolution runs and how its kernel is launched: the choice a
+ * plan records per convolution step. */
+typedef struct clrn_conv2d_config {
+  int variant;                    /**< CLRN_CONV_DIRECT or CLRN_CONV_BLOCKED, never AUTO */
+  const char *kernel_name;        /**< kernel of kernels/conv2d.cl */
+  int vec, cout_block, pix_block; /**< CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK (blocked) */
+  int blocks_g;                   /**< output-channel blocks per group (blocked), else 0 */
+  size_t work_group;              /**< wanted work-group size along dimension 0 */
+  int pixels_first; /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
+} clrn_conv2d_config;
+
+/** Host copies of the arrays a variant reads. */
+typedef struct clrn_conv2d_packed {
+  float *weight, *epilogue;
+  size_t weight_count, epilogue_count;
+} clrn_conv2d_packed;
+
+/** Reads the convolution tuning values of a context's device profile (checked
+ * against the tuning table when the context was made). */
+void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *tuning);
+
+/** Whether two sets of tuning values are the same (then one plan serves both). */
+bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b);
+
+/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_BLOCKED and the shape) and
+ * fills config with the tuning values that variant is launched with. */
+void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape,
+                           int variant, clrn_conv2d_config *config);
+
+/** Builds the weight and epilogue arrays of config's variant from PyTorch's weight
+ * layout and the optional bias, scale and shift (absent ones become 0, 1, 0). */
+clrn_status clrn_conv2d_pack(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
+                             const float *weight, const float *bias, const float *scale,
+                             const float *shift, clrn_conv2d_packed *packed);
+
+/** Frees the arrays of packed (not packed itself). */
+void clrn_conv2d_packed_free(clrn_conv2d_packed *packed);
+
+/** "direct", "blocked" (or "auto" for AUTO). */
+const char *clrn_conv2d_variant_string(int variant);
+
+/** Writes the variant and its parameters into text: "direct wg64",
+ * "blocked oc16x6 v8 wg4 pf2" (output channels x pixels per work-item, vector
+ * width, work-group size, CONV_PIXELS_FIRST). */
+void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, size_t size);
+
+/** Bytes of the zero-padded input copy the blocked variant reads, per image, for
+ * an output of out_h x out_w (0 when the convolution reads its input directly). */
+size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
+                                int out_h, int out_w);
+
+#endif

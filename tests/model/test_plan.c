@@ -1,0 +1,185 @@
+/* The device-free plan, built here with no OpenCL at all: every convolution step
+ * records the algorithm and parameters it runs with, holds its weight with the
+ * BatchNorm folded in and packed in that algorithm's layout, and the memory needs
+ * follow from the steps (packed weights, slots, double-buffered I/O, one padded-
+ * input workspace per queue). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "plan/plan.h"
+#include "weights/weights.h"
+
+#define SIZE 64
+#define CLASSES 1000
+
+static clrn_weights *weights;
+
+/* pocl-cpu's values, and the same with the blocked kernel off. */
+static const clrn_conv_tuning blocked = {.vec = 8,
+                                         .cout_block = 16,
+                                         .pix_block = 6,
+                                         .direct_wg = 64,
+                                         .blocked_wg = 4,
+                                         .auto_blocked = 1,
+                                         .pixels_first = 2};
+static clrn_conv_tuning direct;
+
+static const clrn_step *find_step(const clrn_plan *p, const char *name) {
+  for (size_t i = 0; i < p->step_count; i++)
+    if (strcmp(p->steps[i].name, name) == 0)
+      return &p->steps[i];
+  return NULL;
+}
+
+static void test_choices(void) {
+  clrn_plan p;
+  CLRN_ASSERT_OK(clrn_plan_build(&blocked, weights, SIZE, SIZE, true, &p));
+  CU_ASSERT(clrn_conv_tuning_equal(&p.tuning, &blocked));
+  int convs = 0;
+  for (size_t i = 0; i < p.step_count; i++) {
+    const clrn_step *s = &p.steps[i];
+    if (s->kind != CLRN_STEP_CONV) {
+      CU_ASSERT_STRING_EQUAL(s->choice, "");
+      continue;
+    }
+    convs++;
+    CU_ASSERT_EQUAL(s->config.variant, CLRN_CONV_BLOCKED);
+    CU_ASSERT_EQUAL(s->config.cout_block, 16);
+    CU_ASSERT_EQUAL(s->config.pix_block, 6);
+    CU_ASSERT_STRING_EQUAL(s->kernel, "conv2d/blocked");
+    CU_ASSERT_STRING_EQUAL(s->choice, "blocked oc16x6 v8 wg4 pf2");
+    char kernel[32];
+    snprintf(kernel, sizeof kernel, "conv2d_blocked_k%d", s->conv.kernel_h);
+    CU_ASSERT_STRING_EQUAL(s->config.kernel_name, kernel);
+    size_t per_channel = (size_t)s->conv.in_channels * s->conv.kernel_h * s->conv.kernel_w;
+    size_t lanes = (size_t)(s->conv.out_channels + 15) / 16 * 16;
+    CU_ASSERT_EQUAL(s->packed.weight_count, lanes * per_channel);
+    CU_ASSERT_EQUAL(s->packed.epilogue_count, 3 * lanes);
+  }
+  CU_ASSERT_EQUAL(convs, 20); /* ResNet-18: 1 + 8 * 2 + 3 downsamples, BatchNorm folded */
+  clrn_plan_free(&p);
+
+  CLRN_ASSERT_OK(clrn_plan_build(&direct, weights, SIZE, SIZE, true, &p));
+  const clrn_step *s = find_step(&p, "layer2.0.conv1");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT_EQUAL(s->config.variant, CLRN_CONV_DIRECT);
+  CU_ASSERT_STRING_EQUAL(s->choice, "direct wg64");
+  CU_ASSERT_EQUAL(s->packed.weight_count, 128u * 64 * 9);
+  clrn_plan_free(&p);
+}
+
+/* conv1's packed weight is its weight times gamma/sqrt(var+eps) of bn1, in
+ * PyTorch's order for the direct kernel and in [block][cin][tap][lane] for the
+ * blocked one. */
+static void test_folded_and_packed(void) {
+  clrn_plan d, b;
+  CLRN_ASSERT_OK(clrn_plan_build(&direct, weights, SIZE, SIZE, true, &d));
+  CLRN_ASSERT_OK(clrn_plan_build(&blocked, weights, SIZE, SIZE, true, &b));
+  enum { C = 64, PER = 3 * 7 * 7 };
+  float *raw = malloc(C * PER * sizeof *raw), *bn = malloc(4 * C * sizeof *bn);
+  CU_ASSERT_FATAL(raw && bn);
+  int64_t wshape[4] = {C, 3, 7, 7}, vshape[1] = {C};
+  CLRN_ASSERT_OK(clrn_weights_read(weights, "conv1.weight", 4, wshape, raw));
+  const char *leaves[4] = {"bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var"};
+  for (int i = 0; i < 4; i++)
+    CLRN_ASSERT_OK(clrn_weights_read(weights, leaves[i], 1, vshape, bn + i * C));
+  const clrn_step *sd = find_step(&d, "conv1"), *sb = find_step(&b, "conv1");
+  CU_ASSERT_FATAL(sd && sb);
+  int wrong = 0;
+  for (int o = 0; o < C; o++) {
+    double scale = (double)bn[o] / sqrt((double)bn[3 * C + o] + 1e-5);
+    float shift = (float)((double)bn[C + o] - (double)bn[2 * C + o] * scale);
+    wrong += sd->packed.epilogue[2 * C + o] != shift; /* bias, scale, shift */
+    for (int k = 0; k < PER; k++) {
+      float want = (float)(raw[o * PER + k] * scale);
+      wrong += sd->packed.weight[o * PER + k] != want;
+      wrong += sb->packed.weight[((size_t)(o / 16) * PER + k) * 16 + o % 16] != want;
+    }
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+  free(raw);
+  free(bn);
+  clrn_plan_free(&d);
+  clrn_plan_free(&b);
+}
+
+/* Device bytes of the parameters counted from the graph: convolutions unpadded
+ * with a bias/scale/shift epilogue (direct layout), fc's weight and bias. */
+static size_t direct_weight_bytes(const clrn_graph *g) {
+  size_t floats = 0;
+  for (size_t i = 0; i < g->node_count; i++) {
+    const clrn_node *n = &g->nodes[i];
+    size_t in = (size_t)n->in_channels, out = (size_t)n->out_channels;
+    if (n->kind == CLRN_NODE_CONV)
+      floats += out * in * (size_t)(n->kernel * n->kernel) + 3 * out;
+    else if (n->kind == CLRN_NODE_LINEAR)
+      floats += out * in + out;
+  }
+  return floats * sizeof(float);
+}
+
+static void test_memory_needs(void) {
+  clrn_plan p;
+  clrn_plan_memory m;
+  CLRN_ASSERT_OK(clrn_plan_build(&blocked, weights, SIZE, SIZE, true, &p));
+  clrn_plan_memory_needs(&p, &m);
+  /* The largest padded input on the main queue: layer1's 3x3 convolutions, 64
+   * channels of 16x16 padded to 18x18. The downsample queue's 1x1 convolutions
+   * have no padding, so need none. */
+  CU_ASSERT_EQUAL(m.workspace_bytes[0], 64u * 18 * 18 * sizeof(float));
+  CU_ASSERT_EQUAL(m.workspace_bytes[1], 0);
+  CU_ASSERT_EQUAL(m.io_bytes, 2 * (3u * SIZE * SIZE + 2 * CLASSES) * sizeof(float));
+  size_t slots = 0, largest = 0;
+  for (size_t i = 0; i < p.slot_count; i++) {
+    slots += p.slot_floats[i] * sizeof(float);
+    largest =
+        p.slot_floats[i] * sizeof(float) > largest ? p.slot_floats[i] * sizeof(float) : largest;
+  }
+  CU_ASSERT_EQUAL(m.activation_bytes, slots);
+  CU_ASSERT_EQUAL(m.largest_buffer_bytes, largest);
+  size_t per_image = m.activation_bytes + m.io_bytes + m.workspace_bytes[0];
+  CU_ASSERT_EQUAL(clrn_plan_memory_bytes(&m, 1), m.weight_bytes + per_image);
+  CU_ASSERT_EQUAL(clrn_plan_memory_bytes(&m, 5), m.weight_bytes + 5 * per_image);
+  clrn_plan_free(&p);
+
+  /* The direct kernel reads its input unpadded and its weights unblocked. */
+  CLRN_ASSERT_OK(clrn_plan_build(&direct, weights, SIZE, SIZE, true, &p));
+  clrn_plan_memory_needs(&p, &m);
+  CU_ASSERT_EQUAL(m.workspace_bytes[0], 0);
+  CU_ASSERT_EQUAL(m.weight_bytes, direct_weight_bytes(&p.graph));
+  clrn_plan_free(&p);
+
+  /* Unfused, each BatchNorm holds a scale and a shift per channel. */
+  CLRN_ASSERT_OK(clrn_plan_build(&direct, weights, SIZE, SIZE, false, &p));
+  clrn_plan_memory_needs(&p, &m);
+  size_t bn = 0;
+  for (size_t i = 0; i < p.step_count; i++)
+    if (p.steps[i].kind == CLRN_STEP_BATCHNORM) {
+      CU_ASSERT_PTR_NOT_NULL(p.steps[i].params);
+      bn += 2 * (size_t)p.steps[i].channels[1] * sizeof(float);
+    }
+  CU_ASSERT(bn > 0);
+  CU_ASSERT_EQUAL(m.weight_bytes, direct_weight_bytes(&p.graph) + bn);
+  clrn_plan_free(&p);
+}
+
+static int setup(void) {
+  direct = blocked;
+  direct.auto_blocked = 0;
+  return clrn_weights_random(CLRN_ARCH_RESNET18, CLASSES, 11, &weights) != CLRN_STATUS_SUCCESS;
+}
+
+static int teardown(void) {
+  clrn_weights_close(weights);
+  return 0;
+}
+
+int main(void) {
+  clrn_test_add_suite("plan", setup, teardown, "per-step choices", test_choices,
+                      "folded and packed weights", test_folded_and_packed, "memory needs",
+                      test_memory_needs, NULL);
+  return clrn_test_run();
+}
