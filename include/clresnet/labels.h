@@ -41,7 +41,8 @@ CLRN_API clrn_status clrn_labels_parse(const char *text, size_t size, const char
 CLRN_API clrn_status clrn_labels_from_list(const char *const *names, size_t count, const char *name,
                                            clrn_labels **labels);
 
-/** The 1000 ImageNet-1k class names, in torchvision's order ("tench", "goldfish", ...). */
+/** The 1000 ImageNet-1k class names in torchvision's order, as data/imagenet_classes.txt
+ * words them ("tench, Tinca tinca", "goldfish, Carassius auratus", ...). */
 CLRN_API clrn_status clrn_labels_imagenet(clrn_labels **labels);
 
 /** How many names the table holds (0 for NULL). */
