@@ -149,7 +149,7 @@ clrn_status clrn_labels_from_list(const char *const *names, size_t count, const 
     CLRN_TRY(check_name(names[i], length, name, "class", i));
     bytes += length + 1;
   }
-  clrn_labels *l;
+  clrn_labels *l = NULL;
   CLRN_TRY(labels_alloc(count, bytes, name, &l));
   char *at = l->text;
   for (size_t i = 0; i < count; i++) {
