@@ -312,10 +312,7 @@ static void test_prepare_all(void) {
 }
 
 int main(void) {
-  if (!clrn_test_pick_device(&device)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
+  clrn_test_require_device(&device);
   clrn_test_add_suite(
       "programs", setup, teardown, "build and run", test_build_and_run, "program and kernel keys",
       test_program_and_kernel_keys, "launches create no kernels", test_launches_create_no_kernels,
