@@ -15,8 +15,10 @@ static const cli_option engine_options[] = {
      "safetensors file of a torchvision ResNet state_dict (required;\n"
      "make one with clresnet-export, tools/export_torchvision.py)"},
     {"model", 'm', "ARCH",
-     "resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
-     "against the weights (default: inferred from them)"},
+     "resnet18, resnet34, resnet50, resnet101, resnet152,\n"
+     "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,\n"
+     "wide_resnet50_2 or wide_resnet101_2; checked against the weights\n"
+     "(default: inferred from them)"},
     {"device", 'd', "SPEC",
      "device(s) to run on: an index, P:D, a type, all, part of a name,\n"
      "or a list a,b (see 'clresnet devices --help'); must not be empty;\n"
