@@ -15,28 +15,27 @@
 
 static char temp_dir[256];
 
-static int setup(void) {
-  clrn_test_temp_dir(temp_dir, sizeof temp_dir);
-  return 0;
-}
-
-static int teardown(void) {
-  clrn_test_remove_dir(temp_dir);
-  return 0;
-}
-
 typedef struct tensor {
   char name[48];
   int ndim;
   long shape[4];
 } tensor;
 
-/* Writes a safetensors file of zero-filled F32 tensors. */
+/* Writes a safetensors file of zero-filled F32 tensors: the image is built in
+ * memory (8-byte length, JSON header, data) and written at once. */
 static void write_file(const char *path, const tensor *t, size_t count) {
-  size_t capacity = 256 + count * 160, used = 1, offset = 0;
-  char *header = malloc(capacity);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(header);
-  header[0] = '{';
+  size_t data = 0;
+  for (size_t i = 0; i < count; i++) {
+    size_t elements = 1;
+    for (int d = 0; d < t[i].ndim; d++)
+      elements *= (size_t)t[i].shape[d];
+    data += 4 * elements;
+  }
+  size_t capacity = 8 + 256 + count * 160 + data, used = 9, offset = 0;
+  unsigned char *image = calloc(capacity, 1);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(image);
+  char *text = (char *)image;
+  text[8] = '{';
   for (size_t i = 0; i < count; i++) {
     size_t elements = 1;
     char dims[64] = "";
@@ -46,23 +45,19 @@ static void write_file(const char *path, const tensor *t, size_t count) {
                t[i].shape[d]);
     }
     used +=
-        (size_t)snprintf(header + used, capacity - used,
+        (size_t)snprintf(text + used, capacity - used,
                          "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],\"data_offsets\":[%zu,%zu]}",
                          i ? "," : "", t[i].name, dims, offset, offset + 4 * elements);
     offset += 4 * elements;
   }
-  header[used++] = '}';
+  text[used++] = '}';
+  for (int i = 0; i < 8; i++)
+    image[i] = (unsigned char)((uint64_t)(used - 8) >> (8 * i));
   FILE *f = fopen(path, "wb");
   CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  unsigned char length[8];
-  for (int i = 0; i < 8; i++)
-    length[i] = (unsigned char)((uint64_t)used >> (8 * i));
-  fwrite(length, 1, 8, f);
-  fwrite(header, 1, used, f);
-  for (size_t i = 0; i < offset; i++)
-    fputc(0, f);
+  CU_ASSERT_EQUAL(fwrite(image, 1, used + data, f), used + data);
   CU_ASSERT_EQUAL(fclose(f), 0);
-  free(header);
+  free(image);
 }
 
 /* Opens a Bottleneck file with the given blocks and layer1.0.conv2 shape (no
@@ -128,7 +123,10 @@ static void test_conv2_fits_none(void) {
 }
 
 int main(void) {
-  clrn_test_add_suite("arch inference", setup, teardown, "chosen by layer1.0.conv2",
+  clrn_test_temp_dir(temp_dir, sizeof temp_dir);
+  clrn_test_add_suite("arch inference", NULL, NULL, "chosen by layer1.0.conv2",
                       test_chosen_by_conv2, "conv2 fits none", test_conv2_fits_none, NULL);
-  return clrn_test_run();
+  int status = clrn_test_run();
+  clrn_test_remove_dir(temp_dir);
+  return status;
 }
