@@ -1,8 +1,7 @@
 /* Binding weights to an architecture: clrn_weights_open infers the ResNet from
  * which tensors a file holds (and the shape of the first grouped convolution) and
- * checks every tensor torchvision's state_dict has
- * for it (name, dtype, shape), refusing extra ones; clrn_weights_random checks the
- * architecture it is asked for. */
+ * checks every tensor torchvision's state_dict has for it (name, dtype, shape),
+ * refusing extra ones; clrn_weights_random checks the architecture it is asked for. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,8 +66,9 @@ static clrn_status expected_tensors(const clrn_graph *g, expected_list *list) {
   return CLRN_STATUS_SUCCESS;
 }
 
-static bool has(const clrn_safetensors *f, const char *name) {
-  return clrn_safetensors_find(f, name) != NULL;
+static bool has(const clrn_weights *w, const char *name) {
+  clrn_tensor_info info;
+  return clrn_weights_find(w, name, &info);
 }
 
 static bool is_float(clrn_dtype dtype) {
@@ -85,7 +85,7 @@ static void format_shape(const int64_t *shape, int ndim, char *out, size_t size)
 
 /* Whether a Bottleneck file's first 3x3 weight, layer1.0.conv2.weight
  * [width, width / groups, 3, 3] at 64 planes, fits spec's groups and width. */
-static bool conv2_fits(const clrn_st_tensor *conv2, const clrn_arch_spec *spec) {
+static bool conv2_fits(const clrn_tensor_info *conv2, const clrn_arch_spec *spec) {
   int width = clrn_arch_width(spec, 64);
   return conv2->ndim == 4 && conv2->shape[0] == width && conv2->shape[1] == width / spec->groups;
 }
@@ -100,11 +100,12 @@ static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
   for (int s = 0; s < 4; s++)
     for (;; blocks[s]++) {
       snprintf(name, sizeof name, "layer%d.%d.conv1.weight", s + 1, blocks[s]);
-      if (!has(&w->file, name))
+      if (!has(w, name))
         break;
     }
-  bool bottleneck = has(&w->file, "layer1.0.conv3.weight");
-  const clrn_st_tensor *conv2 = clrn_safetensors_find(&w->file, "layer1.0.conv2.weight");
+  bool bottleneck = has(w, "layer1.0.conv3.weight");
+  clrn_tensor_info info,
+      *conv2 = clrn_weights_find(w, "layer1.0.conv2.weight", &info) ? &info : NULL;
   size_t count;
   const clrn_arch_spec *specs = clrn_arch_specs(&count);
   bool same_blocks = false;
@@ -135,7 +136,7 @@ static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
 }
 
 static clrn_status check_tensor(const clrn_weights *w, const expected_tensor *e) {
-  const clrn_st_tensor *t = clrn_safetensors_find(&w->file, e->name);
+  clrn_tensor_info info, *t = clrn_weights_find(w, e->name, &info) ? &info : NULL;
   if (!t) {
     if (e->integer)
       return CLRN_STATUS_SUCCESS; /* num_batches_tracked is optional */
@@ -175,14 +176,15 @@ static clrn_status check_all(const clrn_weights *w) {
    * (looked up in the sorted list: n log n, whatever the file holds). */
   if (status == CLRN_STATUS_SUCCESS && list.count)
     qsort(list.items, list.count, sizeof *list.items, compare_expected);
-  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < w->file.count; i++) {
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < clrn_weights_count(w); i++) {
+    const char *name = clrn_weights_at(w, i).name;
     expected_tensor key;
-    snprintf(key.name, sizeof key.name, "%s", w->file.tensors[i].name);
-    bool known = strlen(w->file.tensors[i].name) < sizeof key.name &&
+    snprintf(key.name, sizeof key.name, "%s", name);
+    bool known = strlen(name) < sizeof key.name &&
                  bsearch(&key, list.items, list.count, sizeof *list.items, compare_expected);
     if (!known)
       status = clrn_fail(CLRN_STATUS_MISMATCH, "%s: unexpected tensor %s (not part of %s)", w->path,
-                         w->file.tensors[i].name, clrn_arch_name(w->arch));
+                         name, clrn_arch_name(w->arch));
   }
   free(list.items);
   clrn_graph_free(&graph);
@@ -204,7 +206,7 @@ clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **o
                        clrn_arch_name(inferred), clrn_arch_name(arch));
   if (status == CLRN_STATUS_SUCCESS) {
     w->arch = inferred;
-    const clrn_st_tensor *fc = clrn_safetensors_find(&w->file, "fc.weight");
+    clrn_tensor_info info, *fc = clrn_weights_find(w, "fc.weight", &info) ? &info : NULL;
     if (!fc || fc->ndim != 2 || fc->shape[0] < 1 || fc->shape[0] > 1000000)
       status = clrn_fail(CLRN_STATUS_MISMATCH,
                          "%s: fc.weight is missing or not [classes, features]", path);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "classify_opts.h"
 #include "escape.h"
 #include "results.h"
 #include "session.h"
@@ -23,6 +24,7 @@ typedef struct run_args {
   bool top_given; /* -k was given; else min(5, classes) */
   char **inputs;
   int input_count;
+  cli_classify_args classify; /* --resize, --crop, --mean, --std, --labels */
 } run_args;
 
 /* The images to classify: one big NCHW array and a name per image. */
@@ -44,6 +46,7 @@ static const cli_option run_options[] = {
      "weights or each other)"},
     {"save-input", OPT_SAVE_INPUT, "FILE",
      "write the preprocessed inputs as float32 .npy [N,3,H,W]"},
+    CLI_CLASSIFY_OPTIONS,
     {NULL, 0, NULL, NULL}};
 
 static void print_help(void);
@@ -56,27 +59,33 @@ static int run_option(int key, const char *value, void *own) {
     return a->top_given ? CLI_EXIT_OK : cli_usage_error("run", "-k: '%s' is not an integer", value);
   case 'o': a->output = value; return CLI_EXIT_OK;
   case OPT_SAVE_INPUT: a->save_input = value; return CLI_EXIT_OK;
-  default: return CLI_EXIT_USAGE;
+  default: return cli_classify_option("run", key, value, &a->classify);
   }
 }
 
 static const cli_command run_command = {"run", run_options, print_help, run_option};
 
 static void print_help(void) {
-  printf("Usage: clresnet run -w WEIGHTS.safetensors [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
+  printf("Usage: clresnet run -w WEIGHTS [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
          "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
-         "                    [--trace FILE] [-v | -q] INPUT...\n"
+         "                    [--resize N] [--crop N] [--mean R,G,B] [--std R,G,B]\n"
+         "                    [--labels FILE] [--trace FILE] [-v | -q] INPUT...\n"
          "\n"
-         "Classifies each INPUT with a torchvision ResNet and prints its top-k ImageNet classes\n"
-         "with softmax probabilities. An INPUT is a JPEG or PNG photo, given torchvision's\n"
-         "standard preprocessing (resize to 256, center crop 224, normalize), or a .npy float32\n"
-         "tensor [N,3,H,W] (or [3,H,W]) that is already preprocessed.\n"
+         "Classifies each INPUT with a torchvision ResNet and prints its top-k classes with\n"
+         "softmax probabilities. An INPUT is a JPEG or PNG photo, or a .npy float32 tensor\n"
+         "[N,3,H,W] (or [3,H,W]) that is already preprocessed. Photos get the preprocessing\n"
+         "stored in the weights (clresnet-export writes torchvision's: IMAGENET1K_V2 resizes\n"
+         "to 232), else torchvision's classic ImageNet transform (resize 256, center crop 224,\n"
+         "normalize); --resize, --crop, --mean and --std override it. Classes are named by\n"
+         "--labels, else by the names the weights carry, else by ImageNet's for a 1000-class\n"
+         "model; otherwise only their indices show.\n"
          "\n");
   cli_print_options(&run_command);
   printf("\n"
          "Examples:\n"
          "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
          "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
+         "  clresnet run -w ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth data/dog.jpg\n"
          "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
          "\n"
          "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
@@ -90,7 +99,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (status != CLI_CONTINUE)
     return status;
   if (!a->common.weights)
-    return cli_usage_error("run", "no weights: give -w WEIGHTS.safetensors");
+    return cli_usage_error("run", "no weights: give -w WEIGHTS (.safetensors or .pth)");
   if (optind >= argc)
     return cli_usage_error("run", "no INPUT: give photos or .npy files to classify");
   a->inputs = argv + optind;
@@ -191,13 +200,12 @@ static int load_npy(batch_data *b, const char *path) {
   return batch_append(b, path, pixels, (int)n, (int)h, (int)w, indexed);
 }
 
-static int load_photo(batch_data *b, const char *path) {
+static int load_photo(batch_data *b, const char *path, const clrn_preprocess *p) {
   clrn_image image;
   clrn_status status = clrn_image_load(path, &image);
   if (status != CLRN_STATUS_SUCCESS)
     return cli_fail(status, "reading input");
-  clrn_preprocess pre;
-  clrn_preprocess_default(&pre);
+  clrn_preprocess pre = *p;
   float *pixels = malloc(3 * (size_t)pre.crop * (size_t)pre.crop * sizeof *pixels);
   status = pixels ? clrn_image_preprocess(&image, &pre, pixels) : CLRN_STATUS_OUT_OF_HOST_MEMORY;
   clrn_image_free(&image);
@@ -208,10 +216,11 @@ static int load_photo(batch_data *b, const char *path) {
   return batch_append(b, path, pixels, 1, pre.crop, pre.crop, false);
 }
 
-static int load_inputs(const run_args *a, batch_data *b) {
+static int load_inputs(const run_args *a, const clrn_preprocess *pre, batch_data *b) {
   memset(b, 0, sizeof *b);
   for (int i = 0; i < a->input_count; i++) {
-    int status = is_npy(a->inputs[i]) ? load_npy(b, a->inputs[i]) : load_photo(b, a->inputs[i]);
+    int status =
+        is_npy(a->inputs[i]) ? load_npy(b, a->inputs[i]) : load_photo(b, a->inputs[i], pre);
     if (status != CLI_EXIT_OK) {
       batch_free(b);
       return status;
@@ -258,6 +267,8 @@ int cmd_run(int argc, char **argv) {
   cli_session session;
   batch_data batch = {0};
   float *logits = NULL, *probs = NULL;
+  clrn_labels *labels = NULL;
+  clrn_preprocess pre;
   double t0 = cli_now();
   if ((status = cli_session_open(&a.common, &session)) != CLI_EXIT_OK)
     goto done;
@@ -274,7 +285,8 @@ int cmd_run(int argc, char **argv) {
                    "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
                    "classes below are meaningless",
                    a.common.weights, seed ? seed : "?");
-  if ((status = load_inputs(&a, &batch)) != CLI_EXIT_OK)
+  if ((status = cli_classify_resolve(&a.classify, weights, &pre, &labels)) != CLI_EXIT_OK ||
+      (status = load_inputs(&a, &pre, &batch)) != CLI_EXIT_OK)
     goto done;
   double t1 = cli_now();
   clrn_status s;
@@ -304,8 +316,8 @@ int cmd_run(int argc, char **argv) {
     status = cli_fail(s, "inference");
     goto done;
   }
-  cli_results results = {batch.names, batch.count,      logits,  probs, classes,
-                         (int)a.top,  a.common.weights, weights, engine};
+  cli_results results = {batch.names, batch.count,      logits,  probs,  classes,
+                         (int)a.top,  a.common.weights, weights, engine, labels};
   status = cli_print_results(&results, a.common.json);
   if (cli_verbosity >= 2)
     report_verbose(&session, t1 - t0, t2 - t1, t3 - t2, batch.count);
@@ -320,6 +332,7 @@ int cmd_run(int argc, char **argv) {
       status = traced;
   }
 done:
+  clrn_labels_free(labels);
   free(logits);
   free(probs);
   batch_free(&batch);

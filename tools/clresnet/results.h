@@ -15,6 +15,7 @@ typedef struct cli_results {
   const char *weights_path;
   const clrn_weights *weights;
   const clrn_engine *engine;
+  const clrn_labels *labels; /**< class names, or NULL: classes show as indices */
 } cli_results;
 
 /** Prints the results on stdout (as JSON when json). An input whose logits or
