@@ -31,13 +31,19 @@ np = torch = torchvision = None
 # The name it was run by: clresnet-export once installed, export_torchvision.py here.
 PROG = os.path.basename(sys.argv[0]) or "export_torchvision.py"
 
-# arch -> (block type, blocks per stage, torchvision weights enum)
+# arch -> (block type, blocks per stage, torchvision weights enum, groups, width per
+# group): every network of torchvision's resnet.py, as src/nn/arch.c has them.
 ARCHS = {
-    "resnet18": ("basic", [2, 2, 2, 2], "ResNet18_Weights"),
-    "resnet34": ("basic", [3, 4, 6, 3], "ResNet34_Weights"),
-    "resnet50": ("bottleneck", [3, 4, 6, 3], "ResNet50_Weights"),
-    "resnet101": ("bottleneck", [3, 4, 23, 3], "ResNet101_Weights"),
-    "resnet152": ("bottleneck", [3, 8, 36, 3], "ResNet152_Weights"),
+    "resnet18": ("basic", [2, 2, 2, 2], "ResNet18_Weights", 1, 64),
+    "resnet34": ("basic", [3, 4, 6, 3], "ResNet34_Weights", 1, 64),
+    "resnet50": ("bottleneck", [3, 4, 6, 3], "ResNet50_Weights", 1, 64),
+    "resnet101": ("bottleneck", [3, 4, 23, 3], "ResNet101_Weights", 1, 64),
+    "resnet152": ("bottleneck", [3, 8, 36, 3], "ResNet152_Weights", 1, 64),
+    "resnext50_32x4d": ("bottleneck", [3, 4, 6, 3], "ResNeXt50_32X4D_Weights", 32, 4),
+    "resnext101_32x8d": ("bottleneck", [3, 4, 23, 3], "ResNeXt101_32X8D_Weights", 32, 8),
+    "resnext101_64x4d": ("bottleneck", [3, 4, 23, 3], "ResNeXt101_64X4D_Weights", 64, 4),
+    "wide_resnet50_2": ("bottleneck", [3, 4, 6, 3], "Wide_ResNet50_2_Weights", 1, 128),
+    "wide_resnet101_2": ("bottleneck", [3, 4, 23, 3], "Wide_ResNet101_2_Weights", 1, 128),
 }
 DTYPES = ["f32", "f16", "bf16"]
 
@@ -93,7 +99,9 @@ class DownloadFailed(Failure):
 
 
 def arch_name(text):
-    name = text if text.startswith("resnet") else "resnet" + text
+    name = text.lower().replace("-", "_")
+    if name not in ARCHS:
+        name = name if name.startswith("resnet") else "resnet" + name
     if name not in ARCHS:
         raise argparse.ArgumentTypeError(
             f"unknown architecture {text!r} (choose from {', '.join(ARCHS)})")
@@ -116,7 +124,9 @@ def parse_args(argv):
     src.add_argument("--weights", metavar="FILE",
                      help="an existing safetensors file (only with --reference)")
     p.add_argument("--arch", type=arch_name, metavar="ARCH",
-                   help="resnet18, resnet34, resnet50, resnet101 or resnet152 (or 18, ...)")
+                   help="resnet18, resnet34, resnet50, resnet101, resnet152 (or 18, ...), "
+                        "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d, "
+                        "wide_resnet50_2 or wide_resnet101_2")
     p.add_argument("--allow-random", action="store_true",
                    help="with --pretrained: when the download fails, write seeded random "
                         "weights instead (--seed, default 0) and say so")
@@ -245,16 +255,22 @@ def usage_meta(weights, num_classes):
 
 
 def infer_arch(state, what):
-    """The ResNet depth whose layout the state_dict keys have."""
+    """The network whose layout the state_dict has: the block type and count from
+    the keys, the groups and width from layer1.0.conv2.weight, [width,
+    width / groups, 3, 3] with width = width_per_group * groups at 64 planes."""
     kind = "bottleneck" if "layer1.0.conv3.weight" in state else "basic"
     counts = []
     for stage in range(1, 5):
         blocks = {int(k.split(".")[1]) for k in state if k.startswith(f"layer{stage}.")}
         counts.append(len(blocks))
-    for arch, (k, layers, _) in ARCHS.items():
-        if k == kind and layers == counts:
+    conv2 = state.get("layer1.0.conv2.weight")
+    shape = list(conv2.shape[:2]) if conv2 is not None and conv2.dim() == 4 else None
+    for arch, (k, layers, _, groups, per_group) in ARCHS.items():
+        if k == kind and layers == counts and (
+                kind == "basic" or shape in (None, [per_group * groups, per_group])):
             return arch
-    raise Failure(f"{what} is not a torchvision ResNet state_dict ({kind} blocks {counts})")
+    raise Failure(f"{what} is not a torchvision ResNet state_dict ({kind} blocks {counts}"
+                  + (f", layer1.0.conv2.weight {shape}" if kind == "bottleneck" else "") + ")")
 
 
 def pth_state(path):

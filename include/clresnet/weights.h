@@ -21,7 +21,8 @@
 extern "C" {
 #endif
 
-/** The five torchvision ResNets. */
+/** The networks of torchvision's resnet.py (values never change; new ones are
+ * appended). */
 typedef enum clrn_arch {
   CLRN_ARCH_AUTO = 0, /**< infer from the weights */
   CLRN_ARCH_RESNET18,
@@ -29,12 +30,20 @@ typedef enum clrn_arch {
   CLRN_ARCH_RESNET50,
   CLRN_ARCH_RESNET101,
   CLRN_ARCH_RESNET152,
+  CLRN_ARCH_RESNEXT50_32X4D,  /**< 32 groups of 4 channels per group (at 64 planes) */
+  CLRN_ARCH_RESNEXT101_32X8D, /**< 32 groups of 8 */
+  CLRN_ARCH_RESNEXT101_64X4D, /**< 64 groups of 4 */
+  CLRN_ARCH_WIDE_RESNET50_2,  /**< ResNet-50 with bottlenecks twice as wide */
+  CLRN_ARCH_WIDE_RESNET101_2, /**< ResNet-101 with bottlenecks twice as wide */
 } clrn_arch;
 
-/** "resnet18" ... "resnet152" ("auto" for CLRN_ARCH_AUTO). */
+/** torchvision's name: "resnet18" ... "resnet152", "resnext50_32x4d",
+ * "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"
+ * ("auto" for CLRN_ARCH_AUTO). */
 CLRN_API const char *clrn_arch_name(clrn_arch arch);
 
-/** Parses "resnet50" (also "50", "ResNet-50"); INVALID_ARGUMENT lists the valid names. */
+/** Parses torchvision's name (case-insensitive, '-' for '_' too), and for the
+ * plain ResNets also "50" or "ResNet-50"; INVALID_ARGUMENT lists the valid names. */
 CLRN_API clrn_status clrn_arch_parse(const char *text, clrn_arch *arch);
 
 /** Multiply-adds of one image through the network at height x width (convolutions

@@ -2,6 +2,7 @@
 #include "nn/arch.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,20 +11,49 @@
 #include "nn/graph.h"
 
 static const clrn_arch_spec specs[] = {
-    {CLRN_ARCH_RESNET18, "resnet18", CLRN_BLOCK_BASIC, 1, {2, 2, 2, 2}},
-    {CLRN_ARCH_RESNET34, "resnet34", CLRN_BLOCK_BASIC, 1, {3, 4, 6, 3}},
-    {CLRN_ARCH_RESNET50, "resnet50", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}},
-    {CLRN_ARCH_RESNET101, "resnet101", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 23, 3}},
-    {CLRN_ARCH_RESNET152, "resnet152", CLRN_BLOCK_BOTTLENECK, 4, {3, 8, 36, 3}},
+    {CLRN_ARCH_RESNET18, "resnet18", CLRN_BLOCK_BASIC, 1, {2, 2, 2, 2}, 1, 64},
+    {CLRN_ARCH_RESNET34, "resnet34", CLRN_BLOCK_BASIC, 1, {3, 4, 6, 3}, 1, 64},
+    {CLRN_ARCH_RESNET50, "resnet50", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 1, 64},
+    {CLRN_ARCH_RESNET101, "resnet101", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 23, 3}, 1, 64},
+    {CLRN_ARCH_RESNET152, "resnet152", CLRN_BLOCK_BOTTLENECK, 4, {3, 8, 36, 3}, 1, 64},
+    {CLRN_ARCH_RESNEXT50_32X4D, "resnext50_32x4d", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 32, 4},
+    {CLRN_ARCH_RESNEXT101_32X8D,
+     "resnext101_32x8d",
+     CLRN_BLOCK_BOTTLENECK,
+     4,
+     {3, 4, 23, 3},
+     32,
+     8},
+    {CLRN_ARCH_RESNEXT101_64X4D,
+     "resnext101_64x4d",
+     CLRN_BLOCK_BOTTLENECK,
+     4,
+     {3, 4, 23, 3},
+     64,
+     4},
+    {CLRN_ARCH_WIDE_RESNET50_2, "wide_resnet50_2", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 1, 128},
+    {CLRN_ARCH_WIDE_RESNET101_2,
+     "wide_resnet101_2",
+     CLRN_BLOCK_BOTTLENECK,
+     4,
+     {3, 4, 23, 3},
+     1,
+     128},
 };
 
+#define SPEC_COUNT (sizeof specs / sizeof specs[0])
+
+int clrn_arch_width(const clrn_arch_spec *spec, int planes) {
+  return planes * spec->width_per_group / 64 * spec->groups;
+}
+
 const clrn_arch_spec *clrn_arch_specs(size_t *count) {
-  *count = sizeof specs / sizeof specs[0];
+  *count = SPEC_COUNT;
   return specs;
 }
 
 const clrn_arch_spec *clrn_arch_spec_of(clrn_arch arch) {
-  for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+  for (size_t i = 0; i < SPEC_COUNT; i++)
     if (specs[i].arch == arch)
       return &specs[i];
   return NULL;
@@ -34,10 +64,25 @@ const char *clrn_arch_name(clrn_arch arch) {
   return spec ? spec->name : "auto";
 }
 
+/* Whether text is name, ignoring case and taking '-' for '_'. */
+static bool same_name(const char *text, const char *name) {
+  for (; *text && *name; text++, name++) {
+    char c = *text == '-' ? '_' : (char)tolower((unsigned char)*text);
+    if (c != *name)
+      return false;
+  }
+  return *text == *name;
+}
+
 clrn_status clrn_arch_parse(const char *text, clrn_arch *arch) {
   if (!text || !arch)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_arch_parse: NULL argument");
-  /* Accept "resnet50", "ResNet-50", "resnet_50" and "50". */
+  for (size_t i = 0; i < SPEC_COUNT; i++)
+    if (same_name(text, specs[i].name)) {
+      *arch = specs[i].arch;
+      return CLRN_STATUS_SUCCESS;
+    }
+  /* The plain ResNets also as "ResNet-50", "resnet_50" and "50". */
   char digits[16];
   size_t n = 0;
   const char *p = text;
@@ -53,16 +98,14 @@ clrn_status clrn_arch_parse(const char *text, clrn_arch *arch) {
   }
   digits[n] = '\0';
   if (*p == '\0' && n > 0) {
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
-      if (strcmp(specs[i].name + 6, digits) == 0) {
+    for (size_t i = 0; i < SPEC_COUNT; i++)
+      if (strncmp(specs[i].name, "resnet", 6) == 0 && strcmp(specs[i].name + 6, digits) == 0) {
         *arch = specs[i].arch;
         return CLRN_STATUS_SUCCESS;
       }
   }
   return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
-                   "unknown architecture \"%s\" (expected resnet18, resnet34, resnet50, "
-                   "resnet101 or resnet152)",
-                   text);
+                   "unknown architecture \"%s\" (expected " CLRN_ARCH_NAMES ")", text);
 }
 
 double clrn_arch_macs(clrn_arch arch, int num_classes, int height, int width) {

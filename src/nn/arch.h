@@ -1,5 +1,6 @@
-/* The ResNet architectures as data: block type and blocks per stage, exactly as
- * torchvision's resnet18 ... resnet152 constructors define them. */
+/* The ResNet architectures as data: block type, blocks per stage, and the
+ * Bottleneck's groups and width per group, exactly as torchvision's resnet18 ...
+ * resnet152, resnext* and wide_resnet* constructors define them. */
 #ifndef CLRN_NN_ARCH_H
 #define CLRN_NN_ARCH_H
 
@@ -7,7 +8,7 @@
 
 typedef enum clrn_block_kind {
   CLRN_BLOCK_BASIC,      /**< two 3x3 convolutions, expansion 1 */
-  CLRN_BLOCK_BOTTLENECK, /**< 1x1, 3x3 (with the stride), 1x1; expansion 4 */
+  CLRN_BLOCK_BOTTLENECK, /**< 1x1, 3x3 (with the stride and the groups), 1x1; expansion 4 */
 } clrn_block_kind;
 
 typedef struct clrn_arch_spec {
@@ -16,12 +17,23 @@ typedef struct clrn_arch_spec {
   clrn_block_kind block;
   int expansion;
   int blocks[4];
+  int groups;          /**< of a Bottleneck's 3x3 convolution (1 for the plain ResNets) */
+  int width_per_group; /**< torchvision's base_width (64 for the plain ResNets) */
 } clrn_arch_spec;
+
+/** The names clrn_arch_parse accepts, for messages. */
+#define CLRN_ARCH_NAMES                                                                            \
+  "resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, "        \
+  "resnext101_64x4d, wide_resnet50_2 or wide_resnet101_2"
 
 /** The spec of an architecture, or NULL for CLRN_ARCH_AUTO / unknown values. */
 const clrn_arch_spec *clrn_arch_spec_of(clrn_arch arch);
 
-/** All five specs, in order resnet18 ... resnet152. */
+/** All specs, in the order of the clrn_arch values. */
 const clrn_arch_spec *clrn_arch_specs(size_t *count);
+
+/** Channels of the inner (3x3) convolution of a Bottleneck with this many planes:
+ * torchvision's int(planes * (base_width / 64.)) * groups. */
+int clrn_arch_width(const clrn_arch_spec *spec, int planes);
 
 #endif

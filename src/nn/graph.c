@@ -51,7 +51,7 @@ static clrn_value shape(builder *b, int value) {
 }
 
 static int conv(builder *b, const char *name, int input, int out_channels, int kernel, int stride,
-                int pad, int branch) {
+                int pad, int groups, int branch) {
   clrn_value in = shape(b, input);
   clrn_node node = {.kind = CLRN_NODE_CONV,
                     .inputs = {input, -1},
@@ -60,7 +60,8 @@ static int conv(builder *b, const char *name, int input, int out_channels, int k
                     .out_channels = out_channels,
                     .kernel = kernel,
                     .stride = stride,
-                    .pad = pad};
+                    .pad = pad,
+                    .groups = groups};
   snprintf(node.name, sizeof node.name, "%s", name);
   int h = (in.h + 2 * pad - kernel) / stride + 1;
   int w = (in.w + 2 * pad - kernel) / stride + 1;
@@ -96,22 +97,26 @@ static int block(builder *b, const clrn_arch_spec *spec, int stage, int index, i
   int in_channels = shape(b, input).c;
   int out_channels = planes * spec->expansion;
   /* The main path: conv{i} -> bn{i} [-> relu{i}], every layer but the last with
-   * a ReLU. BasicBlock: 3x3 (the stride), 3x3. Bottleneck: 1x1, 3x3 (the stride),
-   * 1x1 expanding to out_channels. */
+   * a ReLU. BasicBlock: 3x3 (the stride), 3x3, planes wide. Bottleneck: 1x1,
+   * 3x3 (the stride and the groups), both width wide, then 1x1 expanding to
+   * out_channels. */
   typedef struct layer {
     int kernel;
     bool strided, expands;
   } layer;
   static const layer basic[] = {{3, true, false}, {3, false, false}};
   static const layer bottleneck[] = {{1, false, false}, {3, true, false}, {1, false, true}};
-  const layer *layers = spec->block == CLRN_BLOCK_BASIC ? basic : bottleneck;
-  int count = spec->block == CLRN_BLOCK_BASIC ? 2 : 3;
+  bool bottle = spec->block == CLRN_BLOCK_BOTTLENECK;
+  int width = bottle ? clrn_arch_width(spec, planes) : planes;
+  const layer *layers = bottle ? bottleneck : basic;
+  int count = bottle ? 3 : 2;
   int x = input;
   for (int i = 0; i < count; i++) {
     int kernel = layers[i].kernel;
     snprintf(n, sizeof n, "%s.conv%d", p, i + 1);
-    x = conv(b, n, x, layers[i].expands ? out_channels : planes, kernel,
-             layers[i].strided ? stride : 1, kernel / 2, 0);
+    int groups = bottle && layers[i].strided ? spec->groups : 1;
+    x = conv(b, n, x, layers[i].expands ? out_channels : width, kernel,
+             layers[i].strided ? stride : 1, kernel / 2, groups, 0);
     snprintf(n, sizeof n, "%s.bn%d", p, i + 1);
     x = same_shape(b, CLRN_NODE_BATCHNORM, n, x, 0);
     if (i + 1 < count) {
@@ -122,7 +127,7 @@ static int block(builder *b, const clrn_arch_spec *spec, int stage, int index, i
   int identity = input;
   if (index == 0 && (stride != 1 || in_channels != out_channels)) {
     snprintf(n, sizeof n, "%s.downsample.0", p);
-    identity = conv(b, n, input, out_channels, 1, stride, 0, 1);
+    identity = conv(b, n, input, out_channels, 1, stride, 0, 1, 1);
     snprintf(n, sizeof n, "%s.downsample.1", p);
     identity = same_shape(b, CLRN_NODE_BATCHNORM, n, identity, 1);
   }
@@ -149,7 +154,7 @@ clrn_status clrn_graph_build(clrn_arch arch, int num_classes, int height, int wi
   builder b = {graph, 0, 0, CLRN_STATUS_SUCCESS};
   int x = add_value(&b, 3, height, width);
   graph->input = x;
-  x = conv(&b, "conv1", x, 64, 7, 2, 3, 0);
+  x = conv(&b, "conv1", x, 64, 7, 2, 3, 1, 0);
   x = same_shape(&b, CLRN_NODE_BATCHNORM, "bn1", x, 0);
   x = same_shape(&b, CLRN_NODE_RELU, "relu", x, 0);
   clrn_value in = shape(&b, x);
@@ -194,7 +199,8 @@ double clrn_graph_node_macs(const clrn_graph *graph, const clrn_node *node) {
   const clrn_value *out = &graph->values[node->output];
   switch (node->kind) {
   case CLRN_NODE_CONV:
-    return (double)out->c * out->h * out->w * node->in_channels * node->kernel * node->kernel;
+    return (double)out->c * out->h * out->w * (node->in_channels / node->groups) * node->kernel *
+           node->kernel;
   case CLRN_NODE_LINEAR: return (double)node->in_channels * node->out_channels;
   default: return 0.0;
   }

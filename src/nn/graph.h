@@ -2,7 +2,8 @@
  * (conv 7x7/2, BN, ReLU, maxpool 3x3/2 pad 1), four stages of BasicBlocks or
  * Bottlenecks made by _make_layer's rule (a stage's first block gets a downsample,
  * 1x1 conv with the stage's stride then BN, when the stride is not 1 or the
- * channel count changes; Bottleneck puts the stride on its 3x3 conv), adaptive
+ * channel count changes; Bottleneck puts the stride and the groups on its 3x3
+ * conv, whose width is int(planes * width_per_group / 64) * groups), adaptive
  * average pooling to 1x1 and fc. Nodes are in execution order; values are the
  * tensors between them, with per-image shapes. Node names are the state_dict
  * module paths ("layer3.2.conv2"), so weights are found by name + ".weight". */
@@ -36,6 +37,7 @@ typedef struct clrn_node {
   int branch;    /**< 0 main path, 1 a block's downsample path */
   int in_channels, out_channels; /**< CONV, BATCHNORM (both = channels), LINEAR */
   int kernel, stride, pad;       /**< CONV and MAXPOOL (square) */
+  int groups;                    /**< CONV: channel groups (weight [out, in / groups, k, k]) */
 } clrn_node;
 
 typedef struct clrn_graph {

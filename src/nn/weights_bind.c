@@ -1,7 +1,7 @@
 /* Binding weights to an architecture: clrn_weights_open infers the ResNet from
- * which tensors a file holds and checks every tensor torchvision's state_dict has
- * for it (name, dtype, shape), refusing extra ones; clrn_weights_random checks the
- * architecture it is asked for. */
+ * which tensors a file holds (and the shape of the first grouped convolution) and
+ * checks every tensor torchvision's state_dict has for it (name, dtype, shape),
+ * refusing extra ones; clrn_weights_random checks the architecture it is asked for. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +46,8 @@ static clrn_status expected_tensors(const clrn_graph *g, expected_list *list) {
     int64_t c = n->out_channels;
     switch (n->kind) {
     case CLRN_NODE_CONV:
-      CLRN_TRY(expect(list, n->name, "weight", 4, c, n->in_channels, n->kernel, n->kernel, false));
+      CLRN_TRY(expect(list, n->name, "weight", 4, c, n->in_channels / n->groups, n->kernel,
+                      n->kernel, false));
       break;
     case CLRN_NODE_BATCHNORM:
       CLRN_TRY(expect(list, n->name, "weight", 1, c, 0, 0, 0, false));
@@ -70,33 +71,6 @@ static bool has(const clrn_weights *w, const char *name) {
   return clrn_weights_find(w, name, &info);
 }
 
-/* Infers the architecture from which layerS.B.* blocks exist and whether blocks
- * have a conv3 (Bottleneck). */
-static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
-  int blocks[4] = {0, 0, 0, 0};
-  char name[64];
-  for (int s = 0; s < 4; s++)
-    for (;; blocks[s]++) {
-      snprintf(name, sizeof name, "layer%d.%d.conv1.weight", s + 1, blocks[s]);
-      if (!has(w, name))
-        break;
-    }
-  bool bottleneck = has(w, "layer1.0.conv3.weight");
-  size_t count;
-  const clrn_arch_spec *specs = clrn_arch_specs(&count);
-  for (size_t i = 0; i < count; i++)
-    if (memcmp(specs[i].blocks, blocks, sizeof blocks) == 0 &&
-        (specs[i].block == CLRN_BLOCK_BOTTLENECK) == bottleneck) {
-      *arch = specs[i].arch;
-      return CLRN_STATUS_SUCCESS;
-    }
-  return clrn_fail(CLRN_STATUS_MISMATCH,
-                   "%s: not a torchvision ResNet: found %s blocks [%d, %d, %d, %d] per stage, "
-                   "which matches none of resnet18/34/50/101/152",
-                   w->path, bottleneck ? "Bottleneck" : "BasicBlock", blocks[0], blocks[1],
-                   blocks[2], blocks[3]);
-}
-
 static bool is_float(clrn_dtype dtype) {
   return dtype == CLRN_DTYPE_F32 || dtype == CLRN_DTYPE_F16 || dtype == CLRN_DTYPE_BF16;
 }
@@ -107,6 +81,58 @@ static void format_shape(const int64_t *shape, int ndim, char *out, size_t size)
     used += snprintf(out + used, size - (size_t)used, "%s%lld", i ? ", " : "", (long long)shape[i]);
   if (used > 0 && (size_t)used < size)
     snprintf(out + used, size - (size_t)used, "]");
+}
+
+/* Whether a Bottleneck file's first 3x3 weight, layer1.0.conv2.weight
+ * [width, width / groups, 3, 3] at 64 planes, fits spec's groups and width. */
+static bool conv2_fits(const clrn_tensor_info *conv2, const clrn_arch_spec *spec) {
+  int width = clrn_arch_width(spec, 64);
+  return conv2->ndim == 4 && conv2->shape[0] == width && conv2->shape[1] == width / spec->groups;
+}
+
+/* Infers the architecture from which layerS.B.* blocks exist, whether blocks
+ * have a conv3 (Bottleneck) and, for Bottlenecks, the groups and width that
+ * layer1.0.conv2's shape shows (ResNet-50, ResNeXt-50 and Wide ResNet-50 have
+ * the same blocks). */
+static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
+  int blocks[4] = {0, 0, 0, 0};
+  char name[64];
+  for (int s = 0; s < 4; s++)
+    for (;; blocks[s]++) {
+      snprintf(name, sizeof name, "layer%d.%d.conv1.weight", s + 1, blocks[s]);
+      if (!has(w, name))
+        break;
+    }
+  bool bottleneck = has(w, "layer1.0.conv3.weight");
+  clrn_tensor_info info,
+      *conv2 = clrn_weights_find(w, "layer1.0.conv2.weight", &info) ? &info : NULL;
+  size_t count;
+  const clrn_arch_spec *specs = clrn_arch_specs(&count);
+  bool same_blocks = false;
+  for (size_t i = 0; i < count; i++)
+    if (memcmp(specs[i].blocks, blocks, sizeof blocks) == 0 &&
+        (specs[i].block == CLRN_BLOCK_BOTTLENECK) == bottleneck) {
+      same_blocks = true;
+      /* Without conv2 the plain ResNet (first in the table) is taken and its
+       * check names the missing tensor. */
+      if (!bottleneck || !conv2 || conv2_fits(conv2, &specs[i])) {
+        *arch = specs[i].arch;
+        return CLRN_STATUS_SUCCESS;
+      }
+    }
+  if (same_blocks) {
+    char got[96];
+    format_shape(conv2->shape, conv2->ndim, got, sizeof got);
+    return clrn_fail(CLRN_STATUS_MISMATCH,
+                     "%s: layer1.0.conv2.weight is %s, which fits the groups and width of none "
+                     "of the torchvision ResNets with blocks [%d, %d, %d, %d]",
+                     w->path, got, blocks[0], blocks[1], blocks[2], blocks[3]);
+  }
+  return clrn_fail(CLRN_STATUS_MISMATCH,
+                   "%s: not a torchvision ResNet: found %s blocks [%d, %d, %d, %d] per stage, "
+                   "which matches none of " CLRN_ARCH_NAMES,
+                   w->path, bottleneck ? "Bottleneck" : "BasicBlock", blocks[0], blocks[1],
+                   blocks[2], blocks[3]);
 }
 
 static clrn_status check_tensor(const clrn_weights *w, const expected_tensor *e) {

@@ -68,12 +68,17 @@ static clrn_status read_batchnorm(const clrn_weights *w, const char *module, int
   return CLRN_STATUS_SUCCESS;
 }
 
+/* Weights per output channel of a convolution node: [in / groups][k][k]. */
+static size_t conv_per_out(const clrn_node *n) {
+  return (size_t)(n->in_channels / n->groups) * n->kernel * n->kernel;
+}
+
 /* Folds BatchNorm bn (>= 0) into the weight of node conv: w' = w * gamma/sqrt(var+eps)
  * per output channel, shift = beta - mean * that. */
 static clrn_status fold_batchnorm(const clrn_weights *w, const clrn_graph *g, int conv, int bn,
                                   float *weight, float *vectors, float **shift) {
   const clrn_node *n = &g->nodes[conv];
-  size_t per_out = (size_t)n->in_channels * n->kernel * n->kernel;
+  size_t per_out = conv_per_out(n);
   int c = n->out_channels;
   float *v[4] = {vectors, vectors + c, vectors + 2 * c, vectors + 3 * c};
   *shift = vectors + 4 * c;
@@ -92,7 +97,7 @@ static clrn_status fold_batchnorm(const clrn_weights *w, const clrn_graph *g, in
 static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights *w,
                              const clrn_graph *g, int conv, int bn, bool relu, clrn_step *step) {
   const clrn_node *n = &g->nodes[conv];
-  size_t per_out = (size_t)n->in_channels * n->kernel * n->kernel;
+  size_t per_out = conv_per_out(n);
   size_t count = (size_t)n->out_channels * per_out;
   int c = n->out_channels;
   float *weight = malloc(count * sizeof *weight);
@@ -102,7 +107,8 @@ static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights 
     status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights of %s", n->name);
     goto done;
   }
-  CLRN_GOTO(read_tensor(w, n->name, "weight", 4, c, n->in_channels, n->kernel, n->kernel, weight),
+  CLRN_GOTO(read_tensor(w, n->name, "weight", 4, c, n->in_channels / n->groups, n->kernel,
+                        n->kernel, weight),
             done, status);
   float *shift = NULL;
   if (bn >= 0)
@@ -115,7 +121,7 @@ static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights 
                                  .stride_w = n->stride,
                                  .pad_h = n->pad,
                                  .pad_w = n->pad,
-                                 .groups = 1,
+                                 .groups = n->groups,
                                  .relu = relu};
   clrn_conv2d_configure(tuning, &step->conv, CLRN_CONV_AUTO, &step->config);
   CLRN_GOTO(clrn_conv2d_pack(&step->conv, &step->config, weight, NULL, NULL, shift, &step->packed),

@@ -32,7 +32,12 @@ static void test_structure(void) {
               {CLRN_ARCH_RESNET34, 1 + 16 * 2 + 3, 3, 16},
               {CLRN_ARCH_RESNET50, 1 + 16 * 3 + 4, 4, 16},
               {CLRN_ARCH_RESNET101, 1 + 33 * 3 + 4, 4, 33},
-              {CLRN_ARCH_RESNET152, 1 + 50 * 3 + 4, 4, 50}};
+              {CLRN_ARCH_RESNET152, 1 + 50 * 3 + 4, 4, 50},
+              {CLRN_ARCH_RESNEXT50_32X4D, 1 + 16 * 3 + 4, 4, 16},
+              {CLRN_ARCH_RESNEXT101_32X8D, 1 + 33 * 3 + 4, 4, 33},
+              {CLRN_ARCH_RESNEXT101_64X4D, 1 + 33 * 3 + 4, 4, 33},
+              {CLRN_ARCH_WIDE_RESNET50_2, 1 + 16 * 3 + 4, 4, 16},
+              {CLRN_ARCH_WIDE_RESNET101_2, 1 + 33 * 3 + 4, 4, 33}};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     clrn_graph g;
     CLRN_ASSERT_OK(clrn_graph_build(want[i].arch, 1000, 224, 224, &g));
@@ -76,6 +81,43 @@ static void test_downsample_rule(void) {
   clrn_graph_free(&g);
 }
 
+/* ResNeXt and Wide ResNet: torchvision's width = int(planes * width_per_group / 64)
+ * * groups on conv1 and conv2, the groups on conv2 only, conv3 and the downsample
+ * as in ResNet-50. */
+static void test_groups_and_width(void) {
+  struct {
+    clrn_arch arch;
+    const char *conv;
+    int in, out, groups;
+  } want[] = {
+      {CLRN_ARCH_RESNET50, "layer1.0.conv2", 64, 64, 1},
+      {CLRN_ARCH_RESNEXT50_32X4D, "layer1.0.conv1", 64, 128, 1},
+      {CLRN_ARCH_RESNEXT50_32X4D, "layer1.0.conv2", 128, 128, 32},
+      {CLRN_ARCH_RESNEXT50_32X4D, "layer1.0.conv3", 128, 256, 1},
+      {CLRN_ARCH_RESNEXT50_32X4D, "layer4.2.conv2", 1024, 1024, 32},
+      {CLRN_ARCH_RESNEXT101_32X8D, "layer2.0.conv2", 512, 512, 32},
+      {CLRN_ARCH_RESNEXT101_64X4D, "layer3.22.conv2", 1024, 1024, 64},
+      {CLRN_ARCH_RESNEXT101_64X4D, "layer3.22.conv3", 1024, 1024, 1},
+      {CLRN_ARCH_WIDE_RESNET50_2, "layer1.0.conv2", 128, 128, 1},
+      {CLRN_ARCH_WIDE_RESNET101_2, "layer4.0.conv1", 1024, 1024, 1},
+      {CLRN_ARCH_WIDE_RESNET101_2, "layer4.0.downsample.0", 1024, 2048, 1},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    clrn_graph g;
+    CLRN_ASSERT_OK(clrn_graph_build(want[i].arch, 1000, 64, 80, &g));
+    const clrn_node *n = find(&g, want[i].conv);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    if (n->in_channels != want[i].in || n->out_channels != want[i].out ||
+        n->groups != want[i].groups)
+      fprintf(stderr, "\n%s %s: %d -> %d, %d groups\n", clrn_arch_name(want[i].arch), n->name,
+              n->in_channels, n->out_channels, n->groups);
+    CU_ASSERT(n->in_channels == want[i].in && n->out_channels == want[i].out &&
+              n->groups == want[i].groups);
+    CU_ASSERT_EQUAL(find(&g, "fc")->in_channels, 2048);
+    clrn_graph_free(&g);
+  }
+}
+
 static void test_sizes(void) {
   clrn_graph g;
   /* Odd and small inputs: every spatial size follows floor((n + 2p - k) / s) + 1. */
@@ -98,15 +140,15 @@ static void test_sizes(void) {
 
 static void test_macs(void) {
   /* Multiply-adds at 224x224, as torchvision's documentation lists them (GFLOPS
-   * there are GMACs): 1.81, 3.66, 4.09, 7.80, 11.51. */
+   * there are GMACs). */
   struct {
     clrn_arch arch;
     double gmacs;
-  } want[] = {{CLRN_ARCH_RESNET18, 1.81},
-              {CLRN_ARCH_RESNET34, 3.66},
-              {CLRN_ARCH_RESNET50, 4.09},
-              {CLRN_ARCH_RESNET101, 7.80},
-              {CLRN_ARCH_RESNET152, 11.51}};
+  } want[] = {{CLRN_ARCH_RESNET18, 1.81},          {CLRN_ARCH_RESNET34, 3.66},
+              {CLRN_ARCH_RESNET50, 4.09},          {CLRN_ARCH_RESNET101, 7.80},
+              {CLRN_ARCH_RESNET152, 11.51},        {CLRN_ARCH_RESNEXT50_32X4D, 4.23},
+              {CLRN_ARCH_RESNEXT101_32X8D, 16.41}, {CLRN_ARCH_RESNEXT101_64X4D, 15.46},
+              {CLRN_ARCH_WIDE_RESNET50_2, 11.40},  {CLRN_ARCH_WIDE_RESNET101_2, 22.75}};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     double gmacs = clrn_arch_macs(want[i].arch, 1000, 224, 224) / 1e9;
     if (fabs(gmacs - want[i].gmacs) > 0.01 * want[i].gmacs)
@@ -117,17 +159,34 @@ static void test_macs(void) {
 }
 
 static void test_names(void) {
+  /* torchvision's names, any case, '-' for '_', and the plain ResNets by depth. */
+  static const struct {
+    const char *text;
+    clrn_arch arch;
+  } good[] = {{"resnet50", CLRN_ARCH_RESNET50},
+              {"ResNet-101", CLRN_ARCH_RESNET101},
+              {"18", CLRN_ARCH_RESNET18},
+              {"ResNeXt50-32x4d", CLRN_ARCH_RESNEXT50_32X4D},
+              {"Wide-ResNet101-2", CLRN_ARCH_WIDE_RESNET101_2}};
   clrn_arch arch;
-  CLRN_ASSERT_OK(clrn_arch_parse("resnet50", &arch));
-  CU_ASSERT_EQUAL(arch, CLRN_ARCH_RESNET50);
-  CLRN_ASSERT_OK(clrn_arch_parse("ResNet-101", &arch));
-  CU_ASSERT_EQUAL(arch, CLRN_ARCH_RESNET101);
-  CLRN_ASSERT_OK(clrn_arch_parse("18", &arch));
-  CU_ASSERT_EQUAL(arch, CLRN_ARCH_RESNET18);
-  CU_ASSERT_EQUAL(clrn_arch_parse("resnet51", &arch), CLRN_STATUS_INVALID_ARGUMENT);
-  CU_ASSERT_EQUAL(clrn_arch_parse("vgg16", &arch), CLRN_STATUS_INVALID_ARGUMENT);
-  CU_ASSERT_EQUAL(clrn_arch_parse("", &arch), CLRN_STATUS_INVALID_ARGUMENT);
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    CLRN_ASSERT_OK(clrn_arch_parse(good[i].text, &arch));
+    CU_ASSERT_EQUAL(arch, good[i].arch);
+  }
+  static const char *const bad[] = {"resnet51", "vgg16", "", "resnext50", "wide_resnet50_2x"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CU_ASSERT_EQUAL(clrn_arch_parse(bad[i], &arch), CLRN_STATUS_INVALID_ARGUMENT);
   CU_ASSERT_STRING_EQUAL(clrn_arch_name(CLRN_ARCH_RESNET152), "resnet152");
+  static const char *const names[] = {"resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+                                      "wide_resnet50_2", "wide_resnet101_2"};
+  for (int i = 0; i < 5; i++) {
+    CLRN_ASSERT_OK(clrn_arch_parse(names[i], &arch));
+    CU_ASSERT_EQUAL(arch, CLRN_ARCH_RESNEXT50_32X4D + i);
+    CU_ASSERT_STRING_EQUAL(clrn_arch_name(arch), names[i]);
+  }
+  /* The public values never move: new architectures were appended. */
+  CU_ASSERT_EQUAL(CLRN_ARCH_RESNET152, 5);
+  CU_ASSERT_EQUAL(CLRN_ARCH_WIDE_RESNET101_2, 10);
 }
 
 static void test_split(void) {
@@ -165,8 +224,9 @@ static void test_split_bad_speeds(void) {
 
 int main(void) {
   clrn_test_add_suite("graph", NULL, NULL, "structure", test_structure, "downsample rule",
-                      test_downsample_rule, "sizes", test_sizes, "multiply-adds", test_macs,
-                      "architecture names", test_names, "batch split", test_split,
-                      "batch split, bad speeds", test_split_bad_speeds, NULL);
+                      test_downsample_rule, "groups and width", test_groups_and_width, "sizes",
+                      test_sizes, "multiply-adds", test_macs, "architecture names", test_names,
+                      "batch split", test_split, "batch split, bad speeds", test_split_bad_speeds,
+                      NULL);
   return clrn_test_run();
 }

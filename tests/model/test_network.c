@@ -1,8 +1,10 @@
-/* Whole networks against torchvision: for the depth named on the command line,
- * seeded random weights with non-trivial BatchNorm statistics, a batch of two
- * different inputs at 224x224 and at an odd size, fused and unfused. The
- * reference data is made at test time by make_reference.py with Debian's
- * python3-torchvision (the test skips when it is missing).
+/* Whole networks against torchvision: for the network named on the command line
+ * (any of torchvision's resnet.py), seeded random weights with non-trivial
+ * BatchNorm statistics, a batch of two different inputs at each of two sizes
+ * (224x224 or a small one, and an odd one: make_reference.py's CASES, listed in
+ * its cases.txt), fused and unfused. The reference data is made at test time by
+ * make_reference.py with Debian's python3-torchvision (the test skips when it is
+ * missing).
  *
  * Two checks per case:
  * 1. Every logit within 1e-4 of the largest torchvision (float32) logit magnitude.
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -29,6 +32,14 @@
 
 static const char *arch_name;
 static char dir[1024];
+
+/* The two cases of cases.txt: file name part and size. */
+typedef struct test_case {
+  char name[16];
+  int height, width;
+  char fused[48], unfused[48]; /* CUnit test names */
+} test_case;
+static test_case cases[2];
 static clrn_context *context;
 static clrn_weights *weights;
 
@@ -40,7 +51,7 @@ static bool exists(const char *path) {
 /* Makes the reference data unless it is there; returns the script's exit code. */
 static int make_reference(void) {
   char marker[1100], command[4096];
-  snprintf(marker, sizeof marker, "%s/logits_odd.npy", dir);
+  snprintf(marker, sizeof marker, "%s/cases.txt", dir);
   if (exists(marker))
     return 0;
   snprintf(command, sizeof command,
@@ -49,6 +60,31 @@ static int make_reference(void) {
   fprintf(stderr, "%s\n", command);
   int status = system(command);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static double wall_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Reads the two cases make_reference.py wrote; false when cases.txt is not two
+ * "NAME HEIGHT WIDTH" lines. */
+static bool read_cases(void) {
+  char path[1100];
+  snprintf(path, sizeof path, "%s/cases.txt", dir);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return false;
+  bool ok = true;
+  for (int i = 0; i < 2 && ok; i++) {
+    test_case *c = &cases[i];
+    ok = fscanf(f, "%15s %d %d", c->name, &c->height, &c->width) == 3;
+    snprintf(c->fused, sizeof c->fused, "%dx%d fused", c->height, c->width);
+    snprintf(c->unfused, sizeof c->unfused, "%dx%d unfused", c->height, c->width);
+  }
+  fclose(f);
+  return ok;
 }
 
 static void compare(const char *size, bool fuse) {
@@ -62,6 +98,7 @@ static void compare(const char *size, bool fuse) {
   CLRN_ASSERT_OK(clrn_npy_read(path, 1u << 28, &exact));
   int batch = (int)input.shape[0], classes = (int)reference.shape[1];
   CU_ASSERT_FATAL(batch >= 2 && reference.shape[0] == batch);
+  double start = wall_seconds();
   clrn_model_options options;
   clrn_model_options_default(&options);
   options.fuse = fuse;
@@ -93,10 +130,12 @@ static void compare(const char *size, bool fuse) {
   double spread = 0.0;
   for (int c = 0; c < classes; c++)
     spread = fmax(spread, fabs(reference.data[c] - reference.data[classes + c]));
-  printf("\n  %s %s %s: max |logit| %.4g, max error %.3g = %.3g of it (tolerance %.0e); "
-         "against float64: clresnet %.3g, torchvision %.3g; softmax sums within %.1e",
-         arch_name, size, fuse ? "fused" : "unfused", largest, worst, worst / largest, TOLERANCE,
-         ours_exact / largest, torch_exact / largest, prob_sum_error);
+  printf("\n  %s %dx%d %s: max |logit| %.4g, max error %.3g = %.3g of it (tolerance %.0e); "
+         "against float64: clresnet %.3g, torchvision %.3g; softmax sums within %.1e; "
+         "%.1f s",
+         arch_name, options.height, options.width, fuse ? "fused" : "unfused", largest, worst,
+         worst / largest, TOLERANCE, ours_exact / largest, torch_exact / largest, prob_sum_error,
+         wall_seconds() - start);
   CU_ASSERT(largest > 0.0 && spread > 1e-3 * largest);
   CU_ASSERT(worst <= TOLERANCE * largest);
   CU_ASSERT(ours_exact <= 2.0 * torch_exact + 1e-6 * largest);
@@ -109,14 +148,14 @@ static void compare(const char *size, bool fuse) {
   clrn_npy_free(&exact);
 }
 
-static void test_224_fused(void) { compare("224", true); }
-static void test_224_unfused(void) { compare("224", false); }
-static void test_odd_fused(void) { compare("odd", true); }
-static void test_odd_unfused(void) { compare("odd", false); }
+static void test_first_fused(void) { compare(cases[0].name, true); }
+static void test_first_unfused(void) { compare(cases[0].name, false); }
+static void test_second_fused(void) { compare(cases[1].name, true); }
+static void test_second_unfused(void) { compare(cases[1].name, false); }
 
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: test_network resnet18|resnet34|resnet50|resnet101|resnet152\n");
+    fprintf(stderr, "usage: test_network ARCH (resnet18 ... wide_resnet101_2)\n");
     return 2;
   }
   arch_name = argv[1];
@@ -133,6 +172,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "making the torchvision reference failed (exit %d)\n", made);
     return 1;
   }
+  if (!read_cases()) {
+    fprintf(stderr, "%s/cases.txt does not list two cases\n", dir);
+    return 1;
+  }
   context = clrn_test_context(false);
   char path[1100];
   snprintf(path, sizeof path, "%s/weights.safetensors", dir);
@@ -140,9 +183,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", clrn_last_error());
     return 1;
   }
-  clrn_test_add_suite(arch_name, NULL, NULL, "224x224 fused", test_224_fused, "224x224 unfused",
-                      test_224_unfused, "99x117 fused", test_odd_fused, "99x117 unfused",
-                      test_odd_unfused, NULL);
+  clrn_test_add_suite(arch_name, NULL, NULL, cases[0].fused, test_first_fused, cases[0].unfused,
+                      test_first_unfused, cases[1].fused, test_second_fused, cases[1].unfused,
+                      test_second_unfused, NULL);
   int status = clrn_test_run();
   clrn_weights_close(weights);
   clrn_context_release(context);

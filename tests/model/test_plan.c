@@ -114,6 +114,8 @@ static size_t direct_weight_bytes(const clrn_graph *g) {
     const clrn_node *n = &g->nodes[i];
     size_t in = (size_t)n->in_channels, out = (size_t)n->out_channels;
     if (n->kind == CLRN_NODE_CONV)
+      in /= (size_t)n->groups;
+    if (n->kind == CLRN_NODE_CONV)
       floats += out * in * (size_t)(n->kernel * n->kernel) + 3 * out;
     else if (n->kind == CLRN_NODE_LINEAR)
       floats += out * in + out;
@@ -166,6 +168,54 @@ static void test_memory_needs(void) {
   clrn_plan_free(&p);
 }
 
+/* ResNeXt-50 32x4d: a 3x3 convolution of 32 groups holds [out][in / 32][3][3]
+ * weights, folded per output channel; with 4 channels per group it runs direct
+ * (a 16-lane block would be mostly padding), with 16 blocked, one block per group. */
+static void test_grouped(void) {
+  clrn_weights *rx = NULL;
+  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNEXT50_32X4D, CLASSES, 5, &rx));
+  clrn_plan p;
+  CLRN_ASSERT_OK(clrn_plan_build(&blocked, rx, SIZE, SIZE, true, &p));
+  const clrn_step *s = find_step(&p, "layer1.0.conv2");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT(s->conv.groups == 32 && s->conv.in_channels == 128 && s->conv.out_channels == 128);
+  CU_ASSERT_EQUAL(s->config.variant, CLRN_CONV_DIRECT);
+  enum { C = 128, PER = 4 * 3 * 3 };
+  CU_ASSERT_EQUAL(s->packed.weight_count, C * PER);
+  CU_ASSERT_EQUAL(s->macs, (double)C * 16 * 16 * PER);
+  float *raw = malloc(C * PER * sizeof *raw), *bn = malloc(4 * C * sizeof *bn);
+  CU_ASSERT_FATAL(raw && bn);
+  int64_t wshape[4] = {C, 4, 3, 3}, vshape[1] = {C};
+  CLRN_ASSERT_OK(clrn_weights_read(rx, "layer1.0.conv2.weight", 4, wshape, raw));
+  const char *leaves[4] = {"weight", "bias", "running_mean", "running_var"};
+  for (int i = 0; i < 4; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "layer1.0.bn2.%s", leaves[i]);
+    CLRN_ASSERT_OK(clrn_weights_read(rx, name, 1, vshape, bn + i * C));
+  }
+  int wrong = 0;
+  for (int o = 0; o < C; o++) {
+    double scale = (double)bn[o] / sqrt((double)bn[3 * C + o] + 1e-5);
+    for (int k = 0; k < PER; k++)
+      wrong += s->packed.weight[o * PER + k] != (float)(raw[o * PER + k] * scale);
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+  free(raw);
+  free(bn);
+  s = find_step(&p, "layer3.0.conv2");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  CU_ASSERT(s->conv.groups == 32 && s->config.variant == CLRN_CONV_BLOCKED &&
+            s->config.blocks_g == 1);
+  CU_ASSERT_EQUAL(s->packed.weight_count, 512u * 16 * 9);
+  clrn_plan_free(&p);
+  clrn_plan_memory m;
+  CLRN_ASSERT_OK(clrn_plan_build(&direct, rx, SIZE, SIZE, true, &p));
+  clrn_plan_memory_needs(&p, &m);
+  CU_ASSERT_EQUAL(m.weight_bytes, direct_weight_bytes(&p.graph));
+  clrn_plan_free(&p);
+  clrn_weights_close(rx);
+}
+
 static int setup(void) {
   direct = blocked;
   direct.auto_blocked = 0;
@@ -180,6 +230,6 @@ static int teardown(void) {
 int main(void) {
   clrn_test_add_suite("plan", setup, teardown, "per-step choices", test_choices,
                       "folded and packed weights", test_folded_and_packed, "memory needs",
-                      test_memory_needs, NULL);
+                      test_memory_needs, "grouped convolutions", test_grouped, NULL);
   return clrn_test_run();
 }

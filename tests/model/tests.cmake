@@ -1,6 +1,10 @@
-# The network: graph structure (no device) and, with a device, whole networks at
-# every depth against torchvision (reference data made at test time).
+# The network: graph structure (no device) and, with a device, whole networks of
+# torchvision's resnet.py against torchvision (reference data made at test time;
+# the sizes of each network's two cases are in make_reference.py).
 clrn_add_test(NAME test_graph SOURCES model/test_graph.c LABELS unit)
+# Which network a weights file holds: ResNet, ResNeXt and Wide ResNet of one depth
+# told apart by the first grouped convolution's shape.
+clrn_add_test(NAME test_arch_infer SOURCES model/test_arch_infer.c LABELS unit)
 # The device-free plan: per-step choices, folded and packed weights, memory needs.
 clrn_add_test(NAME test_plan SOURCES model/test_plan.c LABELS unit)
 
@@ -10,7 +14,8 @@ target_compile_options(test_network PRIVATE ${CLRN_WARNINGS})
 target_compile_definitions(test_network PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
                            CLRN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                            CLRN_TEST_BINARY_DIR="${CMAKE_CURRENT_BINARY_DIR}")
-foreach(arch resnet18 resnet34 resnet50 resnet101 resnet152)
+foreach(arch resnet18 resnet34 resnet50 resnet101 resnet152 resnext50_32x4d resnext101_32x8d
+             resnext101_64x4d wide_resnet50_2 wide_resnet101_2)
   add_test(NAME network_${arch} COMMAND test_network ${arch})
   set_tests_properties(network_${arch} PROPERTIES LABELS "network;device" SKIP_RETURN_CODE 77
                        TIMEOUT 1800 ENVIRONMENT "${CLRN_TEST_ENV}")

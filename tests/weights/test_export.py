@@ -1,5 +1,5 @@
 """tools/export_torchvision.py from the outside: reference logits, --from-pth, the
-offline --pretrained paths, and usage errors. (test_export.c checks the files it
+offline --pretrained paths, ResNeXt and Wide ResNet recognised, and usage errors. (test_export.c checks the files it
 writes with the C reader.) Run by CTest with a Python that has torch and
 torchvision; exits 77 (skipped) when it has not.
 
@@ -229,6 +229,32 @@ class ExportTest(unittest.TestCase):
                             self.path("l.npy"))
         self.assertEqual(rc, 1)
         self.assertIn("is a PyTorch checkpoint, not safetensors", stderr)
+
+    def test_resnext_and_wide(self):
+        # Names as torchvision spells them, or with '-' and capitals.
+        self.assertEqual(export_torchvision.arch_name("ResNeXt50-32x4d"), "resnext50_32x4d")
+        self.assertEqual(export_torchvision.arch_name("wide_resnet101_2"), "wide_resnet101_2")
+        self.assertEqual(export_torchvision.arch_name("50"), "resnet50")
+        # Same keys for a depth; layer1.0.conv2 [width, width / groups, 3, 3] tells them apart.
+        for arch, (kind, blocks, _, groups, per_group) in export_torchvision.ARCHS.items():
+            if kind != "bottleneck":
+                continue
+            state = {f"layer{s + 1}.{b}.conv1.weight": torch.empty(0)
+                     for s in range(4) for b in range(blocks[s])}
+            state["layer1.0.conv3.weight"] = torch.empty(0)
+            state["layer1.0.conv2.weight"] = torch.empty(groups * per_group, per_group, 3, 3)
+            self.assertEqual(export_torchvision.infer_arch(state, "x"), arch)
+        state["layer1.0.conv2.weight"] = torch.empty(96, 3, 3, 3)
+        with self.assertRaisesRegex(export_torchvision.Failure, r"conv2.weight \[96, 3\]"):
+            export_torchvision.infer_arch(state, "x")
+        # A ResNeXt-50 checkpoint is recognised as one, not as the ResNet-50 it shares keys with.
+        torch.manual_seed(2)
+        pth, out = self.path("rx50.pth"), self.path("rx50.safetensors")
+        torch.save(torchvision.models.resnext50_32x4d(num_classes=3).state_dict(), pth)
+        rc, stdout, stderr = call("--from-pth", pth, "-o", out)
+        self.assertEqual(rc, 0, stderr)
+        self.assertIn("resnext50_32x4d, 3 classes", stdout)
+        self.assertEqual(metadata(out)["arch"], "resnext50_32x4d")
 
     def test_zz_no_temporary_files_left(self):
         # Runs last (unittest sorts by name): every write above was renamed into place.

@@ -39,8 +39,10 @@ enum { OPT_WARMUP = CLI_OPTION_OWN, OPT_PROFILE, OPT_THREADS };
 static const cli_option bench_options[] = {
     {NULL, 'w', NULL, "safetensors or .pth weights (default: seeded random weights)"},
     {NULL, 'm', NULL,
-     "resnet18, resnet34, resnet50, resnet101 or resnet152 (required\n"
-     "unless -w gives weights)"},
+     "resnet18, resnet34, resnet50, resnet101, resnet152,\n"
+     "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,\n"
+     "wide_resnet50_2 or wide_resnet101_2 (required unless -w gives\n"
+     "weights)"},
     {NULL, 'b', NULL, "images per batch, 1..4096 (default 8)"},
     {NULL, CLI_OPT_TRACE, NULL, "Chrome trace of the last timed batch (open in ui.perfetto.dev)"},
     {"iterations", 'n', "N",

@@ -16,8 +16,10 @@ static const cli_option engine_options[] = {
      "with clresnet-export) or a PyTorch .pth checkpoint (torch.save's zip or\n"
      "legacy format, read without Python)"},
     {"model", 'm', "ARCH",
-     "resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
-     "against the weights (default: inferred from them)"},
+     "resnet18, resnet34, resnet50, resnet101, resnet152,\n"
+     "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,\n"
+     "wide_resnet50_2 or wide_resnet101_2; checked against the weights\n"
+     "(default: inferred from them)"},
     {"device", 'd', "SPEC",
      "device(s) to run on: an index, P:D, a type, all, part of a name,\n"
      "or a list a,b (see 'clresnet devices --help'); must not be empty;\n"
