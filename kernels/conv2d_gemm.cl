@@ -88,7 +88,7 @@ __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
 #pragma unroll
   for (int m = 0; m < GEMM_MR; m++) {
     if (m >= rows)
-      break;
+      continue; /* not break: the loop must unroll, acc stays in registers */
     const int e = co0 + m;
     vecn y = (acc[m] + epilogue[e]) * epilogue[e_count + e] + epilogue[2 * e_count + e];
     const size_t o = ((size_t)n * (size_t)out_c + (size_t)(co0 + m)) * (size_t)plane + p0;

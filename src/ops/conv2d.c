@@ -164,7 +164,7 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
   clrn_conv_tuning tuning;
   clrn_conv_tuning_read(context, &tuning);
   clrn_conv2d_config config;
-  clrn_conv2d_configure(&tuning, &shape, (int)desc->variant, &config);
+  clrn_conv2d_configure(&tuning, &shape, 0, (int)desc->variant, &config);
   clrn_conv2d_packed packed;
   CLRN_TRY(clrn_conv2d_pack(&shape, &config, weight, bias, scale, shift, &packed));
   clrn_status status = clrn_conv2d_create_packed(context, desc, &config, &packed, out);

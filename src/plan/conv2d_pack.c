@@ -48,6 +48,7 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->gemm_nr = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NR);
   t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
   t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
+  t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -55,7 +56,7 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
          a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
-         a->auto_gemm == b->auto_gemm;
+         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -63,11 +64,13 @@ bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
          s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
 }
 
-void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, int variant,
-                           clrn_conv2d_config *config) {
+void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
+                           int variant, clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
   int cout_g = shape->out_channels / shape->groups;
-  if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape))
+  /* Small planes waste much of the GEMM kernel's last pixel tile. */
+  if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
+      (plane == 0 || plane >= t->gemm_min_plane))
     variant = CLRN_CONV_GEMM;
   if (variant == CLRN_CONV_GEMM && !clrn_conv2d_gemm_fits(shape))
     variant = CLRN_CONV_BLOCKED;

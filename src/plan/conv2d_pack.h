@@ -35,6 +35,7 @@ typedef struct clrn_conv_tuning {
   long pixels_first;               /**< CONV_PIXELS_FIRST */
   long gemm_mr, gemm_nr, gemm_wg;  /**< GEMM_MR, GEMM_NR, GEMM_WG */
   long auto_gemm;                  /**< CONV_AUTO_GEMM */
+  long gemm_min_plane;             /**< GEMM_MIN_PLANE */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
@@ -67,11 +68,12 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
  * no padding, one group. */
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
 
-/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, CONV_AUTO_BLOCKED and the
- * shape; GEMM on a shape it does not fit: blocked) and fills config with the tuning
- * values that variant is launched with. */
+/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
+ * CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
+ * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
+ * tuning values that variant is launched with. */
 void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape,
-                           int variant, clrn_conv2d_config *config);
+                           long plane, int variant, clrn_conv2d_config *config);
 
 /** Builds the weight and epilogue arrays of config's variant from PyTorch's weight
  * layout and the optional bias, scale and shift (absent ones become 0, 1, 0). */

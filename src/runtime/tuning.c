@@ -46,6 +46,9 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
     [CLRN_TUNING_CONV_AUTO_GEMM] = {"CONV_AUTO_GEMM", "conv2d_gemm", HOST, 0, 0, 1, NULL, 0,
                                     "1: AUTO runs 1x1 stride-1 unpadded ungrouped convolutions "
                                     "on the GEMM kernel"},
+    [CLRN_TUNING_GEMM_MIN_PLANE] = {"GEMM_MIN_PLANE", "conv2d_gemm", HOST, 0, 0, NEVER, NULL, 0,
+                                    "smallest output plane (height x width) a plan runs on the "
+                                    "GEMM kernel under CONV_AUTO_GEMM"},
     [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
                                 "work-group size of element-wise kernels and the linear "
                                 "layer's bias fill"},
