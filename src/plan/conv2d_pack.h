@@ -72,8 +72,8 @@ bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
  * CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
  * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
  * tuning values that variant is launched with. */
-void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape,
-                           long plane, int variant, clrn_conv2d_config *config);
+void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
+                           int variant, clrn_conv2d_config *config);
 
 /** Builds the weight and epilogue arrays of config's variant from PyTorch's weight
  * layout and the optional bias, scale and shift (absent ones become 0, 1, 0). */

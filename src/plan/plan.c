@@ -118,8 +118,7 @@ static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights 
                                  .groups = 1,
                                  .relu = relu};
   const clrn_value *out = &g->values[n->output];
-  clrn_conv2d_configure(tuning, &step->conv, (long)out->h * out->w, CLRN_CONV_AUTO,
-                        &step->config);
+  clrn_conv2d_configure(tuning, &step->conv, (long)out->h * out->w, CLRN_CONV_AUTO, &step->config);
   CLRN_GOTO(clrn_conv2d_pack(&step->conv, &step->config, weight, NULL, NULL, shift, &step->packed),
             done, status);
   snprintf(step->kernel, sizeof step->kernel, "conv2d/%s",
