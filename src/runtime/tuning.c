@@ -51,7 +51,7 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
                                     "GEMM kernel under CONV_AUTO_GEMM"},
     [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
                                 "work-group size of element-wise kernels and the linear "
-                                "layer's bias fill"},
+                                "layer's kernels"},
     [CLRN_TUNING_BN_WG] = {"BN_WG", "batchnorm", HOST, 256, 1, WG_MAX, NULL, 0,
                            "work-group size of batch normalisation"},
     [CLRN_TUNING_POOL_WG] = {"POOL_WG", "pooling", HOST, 64, 1, WG_MAX, NULL, 0,
@@ -71,6 +71,9 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
                                            NULL, 0,
                                            "largest batch a linear layer runs as CLBlast SGEMV "
                                            "per sample rather than one SGEMM"},
+    [CLRN_TUNING_LINEAR_OWN] = {"LINEAR_OWN", "linear", HOST, 0, 0, 1, NULL, 0,
+                                "1: linear layers run clresnet's own kernel rather than "
+                                "CLBlast (faster on PoCL)"},
     [CLRN_TUNING_PEAK_FLOP_PER_CYCLE_PER_CU] = {"PEAK_FLOP_PER_CYCLE_PER_CU", NULL, HOST, 0, 0,
                                                 1L << 20, NULL, 0,
                                                 "FLOP per cycle per compute unit, for bench's "
