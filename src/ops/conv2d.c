@@ -22,7 +22,8 @@
 
 _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
-                   CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED,
+                   CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED &&
+                   CLRN_CONV_GEMM == (int)CLRN_CONV2D_VARIANT_GEMM,
                "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
 struct clrn_conv2d {
@@ -129,8 +130,9 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->epilogue_count * sizeof(float),
                                packed->epilogue, &conv->epilogue),
             fail, status);
-  CLRN_GOTO(clrn_kernel_get(context, "conv2d", NULL, conv->config.kernel_name, &conv->kernel), fail,
-            status);
+  CLRN_GOTO(
+      clrn_kernel_get(context, conv->config.program, NULL, conv->config.kernel_name, &conv->kernel),
+      fail, status);
   conv->padded =
       conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w);
   if (conv->padded)
@@ -155,10 +157,14 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
   clrn_conv_shape shape = {desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w,
                            desc->stride_h,    desc->stride_w,     desc->pad_h,    desc->pad_w,
                            desc->groups,      desc->relu};
+  if (desc->variant == CLRN_CONV2D_VARIANT_GEMM && !clrn_conv2d_gemm_fits(&shape))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: the gemm variant runs only 1x1 stride-1 unpadded convolutions of "
+                     "one group");
   clrn_conv_tuning tuning;
   clrn_conv_tuning_read(context, &tuning);
   clrn_conv2d_config config;
-  clrn_conv2d_configure(&tuning, &shape, (int)desc->variant, &config);
+  clrn_conv2d_configure(&tuning, &shape, 0, (int)desc->variant, &config);
   clrn_conv2d_packed packed;
   CLRN_TRY(clrn_conv2d_pack(&shape, &config, weight, bias, scale, shift, &packed));
   clrn_status status = clrn_conv2d_create_packed(context, desc, &config, &packed, out);
@@ -292,10 +298,14 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
   } else {
     /* Pixel blocks first when the profile says so (GPUs), or when the weight
      * outweighs the input, so the bigger operand streams through the cache
-     * fewest times (see kernels/conv2d.cl). */
+     * fewest times (see kernels/conv2d.cl). The GEMM kernel's pixel tiles stay
+     * within one image. */
     dims = 2;
     size_t blocks = (size_t)conv->desc.groups * conv->config.blocks_g;
-    size_t pixel_blocks = ((size_t)pixels + conv->config.pix_block - 1) / conv->config.pix_block;
+    size_t pix = (size_t)conv->config.pix_block, plane = (size_t)output->h * output->w;
+    size_t pixel_blocks = conv->config.variant == CLRN_CONV2D_VARIANT_GEMM
+                              ? (size_t)output->n * ((plane + pix - 1) / pix)
+                              : ((size_t)pixels + pix - 1) / pix;
     double input_bytes = 4.0 * input->n * input->c * in_h * in_w;
     int order = conv->config.pixels_first;
     if (order == 1 || (order == 2 && conv->weight_bytes > input_bytes)) {

@@ -1,4 +1,6 @@
-/* Fully connected layer y = x W^T + b through CLBlast's SGEMM (row-major
+/* Fully connected layer y = x W^T + b: with LINEAR_OWN through clresnet's own
+ * kernel (linear_rows_f32 in kernels/linear.cl: ~10x CLBlast's SGEMM on PoCL at
+ * batch 8), else through CLBlast's SGEMM (row-major
  * C[N,out] = X[N,in] * W^T with W stored [out][in] as PyTorch keeps it), or its
  * SGEMV once per sample for batches up to LINEAR_GEMV_MAX_BATCH (default 1; 0 sends
  * every batch through SGEMM): a one-row GEMM wastes CLBlast's tiling (on PoCL, the
@@ -30,6 +32,7 @@ struct clrn_linear {
   int in_features, out_features;
   cl_mem weight, bias;      /* bias holds zeros when the layer has none */
   clrn_kernel *bias_kernel; /* the context's */
+  clrn_kernel *own_kernel;  /* the context's: linear_rows_f32 */
   bool clblast_user;        /* counted by clrn_clblast_acquire() */
 };
 
@@ -65,6 +68,8 @@ clrn_status clrn_linear_create(clrn_context *context, int in_features, int out_f
       clrn_buffer_create(context, CL_MEM_READ_ONLY, bias_bytes, bias ? bias : zeros, &linear->bias),
       fail, status);
   CLRN_GOTO(clrn_kernel_get(context, "linear", NULL, bias_kernel_name, &linear->bias_kernel), fail,
+            status);
+  CLRN_GOTO(clrn_kernel_get(context, "linear", NULL, "linear_rows_f32", &linear->own_kernel), fail,
             status);
   free(zeros);
   *out = linear;
@@ -115,9 +120,34 @@ clrn_status clrn_linear_enqueue(clrn_linear *linear, cl_command_queue queue,
   return clrn_linear_launch(linear, queue, input, output, num_wait, wait, event);
 }
 
+/* The whole layer through linear_rows_f32: a work-item per output feature and
+ * group of LINEAR_ROWS (4) samples. */
+static clrn_status launch_own(clrn_linear *linear, cl_command_queue queue, const clrn_tensor *input,
+                              const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                              cl_event *event) {
+  cl_int in_features = linear->in_features, out_features = linear->out_features, rows = input->n;
+  size_t local[2] = {1, 1};
+  local[0] =
+      clrn_op_local_size(linear->context, linear->own_kernel,
+                         clrn_context_tuning_value(linear->context, CLRN_TUNING_ELTWISE_WG), false);
+  local[0] = clrn_op_pow2_at_least((size_t)out_features, local[0]);
+  size_t global[2] = {(size_t)out_features, ((size_t)rows + 3) / 4};
+  CLRN_TRY(
+      clrn_op_launch(linear->own_kernel, queue,
+                     CLRN_OP_ARGS(CLRN_ARG(input->buffer), CLRN_ARG(linear->weight),
+                                  CLRN_ARG(linear->bias), CLRN_ARG(output->buffer),
+                                  CLRN_ARG(in_features), CLRN_ARG(out_features), CLRN_ARG(rows)),
+                     2, global, local, num_wait, wait, event));
+  clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued linear_rows_f32: %d x (%d -> %d)", rows, in_features,
+           out_features);
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
                                const clrn_tensor *input, const clrn_tensor *output,
                                cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN))
+    return launch_own(linear, queue, input, output, num_wait, wait, event);
   size_t features = (size_t)linear->in_features;
   CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
   const size_t m = (size_t)input->n, n = (size_t)linear->out_features, k = features;

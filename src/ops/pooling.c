@@ -97,6 +97,7 @@ static clrn_status check_window(const char *op, const clrn_pool2d_desc *desc,
 /* How a pooling kernel's NDRange is laid out. */
 typedef enum launch_shape {
   SHAPE_WINDOW, /* (ow, oh, planes): one work-item per output, POOL_WG along a row */
+  SHAPE_ROWS,   /* (oh, planes): one work-item per output row */
   SHAPE_PLANES, /* (planes): one work-item per plane, POOL_WG per group */
   SHAPE_GROUP,  /* (GAP_WG, planes): one work-group per plane, a power of two wide */
 } launch_shape;
@@ -128,6 +129,11 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
     global[1] = (size_t)output->h;
     global[2] = planes;
     dims = 3;
+  } else if (shape == SHAPE_ROWS) {
+    local[0] = clrn_op_pow2_at_least((size_t)output->h, local[0]);
+    global[0] = (size_t)output->h;
+    global[1] = planes;
+    dims = 2;
   } else if (shape == SHAPE_PLANES) {
     local[0] = clrn_op_pow2_at_least(planes, local[0]);
   } else {
@@ -140,12 +146,13 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
   return clrn_op_launch(kernel, queue, all, arg_count, dims, global, local, num_wait, wait, event);
 }
 
-/* A window pooling: maxpool2d_f32's arguments, then count_include_pad for
+/* A window pooling: maxpool2d_rows_f32's arguments, then count_include_pad for
  * avgpool2d_f32 (include_pad not NULL). */
 static clrn_status launch_window(clrn_context *context, cl_command_queue queue, const char *name,
-                                 const clrn_pool2d_desc *desc, const cl_int *include_pad,
-                                 const clrn_tensor *input, const clrn_tensor *output,
-                                 cl_uint num_wait, const cl_event *wait, cl_event *event) {
+                                 launch_shape shape, const clrn_pool2d_desc *desc,
+                                 const cl_int *include_pad, const clrn_tensor *input,
+                                 const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                                 cl_event *event) {
   const clrn_op_arg args[] = {CLRN_ARG(input->buffer),
                               CLRN_ARG(output->buffer),
                               CLRN_ARG(input->h),
@@ -159,16 +166,19 @@ static clrn_status launch_window(clrn_context *context, cl_command_queue queue, 
                               CLRN_ARG(desc->pad_h),
                               CLRN_ARG(desc->pad_w),
                               {sizeof(cl_int), include_pad, true}};
-  return launch(context, queue, name, args, include_pad ? 13 : 12, SHAPE_WINDOW, 0, output,
-                num_wait, wait, event);
+  return launch(context, queue, name, args, include_pad ? 13 : 12, shape, 0, output, num_wait, wait,
+                event);
 }
 
 clrn_status clrn_maxpool2d_launch(clrn_context *context, cl_command_queue queue,
                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
                                   const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                   cl_event *event) {
-  return launch_window(context, queue, "maxpool2d_f32", desc, NULL, input, output, num_wait, wait,
-                       event);
+  /* A work-item per output row: ResNet's 3x3 stride-2 window with constants. */
+  bool k3s2 =
+      desc->kernel_h == 3 && desc->kernel_w == 3 && desc->stride_h == 2 && desc->stride_w == 2;
+  return launch_window(context, queue, k3s2 ? "maxpool2d_rows_k3s2_f32" : "maxpool2d_rows_f32",
+                       SHAPE_ROWS, desc, NULL, input, output, num_wait, wait, event);
 }
 
 clrn_status clrn_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
@@ -176,8 +186,8 @@ clrn_status clrn_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
                                   const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                   cl_event *event) {
   cl_int include_pad = desc->count_include_pad ? 1 : 0;
-  return launch_window(context, queue, "avgpool2d_f32", desc, &include_pad, input, output, num_wait,
-                       wait, event);
+  return launch_window(context, queue, "avgpool2d_f32", SHAPE_WINDOW, desc, &include_pad, input,
+                       output, num_wait, wait, event);
 }
 
 clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, cl_command_queue queue,

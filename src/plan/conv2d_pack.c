@@ -15,6 +15,7 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_AUTO: return "auto";
   case CLRN_CONV_DIRECT: return "direct";
   case CLRN_CONV_BLOCKED: return "blocked";
+  case CLRN_CONV_GEMM: return "gemm";
   default: break;
   }
   return "unknown";
@@ -43,25 +44,54 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->blocked_wg = clrn_context_tuning_value(context, CLRN_TUNING_CONV_BLOCK_WG);
   t->auto_blocked = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_BLOCKED);
   t->pixels_first = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIXELS_FIRST);
+  t->gemm_mr = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MR);
+  t->gemm_nr = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NR);
+  t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
+  t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
+  t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
   return a->vec == b->vec && a->cout_block == b->cout_block && a->pix_block == b->pix_block &&
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
-         a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first;
+         a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
+         a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
+         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane;
 }
 
-void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, int variant,
-                           clrn_conv2d_config *config) {
+bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
+  return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+         s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
+}
+
+void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
+                           int variant, clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
   int cout_g = shape->out_channels / shape->groups;
+  /* Small planes waste much of the GEMM kernel's last pixel tile. */
+  if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
+      (plane == 0 || plane >= t->gemm_min_plane))
+    variant = CLRN_CONV_GEMM;
+  if (variant == CLRN_CONV_GEMM && !clrn_conv2d_gemm_fits(shape))
+    variant = CLRN_CONV_BLOCKED;
   if (variant == CLRN_CONV_AUTO)
     /* Blocked when the profile prefers it and at most half of a block's output
      * channels would be padding (depthwise and tiny layers stay direct). */
     variant =
         t->auto_blocked && 2L * cout_g >= t->cout_block ? CLRN_CONV_BLOCKED : CLRN_CONV_DIRECT;
   config->variant = variant;
-  if (variant == CLRN_CONV_DIRECT) {
+  config->program = "conv2d";
+  config->pixels_first = (int)t->pixels_first;
+  if (variant == CLRN_CONV_GEMM) {
+    /* The blocked weight layout with a block of GEMM_MR channels and one tap. */
+    config->program = "conv2d_gemm";
+    config->kernel_name = "conv2d_gemm1x1";
+    config->vec = (int)t->gemm_nr;
+    config->cout_block = (int)t->gemm_mr;
+    config->pix_block = (int)t->gemm_nr;
+    config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
+    config->work_group = (size_t)t->gemm_wg;
+  } else if (variant == CLRN_CONV_DIRECT) {
     config->kernel_name = "conv2d_direct";
     config->work_group = (size_t)t->direct_wg;
   } else {
@@ -71,7 +101,6 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->pix_block = (int)t->pix_block;
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)t->blocked_wg;
-    config->pixels_first = (int)t->pixels_first;
   }
 }
 
@@ -79,6 +108,9 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   if (c->variant == CLRN_CONV_BLOCKED)
     snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d", c->cout_block, c->pix_block, c->vec,
              c->work_group, c->pixels_first);
+  else if (c->variant == CLRN_CONV_GEMM)
+    snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
+             c->pixels_first);
   else
     snprintf(text, size, "%s wg%zu", clrn_conv2d_variant_string(c->variant), c->work_group);
 }
@@ -118,7 +150,8 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
   size_t cin_g = (size_t)(d->in_channels / d->groups),
          cout_g = (size_t)(d->out_channels / d->groups);
   size_t taps = (size_t)d->kernel_h * d->kernel_w, per_channel = cin_g * taps;
-  bool blocked = config->variant == CLRN_CONV_BLOCKED;
+  /* The GEMM variant reads the blocked layout (one tap, GEMM_MR channels a block). */
+  bool blocked = config->variant == CLRN_CONV_BLOCKED || config->variant == CLRN_CONV_GEMM;
   size_t block = blocked ? (size_t)config->cout_block : 1;
   size_t channels =
       blocked ? (size_t)d->groups * config->blocks_g * block : (size_t)d->out_channels;

@@ -14,7 +14,7 @@
 
 /* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
  * above; conv2d.c checks that they agree). */
-enum { CLRN_CONV_AUTO = 0, CLRN_CONV_DIRECT = 1, CLRN_CONV_BLOCKED = 2 };
+enum { CLRN_CONV_AUTO = 0, CLRN_CONV_DIRECT = 1, CLRN_CONV_BLOCKED = 2, CLRN_CONV_GEMM = 3 };
 
 /** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
 typedef struct clrn_conv_shape {
@@ -33,15 +33,20 @@ typedef struct clrn_conv_tuning {
   long direct_wg, blocked_wg;      /**< CONV_WG, CONV_BLOCK_WG */
   long auto_blocked;               /**< CONV_AUTO_BLOCKED */
   long pixels_first;               /**< CONV_PIXELS_FIRST */
+  long gemm_mr, gemm_nr, gemm_wg;  /**< GEMM_MR, GEMM_NR, GEMM_WG */
+  long auto_gemm;                  /**< CONV_AUTO_GEMM */
+  long gemm_min_plane;             /**< GEMM_MIN_PLANE */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
  * plan records per convolution step. */
 typedef struct clrn_conv2d_config {
-  int variant;                    /**< CLRN_CONV_DIRECT or CLRN_CONV_BLOCKED, never AUTO */
-  const char *kernel_name;        /**< kernel of kernels/conv2d.cl */
-  int vec, cout_block, pix_block; /**< CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK (blocked) */
-  int blocks_g;                   /**< output-channel blocks per group (blocked), else 0 */
+  int variant;             /**< CLRN_CONV_DIRECT, CLRN_CONV_BLOCKED or CLRN_CONV_GEMM, never AUTO */
+  const char *program;     /**< kernel program: "conv2d" or "conv2d_gemm" */
+  const char *kernel_name; /**< kernel of that program */
+  int vec, cout_block, pix_block; /**< blocked: CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK;
+                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR */
+  int blocks_g;                   /**< output-channel blocks per group (blocked, gemm), else 0 */
   size_t work_group;              /**< wanted work-group size along dimension 0 */
   int pixels_first; /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
 } clrn_conv2d_config;
@@ -59,9 +64,15 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *tuning
 /** Whether two sets of tuning values are the same (then one plan serves both). */
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b);
 
-/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_BLOCKED and the shape) and
- * fills config with the tuning values that variant is launched with. */
-void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape,
+/** Whether the GEMM variant can run a convolution of this shape: 1x1, stride 1,
+ * no padding, one group. */
+bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
+
+/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
+ * CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
+ * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
+ * tuning values that variant is launched with. */
+void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config);
 
 /** Builds the weight and epilogue arrays of config's variant from PyTorch's weight
@@ -73,12 +84,12 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *shape, const clrn_conv2d_con
 /** Frees the arrays of packed (not packed itself). */
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed);
 
-/** "direct", "blocked" (or "auto" for AUTO). */
+/** "direct", "blocked", "gemm" (or "auto" for AUTO). */
 const char *clrn_conv2d_variant_string(int variant);
 
 /** Writes the variant and its parameters into text: "direct wg64",
  * "blocked oc16x6 v8 wg4 pf2" (output channels x pixels per work-item, vector
- * width, work-group size, CONV_PIXELS_FIRST). */
+ * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2". */
 void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, size_t size);
 
 /** Bytes of the zero-padded input copy the blocked variant reads, per image, for

@@ -123,7 +123,8 @@ static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights 
                                  .pad_w = n->pad,
                                  .groups = n->groups,
                                  .relu = relu};
-  clrn_conv2d_configure(tuning, &step->conv, CLRN_CONV_AUTO, &step->config);
+  const clrn_value *out = &g->values[n->output];
+  clrn_conv2d_configure(tuning, &step->conv, (long)out->h * out->w, CLRN_CONV_AUTO, &step->config);
   CLRN_GOTO(clrn_conv2d_pack(&step->conv, &step->config, weight, NULL, NULL, shift, &step->packed),
             done, status);
   snprintf(step->kernel, sizeof step->kernel, "conv2d/%s",

@@ -15,6 +15,7 @@
 #define NEVER 2147483647L
 
 static const long vector_widths[] = {1, 2, 4, 8, 16};
+static const long gemm_widths[] = {4, 8, 16};
 
 #define DEFINE CLRN_TUNING_KIND_DEFINE
 #define HOST CLRN_TUNING_KIND_HOST
@@ -36,9 +37,21 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
     [CLRN_TUNING_CONV_AUTO_BLOCKED] = {"CONV_AUTO_BLOCKED", "conv2d", HOST, 1, 0, 1, NULL, 0,
                                        "1: AUTO picks the blocked kernel where the shape suits "
                                        "it"},
+    [CLRN_TUNING_GEMM_MR] = {"GEMM_MR", "conv2d_gemm", DEFINE, 8, 1, 16, NULL, 0,
+                             "output channels per work-item of the 1x1 GEMM convolution"},
+    [CLRN_TUNING_GEMM_NR] = {"GEMM_NR", "conv2d_gemm", DEFINE, 16, 4, 16, gemm_widths, 3,
+                             "pixels per work-item (one vector) of the 1x1 GEMM convolution"},
+    [CLRN_TUNING_GEMM_WG] = {"GEMM_WG", "conv2d_gemm", HOST, 4, 1, WG_MAX, NULL, 0,
+                             "work-group size of the 1x1 GEMM convolution along dimension 0"},
+    [CLRN_TUNING_CONV_AUTO_GEMM] = {"CONV_AUTO_GEMM", "conv2d_gemm", HOST, 0, 0, 1, NULL, 0,
+                                    "1: AUTO runs 1x1 stride-1 unpadded ungrouped convolutions "
+                                    "on the GEMM kernel"},
+    [CLRN_TUNING_GEMM_MIN_PLANE] = {"GEMM_MIN_PLANE", "conv2d_gemm", HOST, 0, 0, NEVER, NULL, 0,
+                                    "smallest output plane (height x width) a plan runs on the "
+                                    "GEMM kernel under CONV_AUTO_GEMM"},
     [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
                                 "work-group size of element-wise kernels and the linear "
-                                "layer's bias fill"},
+                                "layer's kernels"},
     [CLRN_TUNING_BN_WG] = {"BN_WG", "batchnorm", HOST, 256, 1, WG_MAX, NULL, 0,
                            "work-group size of batch normalisation"},
     [CLRN_TUNING_POOL_WG] = {"POOL_WG", "pooling", HOST, 64, 1, WG_MAX, NULL, 0,
@@ -58,6 +71,9 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
                                            NULL, 0,
                                            "largest batch a linear layer runs as CLBlast SGEMV "
                                            "per sample rather than one SGEMM"},
+    [CLRN_TUNING_LINEAR_OWN] = {"LINEAR_OWN", "linear", HOST, 0, 0, 1, NULL, 0,
+                                "1: linear layers run clresnet's own kernel rather than "
+                                "CLBlast (faster on PoCL)"},
     [CLRN_TUNING_PEAK_FLOP_PER_CYCLE_PER_CU] = {"PEAK_FLOP_PER_CYCLE_PER_CU", NULL, HOST, 0, 0,
                                                 1L << 20, NULL, 0,
                                                 "FLOP per cycle per compute unit, for bench's "

@@ -207,8 +207,9 @@ static clrn_conv2d_variant run_case(const conv_case *c, int epilogue, clrn_conv2
   clrn_conv2d *conv = NULL;
   CLRN_ASSERT_OK(clrn_conv2d_create(context, &desc, cd.weight, cd.bias, cd.scale, cd.shift, &conv));
   const char *name = clrn_conv2d_variant_name(conv);
-  clrn_conv2d_variant ran =
-      strcmp(name, "blocked") == 0 ? CLRN_CONV2D_VARIANT_BLOCKED : CLRN_CONV2D_VARIANT_DIRECT;
+  clrn_conv2d_variant ran = strcmp(name, "blocked") == 0 ? CLRN_CONV2D_VARIANT_BLOCKED
+                            : strcmp(name, "gemm") == 0  ? CLRN_CONV2D_VARIANT_GEMM
+                                                         : CLRN_CONV2D_VARIANT_DIRECT;
   if (variant != CLRN_CONV2D_VARIANT_AUTO)
     CU_ASSERT_EQUAL(ran, variant);
   char label[160];
@@ -237,11 +238,23 @@ static clrn_conv2d_variant run_case(const conv_case *c, int epilogue, clrn_conv2
   return ran;
 }
 
+/* Whether the GEMM variant runs case c (1x1, stride 1, no padding, one group). */
+static bool gemm_fits(const conv_case *c) {
+  return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->ph == 0 && c->pw == 0 &&
+         c->groups == 1;
+}
+
+/* Runs case c on every variant that takes it. */
+static void run_variants(const conv_case *c, int epilogue) {
+  run_case(c, epilogue, CLRN_CONV2D_VARIANT_DIRECT);
+  run_case(c, epilogue, CLRN_CONV2D_VARIANT_BLOCKED);
+  if (gemm_fits(c))
+    run_case(c, epilogue, CLRN_CONV2D_VARIANT_GEMM);
+}
+
 static void run_cases(const conv_case *cases, size_t count, int epilogue) {
-  for (size_t i = 0; i < count; i++) {
-    run_case(&cases[i], epilogue, CLRN_CONV2D_VARIANT_DIRECT);
-    run_case(&cases[i], epilogue, CLRN_CONV2D_VARIANT_BLOCKED);
-  }
+  for (size_t i = 0; i < count; i++)
+    run_variants(&cases[i], epilogue);
 }
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -302,6 +315,8 @@ static const conv_case odd_cases[] = {
     {2, 4, 6, 6, 8, 3, 3, 1, 1, 1, 1, 4},     /* groups with 2 outputs each */
     {1, 32, 6, 6, 40, 1, 1, 1, 1, 0, 0, 8},   /* grouped 1x1 */
     {1, 3, 23, 23, 64, 7, 7, 2, 2, 3, 3, 1},  /* stem on an odd input */
+    {3, 13, 7, 7, 70, 1, 1, 1, 1, 0, 0, 1},   /* 1x1: 49-pixel planes, 70 channels */
+    {2, 1, 4, 4, 1, 1, 1, 1, 1, 0, 0, 1},     /* 1x1: one channel in and out */
 };
 
 /* Oclgrind: few and small, yet every kernel (1x1, 3x3, 7x7, any size), interior and
@@ -310,6 +325,7 @@ static const conv_case small_cases[] = {
     {1, 8, 6, 6, 12, 3, 3, 1, 1, 1, 1, 1},  {2, 5, 5, 5, 9, 1, 1, 2, 2, 0, 0, 1},
     {1, 3, 11, 11, 8, 7, 7, 2, 2, 3, 3, 1}, {1, 4, 5, 6, 6, 2, 3, 1, 2, 1, 0, 1},
     {1, 6, 4, 4, 6, 3, 3, 2, 2, 1, 1, 3},   {2, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1, 1},
+    {2, 9, 5, 5, 11, 1, 1, 1, 1, 0, 0, 1}, /* gemm: full and partial tiles and blocks */
 };
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -337,12 +353,13 @@ static void test_odd_shapes(void) {
 
 static void test_epilogues(void) {
   conv_case c = {2, 5, 6, 7, 11, 3, 3, 1, 1, 1, 1, 1};
+  conv_case pointwise = {2, 5, 6, 7, 11, 1, 1, 1, 1, 0, 0, 1}; /* also on gemm */
   for (int e = 0; e <= EPI_ALL; e++) {
     /* Oclgrind: each flag alone, none and all. */
     if (small && e != 0 && e != EPI_ALL && (e & (e - 1)))
       continue;
-    run_case(&c, e, CLRN_CONV2D_VARIANT_DIRECT);
-    run_case(&c, e, CLRN_CONV2D_VARIANT_BLOCKED);
+    run_variants(&c, e);
+    run_variants(&pointwise, e);
   }
 }
 
@@ -356,6 +373,15 @@ static void test_auto(void) {
   /* One output channel per group would waste most of a block: direct. */
   if (clrn_context_tuning(context, "CONV_COUT_BLOCK", 8) > 2)
     CU_ASSERT_EQUAL(run_case(&depthwise, 0, CLRN_CONV2D_VARIANT_AUTO), CLRN_CONV2D_VARIANT_DIRECT);
+  /* A 1x1 stride-1 layer runs on gemm where the profile says so; strided not. */
+  const conv_case pointwise = {1, 64, 7, 7, 32, 1, 1, 1, 1, 0, 0, 1};
+  const conv_case strided = {1, 64, 7, 7, 32, 1, 1, 2, 2, 0, 0, 1};
+  bool prefer_gemm = clrn_context_tuning(context, "CONV_AUTO_GEMM", 0) != 0;
+  clrn_conv2d_variant chosen_1x1 = run_case(&pointwise, EPI_ALL, CLRN_CONV2D_VARIANT_AUTO);
+  if (prefer_gemm)
+    CU_ASSERT_EQUAL(chosen_1x1, CLRN_CONV2D_VARIANT_GEMM);
+  CU_ASSERT_NOT_EQUAL(run_case(&strided, EPI_ALL, CLRN_CONV2D_VARIANT_AUTO),
+                      CLRN_CONV2D_VARIANT_GEMM);
 }
 
 /* Other blockings, through CLRN_TUNE in fresh contexts: vector widths 1, 4 and 8,
@@ -369,6 +395,9 @@ static void test_other_blockings(void) {
       "CONV_VEC=4,CONV_COUT_BLOCK=12,CONV_PIX_BLOCK=5,CONV_BLOCK_WG=1,CONV_PIXELS_FIRST=1",
       "CONV_VEC=8,CONV_COUT_BLOCK=16,CONV_PIX_BLOCK=7,CONV_WG=5,CONV_PIXELS_FIRST=2",
       "CONV_VEC=4,CONV_COUT_BLOCK=8,CONV_PIX_BLOCK=4,CONV_BLOCK_WG=64,CONV_PIXELS_FIRST=1",
+      "GEMM_MR=3,GEMM_NR=4,GEMM_WG=1,CONV_PIXELS_FIRST=0,CONV_AUTO_GEMM=1",
+      "GEMM_MR=16,GEMM_NR=8,GEMM_WG=7,CONV_PIXELS_FIRST=1",
+      "GEMM_MR=1,GEMM_NR=16,GEMM_WG=64,CONV_PIXELS_FIRST=2",
   };
   const conv_case cases[] = {
       {2, 5, 6, 7, 11, 3, 3, 1, 1, 1, 1, 1},
@@ -376,6 +405,8 @@ static void test_other_blockings(void) {
       {1, 3, 15, 15, 8, 7, 7, 2, 2, 3, 3, 1},
       {1, 6, 5, 5, 10, 3, 2, 1, 1, 1, 0, 2},
   };
+  const conv_case pointwise[] = {{2, 17, 5, 7, 19, 1, 1, 1, 1, 0, 0, 1},
+                                 {1, 40, 4, 8, 48, 1, 1, 1, 1, 0, 0, 1}};
   clrn_context *saved = context;
   cl_command_queue saved_queue = queue;
   char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
@@ -386,6 +417,8 @@ static void test_other_blockings(void) {
     for (size_t i = 0; i < COUNT(cases); i++)
       run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_BLOCKED);
     run_case(&cases[0], EPI_ALL, CLRN_CONV2D_VARIANT_DIRECT);
+    for (size_t i = 0; i < COUNT(pointwise); i++)
+      run_case(&pointwise[i], EPI_ALL, CLRN_CONV2D_VARIANT_GEMM);
     clrn_context_release(context);
   }
   if (old)
@@ -646,6 +679,9 @@ static void test_bad_arguments(void) {
     expect_invalid(clrn_conv2d_create(context, &d, weight, NULL, NULL, NULL, &conv), bad[i].words);
     CU_ASSERT_PTR_NULL(conv);
   }
+  d = good; /* a 3x3 convolution */
+  d.variant = CLRN_CONV2D_VARIANT_GEMM;
+  expect_invalid(clrn_conv2d_create(context, &d, weight, NULL, NULL, NULL, &conv), "gemm variant");
 
   int oh = 0, ow = 0;
   d = good;
@@ -767,8 +803,10 @@ static int teardown(void) {
   for (int v = CLRN_CONV2D_VARIANT_DIRECT; v < CLRN_CONV2D_VARIANT_COUNT; v++) {
     const worst *w = &worst_seen[v];
     fprintf(stderr, "  %-8s %.3f of the bound (error %.3g, tolerance %.3g) over %ld outputs; %s\n",
-            v == CLRN_CONV2D_VARIANT_DIRECT ? "direct" : "blocked", w->ratio, w->error,
-            w->tolerance, w->outputs, w->where);
+            v == CLRN_CONV2D_VARIANT_DIRECT    ? "direct"
+            : v == CLRN_CONV2D_VARIANT_BLOCKED ? "blocked"
+                                               : "gemm",
+            w->ratio, w->error, w->tolerance, w->outputs, w->where);
   }
   return 0;
 }

@@ -71,6 +71,47 @@ static void test_choices(void) {
   clrn_plan_free(&p);
 }
 
+/* With CONV_AUTO_GEMM, a ResNet-50 plan at 224x224 runs every 1x1 stride-1
+ * convolution whose output plane reaches GEMM_MIN_PLANE on the GEMM kernel, with
+ * the blocked layout of GEMM_MR channels; the 7x7 planes of layer4, the strided
+ * downsamples and the 3x3 convolutions stay blocked. */
+static void test_gemm_choices(void) {
+  clrn_conv_tuning gemm = blocked;
+  gemm.auto_gemm = 1;
+  gemm.gemm_mr = 8;
+  gemm.gemm_nr = 16;
+  gemm.gemm_wg = 4;
+  gemm.gemm_min_plane = 100;
+  CU_ASSERT(!clrn_conv_tuning_equal(&gemm, &blocked));
+  clrn_weights *w50 = NULL;
+  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNET50, CLASSES, 5, &w50));
+  clrn_plan p;
+  CLRN_ASSERT_OK(clrn_plan_build(&gemm, w50, 224, 224, true, &p));
+  int gemms = 0;
+  for (size_t i = 0; i < p.step_count; i++) {
+    const clrn_step *s = &p.steps[i];
+    if (s->kind != CLRN_STEP_CONV)
+      continue;
+    const clrn_value *out = &p.graph.values[s->output];
+    bool pointwise = s->conv.kernel_h == 1 && s->conv.stride_h == 1;
+    bool want = pointwise && out->h * out->w >= 100;
+    CU_ASSERT_EQUAL(s->config.variant, want ? CLRN_CONV_GEMM : CLRN_CONV_BLOCKED);
+    if (s->config.variant != CLRN_CONV_GEMM)
+      continue;
+    gemms++;
+    CU_ASSERT_STRING_EQUAL(s->kernel, "conv2d/gemm");
+    CU_ASSERT_STRING_EQUAL(s->choice, "gemm oc8x16 wg4 pf2");
+    CU_ASSERT_STRING_EQUAL(s->config.kernel_name, "conv2d_gemm1x1");
+    size_t lanes = (size_t)(s->conv.out_channels + 7) / 8 * 8;
+    CU_ASSERT_EQUAL(s->packed.weight_count, lanes * (size_t)s->conv.in_channels);
+  }
+  /* conv1 and conv3 of the 13 blocks of layers 1-3, layer1's stride-1 downsample
+   * and layer4.0.conv1 (14x14) */
+  CU_ASSERT_EQUAL(gemms, 2 * 13 + 1 + 1);
+  clrn_plan_free(&p);
+  clrn_weights_close(w50);
+}
+
 /* conv1's packed weight is its weight times gamma/sqrt(var+eps) of bn1, in
  * PyTorch's order for the direct kernel and in [block][cin][tap][lane] for the
  * blocked one. */
@@ -228,8 +269,9 @@ static int teardown(void) {
 }
 
 int main(void) {
-  clrn_test_add_suite("plan", setup, teardown, "per-step choices", test_choices,
-                      "folded and packed weights", test_folded_and_packed, "memory needs",
-                      test_memory_needs, "grouped convolutions", test_grouped, NULL);
+  clrn_test_add_suite("plan", setup, teardown, "per-step choices", test_choices, "gemm choices",
+                      test_gemm_choices, "folded and packed weights", test_folded_and_packed,
+                      "memory needs", test_memory_needs, "grouped convolutions", test_grouped,
+                      NULL);
   return clrn_test_run();
 }

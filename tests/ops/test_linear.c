@@ -1,6 +1,7 @@
 /* Fully connected layer against the plain-C reference (double dot products), through
- * each CLBlast routine the op can use, forced through CLRN_TUNE: the default (SGEMV
- * at batch 1, SGEMM above), SGEMM for every batch, and SGEMV for batches up to 8.
+ * each routine the op can use, forced through CLRN_TUNE: the default (the profile's
+ * choice), CLBlast's SGEMM for every batch, its SGEMV for batches up to 8, and
+ * clresnet's own kernel (LINEAR_OWN).
  *
  * Tolerance: each output is a dot product of in_features terms plus the bias, in
  * float, in whatever order and blocking CLBlast chooses (with or without FMA):
@@ -15,10 +16,12 @@
 #include "ops_test.h"
 #include "ref_ops.h"
 
-enum { VARIANT_DEFAULT, VARIANT_GEMM, VARIANT_GEMV, VARIANT_COUNT };
-static const char *const variant_tune[VARIANT_COUNT] = {NULL, "LINEAR_GEMV_MAX_BATCH=0",
-                                                        "LINEAR_GEMV_MAX_BATCH=8"};
-static const char *const variant_name[VARIANT_COUNT] = {"linear", "linear sgemm", "linear sgemv"};
+enum { VARIANT_DEFAULT, VARIANT_GEMM, VARIANT_GEMV, VARIANT_OWN, VARIANT_COUNT };
+static const char *const variant_tune[VARIANT_COUNT] = {
+    NULL, "LINEAR_OWN=0,LINEAR_GEMV_MAX_BATCH=0", "LINEAR_OWN=0,LINEAR_GEMV_MAX_BATCH=8",
+    "LINEAR_OWN=1"};
+static const char *const variant_name[VARIANT_COUNT] = {"linear", "linear sgemm", "linear sgemv",
+                                                        "linear own"};
 static clrn_context *contexts[VARIANT_COUNT];
 
 static int setup(void) {
@@ -120,7 +123,9 @@ static void test_shapes(void) {
       run(v, 3, 5, 1, 1, 3, bias);
       run(v, 3, 17, 1, 1, 11, bias);
       run(v, 3, 2, 2, 2, 7, bias);
+      run(v, 5, 19, 1, 1, 6, bias); /* own kernel: a partial group of 4 rows, a tail of 3 */
       if (!small) {
+        run(v, 9, 2048, 1, 1, 1000, bias);
         run(v, 1, 512, 1, 1, 1000, bias);
         run(v, 3, 512, 1, 1, 1000, bias);
         run(v, 1, 2048, 1, 1, 1000, bias);
@@ -132,8 +137,10 @@ static void test_shapes(void) {
 
 /* Each context runs the routine it was made for. */
 static void test_variants_applied(void) {
-  static const char gemm[] = "CLBlastSgemm", gemv[] = "CLBlastSgemv";
-  const char *want[VARIANT_COUNT][2] = {{gemv, gemm}, {gemm, gemm}, {gemv, gemv}};
+  static const char gemm[] = "CLBlastSgemm", gemv[] = "CLBlastSgemv", own[] = "linear_rows_f32";
+  bool own_default = clrn_context_tuning(contexts[VARIANT_DEFAULT], "LINEAR_OWN", 0) != 0;
+  const char *want[VARIANT_COUNT][2] = {
+      {own_default ? own : gemv, own_default ? own : gemm}, {gemm, gemm}, {gemv, gemv}, {own, own}};
   for (int v = 0; v < VARIANT_COUNT; v++)
     for (int batch3 = 0; batch3 < 2; batch3++) {
       ops_log_start();

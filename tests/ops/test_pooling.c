@@ -220,6 +220,12 @@ static void test_shapes(void) {
       run_case(1, 3, 1, 1, &two, NULL);
     clrn_pool2d_desc odd = make_desc(3, 5, 2, 3, 1, 2, ceil_mode, false);
     run_case(3, 3, 13, 17, &odd, NULL);
+    /* the row kernel's interior: none padded, stride 3, window as wide as the input */
+    clrn_pool2d_desc plain = make_desc(3, 3, 1, 1, 0, 0, ceil_mode, false);
+    run_case(2, 3, 6, 10, &plain, NULL);
+    run_case(1, 2, 5, 3, &plain, NULL);
+    clrn_pool2d_desc three = make_desc(3, 4, 3, 3, 1, 2, ceil_mode, false);
+    run_case(2, 3, 11, 14, &three, NULL);
     clrn_pool2d_desc big = make_desc(7, 7, 1, 1, 3, 3, ceil_mode, false);
     run_case(1, 3, small ? 9 : 28, small ? 11 : 28, &big, NULL);
   }
