@@ -143,6 +143,13 @@ static clrn_status launch_own(clrn_linear *linear, cl_command_queue queue, const
   return CLRN_STATUS_SUCCESS;
 }
 
+const char *clrn_linear_kernel_name(const clrn_linear *linear, int batch) {
+  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN))
+    return "linear_rows";
+  long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
+  return batch <= gemv_max ? "sgemv" : "sgemm";
+}
+
 clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
                                const clrn_tensor *input, const clrn_tensor *output,
                                cl_uint num_wait, const cl_event *wait, cl_event *event) {

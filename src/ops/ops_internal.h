@@ -52,6 +52,10 @@ clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
                                const clrn_tensor *input, const clrn_tensor *output,
                                cl_uint num_wait, const cl_event *wait, cl_event *event);
 
+/** What a linear launch of batch rows runs: "linear_rows" (clresnet's kernel, with
+ * LINEAR_OWN), "sgemv" (CLBlast, up to LINEAR_GEMV_MAX_BATCH rows) or "sgemm". */
+const char *clrn_linear_kernel_name(const clrn_linear *linear, int batch);
+
 /** clrn_softmax_enqueue without the checks. */
 clrn_status clrn_softmax_launch(clrn_context *context, cl_command_queue queue,
                                 const clrn_tensor *input, const clrn_tensor *output,

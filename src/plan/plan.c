@@ -160,7 +160,7 @@ static clrn_status make_linear(const clrn_weights *w, const clrn_node *n, clrn_s
       read_tensor(w, n->name, "weight", 2, n->out_channels, n->in_channels, 0, 0, step->params);
   if (status == CLRN_STATUS_SUCCESS)
     status = read_tensor(w, n->name, "bias", 1, n->out_channels, 0, 0, 0, step->params + count);
-  snprintf(step->kernel, sizeof step->kernel, "sgemm");
+  snprintf(step->kernel, sizeof step->kernel, "linear");
   return status == CLRN_STATUS_SUCCESS ? status : clrn_fail_prefix(status, "%s", n->name);
 }
 

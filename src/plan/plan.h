@@ -39,7 +39,7 @@ typedef enum clrn_step_kind {
 typedef struct clrn_step {
   clrn_step_kind kind;
   char name[48];        /**< the module it computes: "layer3.2.conv2" (fused: the conv's name) */
-  char kernel[32];      /**< what runs: "conv2d/blocked", "batchnorm", "sgemm", ... */
+  char kernel[32];      /**< what runs: "conv2d/blocked", "batchnorm", "linear", ... */
   char choice[48];      /**< CONV: the algorithm and its parameters, "blocked oc16x6 v8 wg4 pf2" */
   int inputs[2];        /**< value indices (inputs[1]: residual or second addend, else -1) */
   int output;           /**< value index */

@@ -191,8 +191,11 @@ static clrn_status enqueue_step(clrn_exec *x, size_t step, int parity, int n, in
     if (inputs[k] >= 0 && inputs[k] != output)
       track_read(&x->tracks[inputs[k]], event, queue);
   track_write(&x->tracks[output], event, queue);
-  status = record(x, event, s->name, s->kernel, s->choice, x->queue_index[queue], chunk, n, s->macs,
-                  0, &x->plan->graph.values[s->output]);
+  /* The plan is device-free: which path a linear layer takes is the device's choice. */
+  const char *kernel =
+      s->kind == CLRN_STEP_LINEAR ? clrn_linear_kernel_name(x->ops[step].linear, n) : s->kernel;
+  status = record(x, event, s->name, kernel, s->choice, x->queue_index[queue], chunk, n, s->macs, 0,
+                  &x->plan->graph.values[s->output]);
   clReleaseEvent(event);
   return status;
 }
