@@ -58,6 +58,13 @@ static void warm_up_progress(const clrn_device_info *device, size_t done, size_t
   show("warm-up runs on", device, done, total);
 }
 
+/* An error message starts on a line of its own, not after the live progress. */
+static int setup_failed(clrn_status status, const char *what) {
+  if (setup.live)
+    fputc('\n', stderr);
+  return cli_fail(status, what);
+}
+
 int cli_session_start(cli_session *s, const cli_session_args *a, int height, int width,
                       bool profiling) {
   clrn_engine_options options;
@@ -73,23 +80,25 @@ int cli_session_start(cli_session *s, const cli_session_args *a, int height, int
   clrn_status result =
       clrn_engine_create(s->devices.chosen, s->devices.count, s->weights, &options, &s->engine);
   if (result != CLRN_STATUS_SUCCESS)
-    return cli_fail(result, "preparing the model");
-  if (setup.compiled == 0) /* warm start: the driver's own cache is warm too */
+    return setup_failed(result, "preparing the model");
+  if (setup.compiled == 0) /* warm start: PoCL's cache, filled with ours, is taken as warm */
     return CLI_EXIT_OK;
   /* A cold start: launch every kernel at the sizes of the run now, so that drivers
    * that compile at the first launch (PoCL) do it inside the set-up. */
   double compiled_at = cli_now();
-  long images = a->images > 0 ? a->images : a->batch;
-  result = clrn_engine_warm_up(s->engine, (int)images, warm_up_progress, NULL);
-  if (result != CLRN_STATUS_SUCCESS)
-    return cli_fail(result, "warming up the model");
+  if (a->images > 0 && (result = clrn_engine_warm_up(s->engine, (int)a->images, warm_up_progress,
+                                                     NULL)) != CLRN_STATUS_SUCCESS)
+    return setup_failed(result, "warming up the model");
   double end = cli_now();
+  char warm[64] = "";
+  if (a->images > 0)
+    snprintf(warm, sizeof warm, "; warm-up %.1f s", end - compiled_at);
   if (cli_verbosity > 0)
     fprintf(stderr,
             "%sclresnet: set-up %.1f s (compile %.1f s: %zu of %zu kernel programs on %zu "
-            "device%s; warm-up %.1f s)%s\n",
+            "device%s%s)%s\n",
             setup.live ? "\r" : "", end - setup.start, compiled_at - setup.start, setup.compiled,
-            setup.programs, s->devices.count, s->devices.count > 1 ? "s" : "", end - compiled_at,
+            setup.programs, s->devices.count, s->devices.count > 1 ? "s" : "", warm,
             setup.live ? "\033[K" : "");
   return CLI_EXIT_OK;
 }
