@@ -49,8 +49,9 @@ CLRN_API clrn_status clrn_engine_run(clrn_engine *engine, const float *input, in
  * (its shard of the split, and the shard's last piece when the shard is larger than
  * the model's maximum batch; see clrn_model_warm_up()), so kernels that the driver
  * compiles at their first launch are compiled now. progress, if not NULL, is called
- * after each warm-up run with done of total runs over all devices (compiled is
- * true). Cheap when the driver's own kernel cache is warm: then it costs the runs. */
+ * once with done 0 before the first run, then after each warm-up run with done of
+ * total runs over all devices (compiled is true). Cheap when the driver's own kernel cache is warm:
+ * then it costs the runs. */
 CLRN_API clrn_status clrn_engine_warm_up(clrn_engine *engine, int batch,
                                          clrn_build_progress_fn progress, void *user_data);
 

@@ -270,6 +270,8 @@ clrn_status clrn_engine_warm_up(clrn_engine *e, int batch, clrn_build_progress_f
   for (size_t i = 0; i < e->count; i++)
     total += (size_t)clrn_model_launch_sizes(e->devices[i].model, shards[i], sizes);
   clrn_status status = CLRN_STATUS_SUCCESS;
+  if (progress && total > 0)
+    progress(clrn_context_device(e->devices[0].ctx), 0, total, true, user_data);
   for (size_t i = 0; i < e->count && status == CLRN_STATUS_SUCCESS; i++) {
     clrn_model *m = e->devices[i].model;
     const clrn_device_info *device = clrn_context_device(e->devices[i].ctx);

@@ -96,12 +96,14 @@ static void test_first_run_compiles_nothing(void) {
   free(input);
 }
 
-static size_t warm_runs, warm_total;
+static size_t warm_calls, warm_runs, warm_total;
 static void on_warm_up(const clrn_device_info *device, size_t done, size_t total, bool compiled,
                        void *user_data) {
   (void)device;
   (void)compiled;
   (void)user_data;
+  CU_ASSERT_EQUAL(done, warm_calls); /* 0 first, then one more after each run */
+  warm_calls++;
   warm_runs = done;
   warm_total = total;
 }
@@ -115,6 +117,7 @@ static void test_engine_pieces(void) {
   CLRN_ASSERT_OK(clrn_engine_create(&device, 1, weights, &eo, &engine));
   /* 6 images in batches of up to 4: pieces of 4 and 2, two warm-up runs. */
   CLRN_ASSERT_OK(clrn_engine_warm_up(engine, 6, on_warm_up, NULL));
+  CU_ASSERT_EQUAL(warm_calls, 3);
   CU_ASSERT_EQUAL(warm_runs, 2);
   CU_ASSERT_EQUAL(warm_total, 2);
   size_t n = (size_t)6 * 3 * SIZE * SIZE;
