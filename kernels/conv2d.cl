@@ -31,7 +31,8 @@
  *   first copies the input into a zero-padded buffer with conv2d_pad, so the
  *   inner loop has no checks at all. _k1, _k3 and _k7 are the same code for 1x1,
  *   3x3 and 7x7 windows with the size a constant, so the compiler unrolls the
- *   taps; conv2d_blocked takes any size.
+ *   taps by itself; conv2d_blocked takes any size. (No #pragma unroll on the tap
+ *   loops: with a run-time size clang cannot honour it and warns.)
  *
  * Macros from the device profile, always passed by the host (their defaults and
  * ranges are in src/runtime/tuning.c): CONV_VEC (1, 2, 4, 8 or 16), CONV_COUT_BLOCK
@@ -184,10 +185,8 @@ CLRN_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
     src[p] = input + base[p];
   __global const float *w = weight + block * cin_g * taps * CONV_COUT_BLOCK;
   for (int ci = 0; ci < cin_g; ci++) {
-#pragma unroll
     for (int kh = 0; kh < kh_count; kh++) {
       const size_t row = (size_t)ci * (size_t)in_plane + (size_t)(kh * in_w);
-#pragma unroll
       for (int kw = 0; kw < kw_count; kw++) {
         vecf wv[CONV_NVEC];
 #pragma unroll
@@ -212,7 +211,7 @@ CLRN_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
 #pragma unroll
   for (int p = 0; p < CONV_PIX_BLOCK; p++) {
     if (q0 + p >= pixels)
-      break;
+      continue; /* not break: a loop with two exits cannot be unrolled */
     float y[CONV_COUT_BLOCK];
 #pragma unroll
     for (int v = 0; v < CONV_NVEC; v++) {

@@ -44,6 +44,17 @@ CLRN_API clrn_status clrn_engine_create(const clrn_device_info *devices, size_t 
 CLRN_API clrn_status clrn_engine_run(clrn_engine *engine, const float *input, int batch,
                                      float *logits, float *probabilities);
 
+/** Warms the engine up for runs of batch images: on each device, runs its model on
+ * zeros at every size that device launches in a clrn_engine_run() of batch images
+ * (its shard of the split, and the shard's last piece when the shard is larger than
+ * the model's maximum batch; see clrn_model_warm_up()), so kernels that the driver
+ * compiles at their first launch are compiled now. progress, if not NULL, is called
+ * once with done 0 before the first run, then after each warm-up run with done of
+ * total runs over all devices (compiled is true). Cheap when the driver's own kernel cache is warm:
+ * then it costs the runs. */
+CLRN_API clrn_status clrn_engine_warm_up(clrn_engine *engine, int batch,
+                                         clrn_build_progress_fn progress, void *user_data);
+
 /** Number of devices. */
 CLRN_API size_t clrn_engine_device_count(const clrn_engine *engine);
 

@@ -25,6 +25,9 @@ typedef struct clrn_model_options {
   int height;          /**< input height (default 224; at least 32) */
   int width;           /**< input width (default 224; at least 32) */
   size_t memory_limit; /**< device bytes the model may use (0: 80% of global memory) */
+  /** run the model once on zeros at creation (see clrn_model_warm_up()) at its
+   * maximum batch (default false) */
+  bool warm_up;
 } clrn_model_options;
 
 /** Fills options with the defaults. */
@@ -47,6 +50,15 @@ CLRN_API clrn_status clrn_model_create(clrn_context *context, const clrn_weights
  * pieces, with the upload of each piece overlapping the compute of the previous. */
 CLRN_API clrn_status clrn_model_run(clrn_model *model, const float *input, int batch, float *logits,
                                     float *probabilities);
+
+/** Runs the model on zeros at every size a clrn_model_run() of batch images
+ * launches (the first piece, and the last, smaller one when batch is run in pieces:
+ * at most two runs), discarding the results. Drivers that compile or specialise
+ * kernels at their first launch (PoCL compiles each kernel for its work-group size
+ * then) do it here rather than in the first real run; a driver that caches its
+ * compiled kernels (PoCL: POCL_CACHE_DIR, by default ~/.cache/pocl) makes a second
+ * warm-up cost only the runs themselves. */
+CLRN_API clrn_status clrn_model_warm_up(clrn_model *model, int batch);
 
 /** The largest batch one enqueue runs (may be below the requested max_batch). */
 CLRN_API int clrn_model_max_batch(const clrn_model *model);

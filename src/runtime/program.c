@@ -125,25 +125,56 @@ static void make_key(const clrn_device_info *device, const char *name, const cha
            device->platform_version);
 }
 
+/* The program's build log for device (malloc'd, "" when empty or unreadable; NULL
+ * only when out of memory). */
+static char *build_log(cl_program program, const clrn_device_info *device) {
+  size_t log_size = 0;
+  if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size) !=
+      CL_SUCCESS)
+    log_size = 0;
+  char *log = malloc(log_size + 1);
+  if (log && log_size > 0 &&
+      clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, log_size, log,
+                            NULL) != CL_SUCCESS)
+    log_size = 0;
+  if (log)
+    log[log_size] = '\0';
+  return log;
+}
+
+/* Whether a build log says anything: not empty and not only white space. */
+static bool log_has_text(const char *log) {
+  for (; log && *log; log++)
+    if (*log != ' ' && *log != '\n' && *log != '\r' && *log != '\t')
+      return true;
+  return false;
+}
+
 static clrn_status fail_build(cl_program program, const clrn_device_info *device, const char *name,
                               const char *options, cl_int code) {
-  size_t log_size = 0;
-  char *log = NULL;
-  if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size) ==
-          CL_SUCCESS &&
-      (log = malloc(log_size + 1)) != NULL) {
-    if (clGetProgramBuildInfo(program, device->device_id, CL_PROGRAM_BUILD_LOG, log_size, log,
-                              NULL) != CL_SUCCESS)
-      log_size = 0;
-    log[log_size] = '\0';
-  }
+  char *log = build_log(program, device);
   clrn_status status = clrn_fail(CLRN_STATUS_BUILD_FAILED,
                                  "building kernels/%s.cl for %s failed (%s) with options "
                                  "\"%s\"; build log:\n%s",
                                  name, device->name, clrn_opencl_error_name(code), options,
-                                 log && *log ? log : "(empty)");
+                                 log_has_text(log) ? log : "(empty)");
   free(log);
   return status;
+}
+
+/* The driver compiler's messages (warnings, remarks) on a successful build go to
+ * the log at INFO level (the CLI's -v), one message per line. */
+static void log_build(cl_program program, const clrn_device_info *device, const char *name) {
+  char *log = build_log(program, device);
+  for (char *line = log, *end; line && *line; line = end) {
+    end = line + strcspn(line, "\n");
+    if (*end)
+      *end++ = '\0';
+    if (log_has_text(line))
+      clrn_log(CLRN_LOG_LEVEL_INFO, "build log of kernels/%s.cl for %s: %s", name, device->name,
+               line);
+  }
+  free(log);
 }
 
 static clrn_status binary_of(cl_program program, unsigned char **binary, size_t *size) {
@@ -230,6 +261,7 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
       return status;
     }
     origin->compiled = true;
+    log_build(built, device, name);
     unsigned char *binary = NULL;
     size_t binary_size = 0;
     if (binary_of(built, &binary, &binary_size) == CLRN_STATUS_SUCCESS)

@@ -172,6 +172,26 @@ clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
   return CLRN_STATUS_SUCCESS;
 }
 
+/* Each device's shard of a run of batch images (the split clrn_engine_run() makes). */
+static clrn_status engine_shards(const clrn_engine *e, int batch, int **shards) {
+  double *speeds = malloc(e->count * sizeof *speeds);
+  *shards = malloc(e->count * sizeof **shards);
+  if (!speeds || !*shards) {
+    free(speeds);
+    free(*shards);
+    *shards = NULL;
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "engine shards");
+  }
+  for (size_t i = 0; i < e->count; i++)
+    speeds[i] = e->devices[i].speed;
+  if (e->count == 1)
+    (*shards)[0] = batch;
+  else
+    clrn_engine_split(speeds, e->count, batch, *shards);
+  free(speeds);
+  return CLRN_STATUS_SUCCESS;
+}
+
 static int run_shard(void *arg) {
   shard_job *job = arg;
   job->status = clrn_model_run(job->model, job->input, job->batch, job->logits, job->probabilities);
@@ -190,19 +210,16 @@ clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float
     e->devices[0].shard = batch;
     return clrn_model_run(e->devices[0].model, input, batch, logits, probabilities);
   }
-  double *speeds = malloc(e->count * sizeof *speeds);
-  int *shards = malloc(e->count * sizeof *shards);
+  int *shards = NULL;
+  CLRN_TRY(engine_shards(e, batch, &shards));
   shard_job *jobs = calloc(e->count, sizeof *jobs);
   thrd_t *threads = calloc(e->count, sizeof *threads);
   bool *started = calloc(e->count, sizeof *started);
   clrn_status status = CLRN_STATUS_SUCCESS;
-  if (!speeds || !shards || !jobs || !threads || !started) {
+  if (!jobs || !threads || !started) {
     status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "engine run");
     goto done;
   }
-  for (size_t i = 0; i < e->count; i++)
-    speeds[i] = e->devices[i].speed;
-  clrn_engine_split(speeds, e->count, batch, shards);
   const clrn_model_options *o = &e->options.model;
   size_t in_floats = 3 * (size_t)o->height * (size_t)o->width;
   size_t out_floats = (size_t)e->num_classes;
@@ -233,11 +250,41 @@ clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float
                          jobs[i].error);
   }
 done:
-  free(speeds);
   free(shards);
   free(jobs);
   free(threads);
   free(started);
+  return status;
+}
+
+clrn_status clrn_engine_warm_up(clrn_engine *e, int batch, clrn_build_progress_fn progress,
+                                void *user_data) {
+  if (!e)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_engine_warm_up: NULL engine");
+  if (batch < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "batch %d must be at least 1", batch);
+  int *shards = NULL;
+  CLRN_TRY(engine_shards(e, batch, &shards));
+  size_t total = 0, done = 0;
+  int sizes[2];
+  for (size_t i = 0; i < e->count; i++)
+    total += (size_t)clrn_model_launch_sizes(e->devices[i].model, shards[i], sizes);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  if (progress && total > 0)
+    progress(clrn_context_device(e->devices[0].ctx), 0, total, true, user_data);
+  for (size_t i = 0; i < e->count && status == CLRN_STATUS_SUCCESS; i++) {
+    clrn_model *m = e->devices[i].model;
+    const clrn_device_info *device = clrn_context_device(e->devices[i].ctx);
+    int count = clrn_model_launch_sizes(m, shards[i], sizes);
+    for (int k = 0; k < count && status == CLRN_STATUS_SUCCESS; k++) {
+      status = clrn_model_warm_up(m, sizes[k]);
+      if (status != CLRN_STATUS_SUCCESS)
+        clrn_fail_prefix(status, "%s: warm-up run of %d images", device->name, sizes[k]);
+      else if (progress)
+        progress(device, ++done, total, true, user_data);
+    }
+  }
+  free(shards);
   return status;
 }
 

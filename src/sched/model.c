@@ -92,6 +92,10 @@ clrn_status clrn_model_create_from_plan(clrn_context *ctx, const clrn_plan *plan
     clrn_log(CLRN_LOG_LEVEL_INFO, "%s: running batches of at most %d (of %d asked) to fit memory",
              clrn_context_device(ctx)->name, batch, options->max_batch);
   m->max_batch = batch;
+  if (options->warm_up && (status = clrn_model_warm_up(m, batch)) != CLRN_STATUS_SUCCESS) {
+    clrn_model_release(m);
+    return clrn_fail_prefix(status, "warm-up run");
+  }
   *out = m;
   return CLRN_STATUS_SUCCESS;
 }
@@ -135,6 +139,38 @@ clrn_status clrn_model_run(clrn_model *m, const float *input, int batch, float *
   bool locked = clrn_platform_lock_enter(clrn_context_device(m->ctx));
   clrn_status status = clrn_exec_run(m->exec, input, batch, logits, probabilities);
   clrn_platform_lock_leave(locked);
+  return status;
+}
+
+int clrn_model_launch_sizes(const clrn_model *m, int batch, int sizes[2]) {
+  if (batch < 1)
+    return 0;
+  sizes[0] = batch < m->max_batch ? batch : m->max_batch;
+  int rest = batch % m->max_batch;
+  if (batch <= m->max_batch || rest == 0)
+    return 1;
+  sizes[1] = rest;
+  return 2;
+}
+
+clrn_status clrn_model_warm_up(clrn_model *m, int batch) {
+  if (!m)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_model_warm_up: NULL model");
+  if (batch < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "batch %d must be at least 1", batch);
+  int sizes[2];
+  int count = clrn_model_launch_sizes(m, batch, sizes);
+  const clrn_graph *g = &m->plan->graph;
+  size_t images = (size_t)sizes[0];
+  float *input =
+      calloc(images * 3 * (size_t)m->options.height * (size_t)m->options.width, sizeof *input);
+  float *logits = malloc(images * (size_t)g->num_classes * sizeof *logits);
+  clrn_status status = input && logits ? CLRN_STATUS_SUCCESS
+                                       : clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "warm-up input");
+  for (int i = 0; i < count && status == CLRN_STATUS_SUCCESS; i++)
+    status = clrn_model_run(m, input, sizes[i], logits, NULL);
+  free(input);
+  free(logits);
   return status;
 }
 

@@ -15,6 +15,10 @@
 clrn_status clrn_model_create_from_plan(clrn_context *context, const clrn_plan *plan,
                                         const clrn_model_options *options, clrn_model **model);
 
+/** The batch sizes a clrn_model_run() of batch images launches: writes one or two
+ * sizes to sizes and returns how many (0 when batch < 1). */
+int clrn_model_launch_sizes(const clrn_model *model, int batch, int sizes[2]);
+
 /** The plan a model runs. */
 const clrn_plan *clrn_model_plan(const clrn_model *model);
 

@@ -42,6 +42,10 @@ clrn_add_test(NAME test_threads SOURCES model/test_threads.c LABELS device)
 # Models instantiated from one shared plan.
 clrn_add_test(NAME test_shared_plan SOURCES model/test_shared_plan.c LABELS device)
 
+# No silent first run: build logs free of warnings and, after a warm-up, a first
+# run that compiles no more kernels (fresh caches of its own, PoCL's included).
+clrn_add_test(NAME test_warm_up SOURCES model/test_warm_up.c LABELS device)
+
 # The device memory policy and batches run in pieces.
 clrn_add_test(NAME test_memory SOURCES model/test_memory.c LABELS device)
 

@@ -297,6 +297,7 @@ int cmd_run(int argc, char **argv) {
   }
   if (batch.count < a.common.batch) /* buffers for the inputs there are, no more */
     a.common.batch = batch.count;
+  a.common.images = batch.count; /* one engine run of every input */
   if ((status = cli_session_start(&session, &a.common, batch.height, batch.width, false)) !=
       CLI_EXIT_OK)
     goto done;

@@ -1,6 +1,7 @@
 /* The engine set-up that `run` and `bench` share: the devices of -d, the weights of
  * -w (or seeded random ones), the engine options of -b, --no-fuse and --trace, the
- * kernel-compilation progress on stderr and the -v report on devices and memory. */
+ * set-up progress on stderr (kernel programs built, then warm-up runs on a cold
+ * start) and the -v report on devices and memory. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,34 +18,51 @@ int cli_session_open(const cli_session_args *a, cli_session *s) {
   return result == CLRN_STATUS_SUCCESS ? CLI_EXIT_OK : cli_fail(result, "weights");
 }
 
-/* Progress state: compiled counts programs that were not in the cache; a device's
- * builds start when the previous device's end (or when the engine creation began). */
-static size_t progress_compiled;
-static double progress_start;
+/* Set-up progress. A cold start (some program compiled) shows the work as it goes
+ * on a terminal (programs built per device, then warm-up runs, with the elapsed
+ * time) on one updating line, and ends with one "set-up" line, the only line when
+ * stderr is not a terminal; a warm start prints nothing. */
+typedef struct setup_progress {
+  double start;    /* when the engine creation began */
+  size_t compiled; /* programs compiled (not from the cache), all devices */
+  size_t programs; /* programs of all devices */
+  bool live;       /* a live line is on the terminal */
+} setup_progress;
 
-/* Kernel-compilation progress: a live counter on a terminal, one summary line
- * otherwise, nothing when everything came from the cache. */
-static void progress(const clrn_device_info *device, size_t done, size_t total, bool compiled,
-                     void *user_data) {
-  (void)user_data;
-  if (done == 1)
-    progress_compiled = 0;
-  progress_compiled += compiled;
-  if (done == total && progress_compiled == 0)
-    progress_start = cli_now();
-  if (cli_verbosity <= 0 || progress_compiled == 0)
+static setup_progress setup;
+
+static void show(const char *what, const clrn_device_info *device, size_t done, size_t total) {
+  if (cli_verbosity <= 0 || setup.compiled == 0 || !isatty(fileno(stderr)))
     return;
-  if (isatty(fileno(stderr))) {
-    fprintf(stderr, "\rcompiling kernels for %s: %zu/%zu", device->name, done, total);
-    if (done == total)
-      fputc('\n', stderr);
-  } else if (done == total) {
-    fprintf(stderr, "clresnet: compiled %zu of %zu kernel programs for %s in %.1f s\n",
-            progress_compiled, total, device->name, cli_now() - progress_start);
-  }
-  if (done == total)
-    progress_start = cli_now();
+  fprintf(stderr, "\rclresnet: %s %s: %zu/%zu, %.1f s\033[K", what, device->name, done, total,
+          cli_now() - setup.start);
   fflush(stderr);
+  setup.live = true;
+}
+
+/* Program builds of one device (clrn_build_progress_fn). */
+static void compile_progress(const clrn_device_info *device, size_t done, size_t total,
+                             bool compiled, void *user_data) {
+  (void)user_data;
+  setup.compiled += compiled;
+  if (done == total)
+    setup.programs += total;
+  show("compiling kernels for", device, done, total);
+}
+
+/* Warm-up runs (clrn_engine_warm_up()'s callback). */
+static void warm_up_progress(const clrn_device_info *device, size_t done, size_t total,
+                             bool compiled, void *user_data) {
+  (void)compiled;
+  (void)user_data;
+  show("warm-up runs on", device, done, total);
+}
+
+/* An error message starts on a line of its own, not after the live progress. */
+static int setup_failed(clrn_status status, const char *what) {
+  if (setup.live)
+    fputc('\n', stderr);
+  return cli_fail(status, what);
 }
 
 int cli_session_start(cli_session *s, const cli_session_args *a, int height, int width,
@@ -56,11 +74,33 @@ int cli_session_start(cli_session *s, const cli_session_args *a, int height, int
   options.model.height = height;
   options.model.width = width;
   options.profiling = profiling || a->trace != NULL;
-  options.progress = progress;
-  progress_start = cli_now();
+  options.progress = compile_progress;
+  memset(&setup, 0, sizeof setup);
+  setup.start = cli_now();
   clrn_status result =
       clrn_engine_create(s->devices.chosen, s->devices.count, s->weights, &options, &s->engine);
-  return result == CLRN_STATUS_SUCCESS ? CLI_EXIT_OK : cli_fail(result, "preparing the model");
+  if (result != CLRN_STATUS_SUCCESS)
+    return setup_failed(result, "preparing the model");
+  if (setup.compiled == 0) /* warm start: PoCL's cache, filled with ours, is taken as warm */
+    return CLI_EXIT_OK;
+  /* A cold start: launch every kernel at the sizes of the run now, so that drivers
+   * that compile at the first launch (PoCL) do it inside the set-up. */
+  double compiled_at = cli_now();
+  if (a->images > 0 && (result = clrn_engine_warm_up(s->engine, (int)a->images, warm_up_progress,
+                                                     NULL)) != CLRN_STATUS_SUCCESS)
+    return setup_failed(result, "warming up the model");
+  double end = cli_now();
+  char warm[64] = "";
+  if (a->images > 0)
+    snprintf(warm, sizeof warm, "; warm-up %.1f s", end - compiled_at);
+  if (cli_verbosity > 0)
+    fprintf(stderr,
+            "%sclresnet: set-up %.1f s (compile %.1f s: %zu of %zu kernel programs on %zu "
+            "device%s%s)%s\n",
+            setup.live ? "\r" : "", end - setup.start, compiled_at - setup.start, setup.compiled,
+            setup.programs, s->devices.count, s->devices.count > 1 ? "s" : "", warm,
+            setup.live ? "\033[K" : "");
+  return CLI_EXIT_OK;
 }
 
 void cli_session_report(const cli_session *s) {

@@ -32,6 +32,8 @@ typedef struct cli_session_args {
   const char *trace;   /* --trace */
   clrn_arch arch;      /* -m (CLRN_ARCH_AUTO: from the weights) */
   long batch;          /* -b (default 8) */
+  long images;         /* images each engine run gets, which a cold start warms up for (0: no
+                         warm-up: bench times the first run, first launches included) */
   bool json;           /* --json */
   bool no_fuse;        /* --no-fuse */
 } cli_session_args;
@@ -75,9 +77,11 @@ typedef struct cli_session {
 int cli_session_open(const cli_session_args *args, cli_session *session);
 
 /** Creates the engine for inputs of height x width with the options of args
- * (fusion, batch, profiling for --trace or when profiling is set), showing the
- * kernel-compilation progress on stderr. Prints the error and returns
- * CLI_EXIT_FAILURE on failure. */
+ * (fusion, batch, profiling for --trace or when profiling is set). On a cold start
+ * (a kernel program was compiled) it also warms the engine up for runs of
+ * args->images when that is set (clrn_engine_warm_up()), showing the progress and
+ * then one set-up line with the times on stderr. Prints the error and returns CLI_EXIT_FAILURE on
+ * failure. */
 int cli_session_start(cli_session *session, const cli_session_args *args, int height, int width,
                       bool profiling);
 
