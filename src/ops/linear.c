@@ -23,6 +23,7 @@
 #include "ops/clblast.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/platform_lock.h"
 #include "runtime/tuning.h"
 
 struct clrn_linear {
@@ -115,12 +116,11 @@ clrn_status clrn_linear_enqueue(clrn_linear *linear, cl_command_queue queue,
   return clrn_linear_launch(linear, queue, input, output, num_wait, wait, event);
 }
 
-clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
-                               const clrn_tensor *input, const clrn_tensor *output,
-                               cl_uint num_wait, const cl_event *wait, cl_event *event) {
-  size_t features = (size_t)linear->in_features;
-  CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
-  const size_t m = (size_t)input->n, n = (size_t)linear->out_features, k = features;
+/* The CLBlast calls of one launch, after the bias fill. */
+static clrn_status blas(clrn_linear *linear, cl_command_queue queue, const clrn_tensor *input,
+                        const clrn_tensor *output, cl_event *event) {
+  const size_t m = (size_t)input->n, n = (size_t)linear->out_features,
+               k = (size_t)linear->in_features;
   long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
   if ((long)m <= gemv_max) {
     /* y_i = W x_i + y_i per sample: at batch 1 CLBlast's GEMV reads W once, at the
@@ -143,6 +143,27 @@ clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
     return clrn_clblast_fail(code, "clrn_linear_enqueue: CLBlastSgemm");
   clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued CLBlastSgemm: %zu x (%zu -> %zu)", m, k, n);
   return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
+                               const clrn_tensor *input, const clrn_tensor *output,
+                               cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
+  /* CLBlast's calls take turns (ops/clblast.h). Its kernels are one program on
+   * every device, so on old PoCL CPU devices they share kernel hashes and hit
+   * PoCL's racy kernel cache (runtime/platform_lock.h): there they also run to
+   * completion within the turn, and the work before them first, outside it. */
+  bool racy = clrn_platform_lock_needed(clrn_context_device(linear->context));
+  cl_int err = racy ? clFinish(queue) : CL_SUCCESS;
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "clFinish before CLBlast");
+  bool entered = clrn_clblast_enter();
+  clrn_status status = blas(linear, queue, input, output, event);
+  err = racy && status == CLRN_STATUS_SUCCESS ? clFinish(queue) : CL_SUCCESS;
+  clrn_clblast_leave(entered);
+  if (err != CL_SUCCESS)
+    return clrn_fail_cl(err, "clFinish after CLBlast");
+  return status;
 }
 
 void clrn_linear_release(clrn_linear *linear) {
