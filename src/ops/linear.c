@@ -23,7 +23,6 @@
 #include "ops/clblast.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
-#include "runtime/platform_lock.h"
 #include "runtime/tuning.h"
 
 struct clrn_linear {
@@ -149,20 +148,10 @@ clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
                                const clrn_tensor *input, const clrn_tensor *output,
                                cl_uint num_wait, const cl_event *wait, cl_event *event) {
   CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
-  /* CLBlast's calls take turns (ops/clblast.h). Its kernels are one program on
-   * every device, so on old PoCL CPU devices they share kernel hashes and hit
-   * PoCL's racy kernel cache (runtime/platform_lock.h): there they also run to
-   * completion within the turn, and the work before them first, outside it. */
-  bool racy = clrn_platform_lock_needed(clrn_context_device(linear->context));
-  cl_int err = racy ? clFinish(queue) : CL_SUCCESS;
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "clFinish before CLBlast");
+  /* CLBlast's calls take turns (ops/clblast.h); its kernels then run as usual. */
   bool entered = clrn_clblast_enter();
   clrn_status status = blas(linear, queue, input, output, event);
-  err = racy && status == CLRN_STATUS_SUCCESS ? clFinish(queue) : CL_SUCCESS;
   clrn_clblast_leave(entered);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "clFinish after CLBlast");
   return status;
 }
 
