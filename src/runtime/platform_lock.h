@@ -28,6 +28,11 @@
  *   hashes, so a whole model run (enqueue to finish) on such a device holds that
  *   device's lock (clrn_platform_lock_enter). Runs on other devices, and on PoCL
  *   6.0 or later, are not affected.
+ *
+ * Left open: CLBlast builds its own programs (the classifier), the same on every
+ * device, without this define. Its GEMM rounds the batch up to its tile, so small
+ * uneven splits (3+2) launch equal grids; splits whose shards fall in different
+ * tiles could still meet the PoCL bug there.
  */
 #ifndef CLRN_RUNTIME_PLATFORM_LOCK_H
 #define CLRN_RUNTIME_PLATFORM_LOCK_H
