@@ -1,4 +1,5 @@
-/* CLBlast status texts and the program-cache lifetime (see clblast.h). */
+/* CLBlast status texts, the program-cache lifetime and the call turn (see clblast.h). The
+ * turn and the user count share one mutex: the cache is never cleared during a call. */
 #include "ops/clblast.h"
 
 #include <clblast_c.h>
@@ -116,6 +117,13 @@ static void users_init(void) { users_lock_ok = mtx_init(&users_lock, mtx_plain) 
 static bool lock_users(void) {
   call_once(&users_once, users_init);
   return users_lock_ok && mtx_lock(&users_lock) == thrd_success;
+}
+
+bool clrn_clblast_enter(void) { return lock_users(); }
+
+void clrn_clblast_leave(bool entered) {
+  if (entered)
+    mtx_unlock(&users_lock);
 }
 
 bool clrn_clblast_acquire(void) {

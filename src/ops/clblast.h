@@ -1,5 +1,5 @@
-/* What clresnet needs around CLBlast besides its BLAS calls: readable errors and
- * the lifetime of CLBlast's program cache.
+/* What clresnet needs around CLBlast besides its BLAS calls: readable errors,
+ * the lifetime of CLBlast's program cache, and one call at a time.
  *
  * CLBlast compiles its kernels on the first call per device and context and keeps
  * each program in a process-wide cache keyed by context; a cached program retains
@@ -28,6 +28,16 @@ bool clrn_clblast_acquire(void);
 /** Counts one user less when acquired is true; the last one clears CLBlast's
  * program cache, which releases the contexts its programs kept alive. */
 void clrn_clblast_release(bool acquired);
+
+/** Takes the process-wide turn for CLBlast calls; returns whether it was taken,
+ * to pass to clrn_clblast_leave(). CLBlast 1.5 stores the programs and kernels it
+ * compiles in caches that two threads calling at once (two devices of one engine)
+ * corrupt: CLBlastUnexpectedError (std::bad_alloc) or SIGSEGV (CNugteren/CLBlast
+ * issue 486, fixed upstream by pull request 495 in July 2023). */
+bool clrn_clblast_enter(void);
+
+/** Gives the turn back when entered is true (the result of clrn_clblast_enter()). */
+void clrn_clblast_leave(bool entered);
 
 /** "CLBlastName (code): what it means" for a CLBlast status code; codes CLBlast
  * passes through from OpenCL get their OpenCL name. Never NULL. */

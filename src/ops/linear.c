@@ -150,14 +150,11 @@ const char *clrn_linear_kernel_name(const clrn_linear *linear, int batch) {
   return batch <= gemv_max ? "sgemv" : "sgemm";
 }
 
-clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
-                               const clrn_tensor *input, const clrn_tensor *output,
-                               cl_uint num_wait, const cl_event *wait, cl_event *event) {
-  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN))
-    return launch_own(linear, queue, input, output, num_wait, wait, event);
-  size_t features = (size_t)linear->in_features;
-  CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
-  const size_t m = (size_t)input->n, n = (size_t)linear->out_features, k = features;
+/* The CLBlast calls of one launch, after the bias fill. */
+static clrn_status blas(clrn_linear *linear, cl_command_queue queue, const clrn_tensor *input,
+                        const clrn_tensor *output, cl_event *event) {
+  const size_t m = (size_t)input->n, n = (size_t)linear->out_features,
+               k = (size_t)linear->in_features;
   long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
   if ((long)m <= gemv_max) {
     /* y_i = W x_i + y_i per sample: at batch 1 CLBlast's GEMV reads W once, at the
@@ -180,6 +177,19 @@ clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
     return clrn_clblast_fail(code, "clrn_linear_enqueue: CLBlastSgemm");
   clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued CLBlastSgemm: %zu x (%zu -> %zu)", m, k, n);
   return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
+                               const clrn_tensor *input, const clrn_tensor *output,
+                               cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN))
+    return launch_own(linear, queue, input, output, num_wait, wait, event);
+  CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
+  /* CLBlast's calls take turns (ops/clblast.h); its kernels then run as usual. */
+  bool entered = clrn_clblast_enter();
+  clrn_status status = blas(linear, queue, input, output, event);
+  clrn_clblast_leave(entered);
+  return status;
 }
 
 void clrn_linear_release(clrn_linear *linear) {

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "runtime/embedded.h"
+#include "runtime/platform_lock.h"
 
 #define MAX_SOURCE_BYTES (16u << 20)
 
@@ -109,6 +110,12 @@ bool clrn_program_options(const clrn_device_info *device, const clrn_profile *pr
   int n = snprintf(out, size, "%s-DCLRN_FP16=%d -DCLRN_FP64=%d -DCLRN_LOCAL_MEM_IS_GLOBAL=%d",
                    cl12 ? "-cl-std=CL1.2 " : "", device->fp16 ? 1 : 0, device->fp64 ? 1 : 0,
                    device->local_mem_is_global ? 1 : 0);
+  /* Keeps old PoCL's kernel cache apart per device (runtime/platform_lock.h). */
+  unsigned instance = clrn_platform_instance(device);
+  if (n >= 0 && (size_t)n < size && instance > 0) {
+    int more = snprintf(out + n, size - (size_t)n, " -DCLRN_INSTANCE=%u", instance);
+    n = more < 0 ? -1 : n + more;
+  }
   if (n < 0 || (size_t)n >= size)
     return false;
   return clrn_profile_build_options(profile, name, out, size);

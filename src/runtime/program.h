@@ -25,8 +25,9 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
                                cl_program *program, clrn_program_origin *origin);
 
 /** The build options of program name ("conv2d") for a device and profile: device
- * features, then the profile's kernel defines of that program's family (host-only
- * tuning values never appear). False when they do not fit in size bytes. */
+ * features (and, on old PoCL CPU devices, -DCLRN_INSTANCE: runtime/platform_lock.h), then the
+ * profile's kernel defines of that program's family (host-only tuning values never appear). False
+ * when they do not fit in size bytes. */
 bool clrn_program_options(const clrn_device_info *device, const clrn_profile *profile,
                           const char *name, char *out, size_t size);
 

@@ -134,11 +134,11 @@ clrn_status clrn_model_run(clrn_model *m, const float *input, int batch, float *
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_model_run: NULL argument");
   if (batch < 1)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "batch %d must be at least 1", batch);
-  /* Old PoCL CPU drivers crash when two threads run one kernel at once: see
-   * runtime/platform_lock.h. */
-  bool locked = clrn_platform_lock_enter(clrn_context_device(m->ctx));
+  /* Old PoCL CPU drivers crash when two threads of one device run one kernel at
+   * once: see runtime/platform_lock.h. */
+  clrn_platform_lock *lock = clrn_platform_lock_enter(clrn_context_device(m->ctx));
   clrn_status status = clrn_exec_run(m->exec, input, batch, logits, probabilities);
-  clrn_platform_lock_leave(locked);
+  clrn_platform_lock_leave(lock);
   return status;
 }
 

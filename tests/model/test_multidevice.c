@@ -13,6 +13,7 @@
  * largest logit; different devices compile the kernels with different compilers, so their float32
  * rounding differs slightly even though the math is the same. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,55 @@ static void test_repeated_uneven_split(void) {
   clrn_engine_release(engine);
 }
 
+/* The span [first start, last end] of the device commands of m's last run. */
+static void run_span(const clrn_model *m, uint64_t *from, uint64_t *to) {
+  const clrn_trace_record *records = NULL;
+  size_t count = 0;
+  CLRN_ASSERT_OK(clrn_model_trace(m, &records, &count));
+  CU_ASSERT_FATAL(count > 0);
+  *from = UINT64_MAX;
+  *to = 0;
+  for (size_t i = 0; i < count; i++) {
+    *from = records[i].start_ns < *from ? records[i].start_ns : *from;
+    *to = records[i].end_ns > *to ? records[i].end_ns : *to;
+  }
+}
+
+/* Two devices of one platform run their shards at the same time: in at least one
+ * of five uneven runs, the spans of their commands on the device clock (the host's
+ * for PoCL's CPU devices) intersect. With one process-wide lock for old PoCL's CPU
+ * devices, which this suite's setups use, they never did. */
+static void test_shards_overlap(void) {
+  if (devices[0].platform_id != devices[1].platform_id) {
+    printf("\n  devices of two platforms may not share a clock: not checked");
+    return;
+  }
+  double speeds[8];
+  clrn_engine_options o = engine_options();
+  o.speeds = speeds;
+  o.profiling = true;
+  clrn_engine *engine = NULL;
+  CLRN_ASSERT_OK(clrn_engine_create(devices, uneven_speeds(speeds), weights, &o, &engine));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(engine);
+  float *logits = malloc((size_t)batch * classes * sizeof *logits);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
+  int overlapping = 0;
+  for (int r = 0; r < 5 && !overlapping; r++) {
+    CLRN_ASSERT_OK(clrn_engine_run(engine, input, batch, logits, NULL));
+    uint64_t from[2], to[2];
+    for (size_t i = 0; i < 2; i++)
+      run_span(clrn_engine_model(engine, i), &from[i], &to[i]);
+    overlapping += from[0] < to[1] && from[1] < to[0];
+    uint64_t base = from[0] < from[1] ? from[0] : from[1];
+    printf("\n  run %d: device 0 at %.1f-%.1f ms, device 1 at %.1f-%.1f ms", r,
+           (double)(from[0] - base) / 1e6, (double)(to[0] - base) / 1e6,
+           (double)(from[1] - base) / 1e6, (double)(to[1] - base) / 1e6);
+  }
+  CU_ASSERT(overlapping > 0);
+  free(logits);
+  clrn_engine_release(engine);
+}
+
 static void test_calibrated_split(void) {
   run_and_compare(devices, device_count < 8 ? device_count : 8, NULL, false);
 }
@@ -238,7 +288,8 @@ int main(void) {
   clrn_devices_free(all);
   if (getenv("CLRN_TEST_REPEAT")) {
     clrn_test_add_suite("multidevice", setup, teardown, "uneven split, repeated",
-                        test_repeated_uneven_split, NULL);
+                        test_repeated_uneven_split, "shards overlap in time", test_shards_overlap,
+                        NULL);
     return clrn_test_run();
   }
   clrn_test_add_suite("multidevice", setup, teardown, "one device through the engine",

@@ -52,8 +52,10 @@ clrn_add_test(NAME test_memory SOURCES model/test_memory.c LABELS device)
 # Uneven splits (3+2) over two PoCL CPU devices, twenty runs: five processes of four
 # runs each, since the race depends on which device first loads each kernel. PoCL
 # before 6.0 aborted in its kernel cache when both ran one kernel with different
-# grid sizes (src/runtime/platform_lock.h); without the lock "basic basic" failed
-# 6 of 10 such processes. Both drivers share one compiler, so the logits must
+# grid sizes (src/runtime/platform_lock.h); with neither a process-wide lock nor
+# the per-device -DCLRN_INSTANCE, "basic basic" failed 6 of 10 such processes. The
+# suite also checks that the two devices' runs overlap in time (they took turns
+# under the process-wide lock). Both drivers share one compiler, so the logits must
 # equal one device's bit for bit.
 foreach(pair "basic basic" "pthread basic")
   string(REPLACE " " "_" name "test_multidevice_${pair}")
