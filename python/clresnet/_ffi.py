@@ -106,6 +106,7 @@ typedef struct clrn_model_options {
   int height;
   int width;
   size_t memory_limit;
+  bool warm_up;
 } clrn_model_options;
 
 typedef struct clrn_engine_options {
