@@ -13,8 +13,7 @@
   "its logits are not finite (NaN or infinity): the input or the weights hold values out of "      \
   "range"
 
-/* Indices of the k largest values, largest first. */
-static void top_k(const float *values, int n, int k, int *best) {
+void cli_top_k(const float *values, int n, int k, int *best) {
   for (int j = 0; j < k; j++)
     best[j] = -1;
   for (int i = 0; i < n; i++) {
@@ -30,41 +29,38 @@ static void top_k(const float *values, int n, int k, int *best) {
 
 static const char *name_of(const cli_results *r, int i) { return r->names[i] ? r->names[i] : "?"; }
 
-/* Whether input i's logits and probabilities are all finite. */
-static bool finite_row(const cli_results *r, int i) {
+const char *cli_result_error(const cli_results *r, int i) {
   const float *l = r->logits + (size_t)i * (size_t)r->classes;
   const float *p = r->probs + (size_t)i * (size_t)r->classes;
   for (int c = 0; c < r->classes; c++)
     if (!isfinite(l[c]) || !isfinite(p[c]))
-      return false;
-  return true;
+      return NOT_FINITE;
+  return NULL;
 }
 
-static void print_text(const cli_results *r, const bool *failed, int *best) {
-  for (int i = 0; i < r->count; i++) {
-    cli_print_line(stdout, "%s", name_of(r, i));
-    if (failed[i]) {
-      printf("  failed: %s\n", NOT_FINITE);
-      continue;
-    }
-    const float *p = r->probs + (size_t)i * (size_t)r->classes;
-    top_k(p, r->classes, r->top, best);
-    for (int j = 0; j < r->top; j++) {
-      const char *label = cli_label(best[j], r->classes);
-      printf("  %6.2f%%  %4d  %s\n", 100.0 * p[best[j]], best[j], label ? label : "");
-    }
+void cli_print_result_text(FILE *f, const cli_results *r, int i, const char *error, int *best) {
+  cli_print_line(f, "%s", name_of(r, i));
+  if (error) {
+    cli_print_line(f, "  failed: %s", error);
+    return;
+  }
+  const float *p = r->probs + (size_t)i * (size_t)r->classes;
+  cli_top_k(p, r->classes, r->top, best);
+  for (int j = 0; j < r->top; j++) {
+    const char *label = cli_label(best[j], r->classes);
+    fprintf(f, "  %6.2f%%  %4d  %s\n", 100.0 * p[best[j]], best[j], label ? label : "");
   }
 }
 
-static cJSON *json_result(const cli_results *r, int i, bool failed, int *best) {
+cJSON *cli_result_json(const cli_results *r, int i, const char *error, int *best) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "input", name_of(r, i));
-  if (failed) {
-    cJSON_AddStringToObject(o, "error", NOT_FINITE);
+  if (error) {
+    cJSON_AddStringToObject(o, "error", error);
     return o;
   }
   const float *p = r->probs + (size_t)i * (size_t)r->classes;
-  top_k(p, r->classes, r->top, best);
+  cli_top_k(p, r->classes, r->top, best);
   cJSON *top = cJSON_AddArrayToObject(o, "top");
   for (int j = 0; j < r->top; j++) {
     cJSON *t = cJSON_CreateObject();
@@ -98,7 +94,7 @@ static void print_json(const cli_results *r, const bool *failed, int *best) {
   cJSON *results = cJSON_AddArrayToObject(root, "results");
   int failures = 0;
   for (int i = 0; i < r->count; i++) {
-    cJSON_AddItemToArray(results, json_result(r, i, failed[i], best));
+    cJSON_AddItemToArray(results, cli_result_json(r, i, failed[i] ? NOT_FINITE : NULL, best));
     failures += failed[i];
   }
   cJSON_AddNumberToObject(root, "failed", failures);
@@ -116,7 +112,7 @@ int cli_print_results(const cli_results *r, bool json) {
   }
   int status = CLI_EXIT_OK;
   for (int i = 0; i < r->count; i++) {
-    failed[i] = !finite_row(r, i);
+    failed[i] = cli_result_error(r, i) != NULL;
     if (failed[i]) {
       cli_error("%s: %s", name_of(r, i), NOT_FINITE);
       status = CLI_EXIT_FAILURE;
@@ -125,7 +121,8 @@ int cli_print_results(const cli_results *r, bool json) {
   if (json)
     print_json(r, failed, best);
   else
-    print_text(r, failed, best);
+    for (int i = 0; i < r->count; i++)
+      cli_print_result_text(stdout, r, i, failed[i] ? NOT_FINITE : NULL, best);
   free(best);
   free(failed);
   return status;

@@ -4,6 +4,8 @@
 #ifndef CLRN_TOOLS_RESULTS_H
 #define CLRN_TOOLS_RESULTS_H
 
+#include <stdio.h>
+
 #include "cli.h"
 
 /** The results of one run, for printing. */
@@ -22,5 +24,20 @@ typedef struct cli_results {
  * forms and on stderr. Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE when an input
  * failed or printing did. */
 int cli_print_results(const cli_results *r, bool json);
+
+/** Writes the indices of the k largest of n values into best, largest first. */
+void cli_top_k(const float *values, int n, int k, int *best);
+
+/** Why input i has no classes: a message when its logits or probabilities are not
+ * all finite, else NULL. */
+const char *cli_result_error(const cli_results *r, int i);
+
+/** Prints input i as text on f: its name, then its top r->top classes, or "failed:"
+ * and error when error is not NULL. best has room for r->top indices. */
+void cli_print_result_text(FILE *f, const cli_results *r, int i, const char *error, int *best);
+
+/** Input i as a JSON object: {"input", "top": [{"class", "label", "probability",
+ * "logit"}...]}, or {"input", "error"} when error is not NULL. */
+struct cJSON *cli_result_json(const cli_results *r, int i, const char *error, int *best);
 
 #endif
