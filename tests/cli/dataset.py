@@ -7,6 +7,7 @@ a temporary folder of copies of data/ photos.
     dataset.py CASE CLI WEIGHTS DATA_DIR"""
 import csv
 import json
+import numpy
 import os
 import shutil
 import subprocess
@@ -80,6 +81,8 @@ def check_order():
 
 def check_stream():
     expected = tree()
+    numpy.save("d/t.npy", numpy.random.default_rng(1).standard_normal((3, 224, 224), numpy.float32))
+    expected.append("d/t.npy")
     good = [p for p in expected if "bad" not in p]
     plain, _ = run("-q", "--json", *good)
     want = {r["input"]: r["top"] for r in json.loads(plain)["results"]}
@@ -136,17 +139,20 @@ def check_corrupt():
     with open("c/p001.png", "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n truncated")
     os.chmod("c/p002.png", 0)
+    numpy.save("c/p004.npy", numpy.zeros((3, 64, 64), numpy.float32))  # not 224x224
     run("-q", "--jsonl", "o.jsonl", "-b", "2", "c", "missing.jpg", status=1)
     records = jsonl("o.jsonl")
     errors = [r["input"] for r in records if "error" in r]
     ran = [r["input"] for r in records if "top" in r]
-    want_errors = ["c/p001.png", "missing.jpg"] + ([] if os.geteuid() == 0 else ["c/p002.png"])
+    want_errors = ["c/p001.png", "c/p004.npy", "missing.jpg"] + ([] if os.geteuid() == 0 else ["c/p002.png"])
     if sorted(errors) != sorted(want_errors):
         fail(f"errors recorded for {errors}, expected {want_errors}")
-    if "c/p000.jpg" not in ran or "c/p003.jpg" not in ran or len(records) != 5:
+    if "c/p000.jpg" not in ran or "c/p003.jpg" not in ran or len(records) != 6:
         fail(f"the other inputs were not all classified: {ran}")
     if "missing.jpg" not in [r["input"] for r in records if "No such file" in r.get("error", "")]:
         fail("the missing file's error is not recorded")
+    if "must hold one image [3,224,224]" not in records[4].get("error", ""):
+        fail(f"the 64x64 .npy: {records[4]}")
 
 
 def check_truth():
