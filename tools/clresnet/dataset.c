@@ -13,18 +13,18 @@
 
 /* No output may be an input, a list, the ground truth or the weights. */
 static int check_outputs(const cli_dataset *d, const char *weights) {
-  cli_paths checked = {0};
-  bool ok = true;
-  for (size_t i = 0; ok && i < d->inputs.count; i++)
-    ok = cli_paths_add(&checked, d->inputs.items[i]);
-  for (size_t i = 0; ok && i < d->sources.count; i++)
-    ok = cli_paths_add(&checked, d->sources.items[i]);
-  if (ok && d->args.truth)
-    ok = cli_paths_add(&checked, d->args.truth);
+  size_t count = d->inputs.count + d->sources.count;
+  char **checked = malloc((count + 1) * sizeof *checked);
+  if (!checked)
+    return cli_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "listing the inputs");
+  memcpy(checked, d->inputs.items, d->inputs.count * sizeof *checked);
+  if (d->sources.count)
+    memcpy(checked + d->inputs.count, d->sources.items, d->sources.count * sizeof *checked);
+  if (d->args.truth)
+    checked[count++] = (char *)d->args.truth;
   const cli_output outputs[] = {{"--jsonl", d->args.jsonl}, {"--csv", d->args.csv}};
-  int status = ok ? cli_outputs_check(outputs, 2, weights, checked.items, checked.count)
-                  : cli_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "listing the inputs");
-  cli_paths_free(&checked);
+  int status = cli_outputs_check(outputs, 2, weights, checked, count);
+  free(checked);
   return status;
 }
 
@@ -126,10 +126,14 @@ static int run_batch(loop *l, cli_batch *b) {
                      : CLRN_STATUS_SUCCESS;
   if (s != CLRN_STATUS_SUCCESS)
     return cli_fail(s, "inference");
-  const clrn_engine *engine = l->session->engine;
-  const char *weights = NULL;
-  cli_results ran = {l->names, ok,      l->logits,           l->probs, l->classes,
-                     l->top,   weights, l->session->weights, engine};
+  cli_results ran = {.names = l->names,
+                     .count = ok,
+                     .logits = l->logits,
+                     .probs = l->probs,
+                     .classes = l->classes,
+                     .top = l->top,
+                     .weights = l->session->weights,
+                     .engine = l->session->engine};
   cli_results failed = ran;
   failed.names = all;
   failed.count = b->count;
