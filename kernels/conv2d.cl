@@ -5,7 +5,8 @@
  * place): input [N][in_c][in_h][in_w], weight (layout per variant), epilogue
  * [3][channels]: bias, scale and shift (the host fills 0, 1, 0 for absent ones,
  * which changes no result), residual (output-shaped, or NULL), output
- * [N][out_c][out_h][out_w], then the geometry as ints (see CONV_ARGS).
+ * [N][out_c][out_h][out_w], then the geometry as ints (CLRN_CONV2D_ARGS in
+ * clrn_abi.h, which the host uses too).
  *
  * conv2d_direct: one output element per work-item, dimension 0 along the
  *   pixels of an image (neighbouring work-items read neighbouring inputs),
@@ -18,9 +19,9 @@
  *   serves CONV_COUT_BLOCK channels. Pixels are numbered across the whole batch
  *   (n, oh, ow flattened), so small images waste no lanes. One dimension runs
  *   over the output-channel blocks of every group, the other over the pixel
- *   blocks. The host decides which is dimension 0 (CONV_FLAG_PIXELS_FIRST, from
- *   the profile's CONV_PIXELS_FIRST): on GPUs pixel blocks, so a warp shares one
- *   weight address and reads neighbouring inputs; on CPUs, where work-items run
+ *   blocks. The host decides which is dimension 0 (CLRN_CONV2D_FLAG_PIXELS_FIRST,
+ *   from the profile's CONV_PIXELS_FIRST): on GPUs pixel blocks, so a warp shares
+ *   one weight address and reads neighbouring inputs; on CPUs, where work-items run
  *   one after another along dimension 0, whichever operand is smaller, so the
  *   bigger one streams through the cache fewest times (channel blocks first when
  *   the input outweighs the weight, as in early layers).
@@ -62,37 +63,26 @@ typedef CONV_CAT(float, CONV_VEC) vecf;
 #error "conv2d.cl: CONV_VEC must be 1, 2, 4, 8 or 16"
 #endif
 
-/* Helpers are forced inline so the specialised kernels see constant window sizes. */
-#if defined(__clang__) || defined(__GNUC__)
-#define CONV_INLINE static inline __attribute__((always_inline))
-#else
-#define CONV_INLINE static inline
-#endif
-
-#define CONV_FLAG_RESIDUAL 1
-#define CONV_FLAG_RELU 2
-#define CONV_FLAG_PIXELS_FIRST 4 /* blocked: dimension 0 runs over pixel blocks */
-
-/* The arguments every conv2d kernel takes (see the top of this file). Kernels
- * mark the pointers restrict (CONV_ARGS); the inline helper takes them without
- * (CONV_PARAMS): inlining restrict parameters emits
- * llvm.experimental.noalias.scope.decl, which Oclgrind 21.10 cannot run. */
-#define CONV_POINTERS(R)                                                                           \
-  __global const float *R input, __global const float *R weight, __global const float *R epilogue, \
-      __global const float *R residual, __global float *R output
-#define CONV_SIZES                                                                                 \
-  const int in_c, const int in_h, const int in_w, const int out_c, const int out_h,                \
-      const int out_w, const int cin_g, const int cout_g, const int blocks_g, const int kernel_h,  \
-      const int kernel_w, const int stride_h, const int stride_w, const int pad_h,                 \
-      const int pad_w, const int pixels, const int flags
-#define CONV_ARGS CONV_POINTERS(restrict), CONV_SIZES
-#define CONV_PARAMS CONV_POINTERS(), CONV_SIZES
+/* The arguments every conv2d kernel takes, in the order of CLRN_CONV2D_ARGS
+ * (clrn_abi.h, shared with the host). Kernels mark the pointers restrict
+ * (CONV_ARGS); the inline helper takes them without (CONV_PARAMS): inlining
+ * restrict parameters emits llvm.experimental.noalias.scope.decl, which Oclgrind
+ * 21.10 cannot run. CONV_NAMES passes them on. */
+#define CONV_IN_RESTRICT(name) __global const float *restrict name
+#define CONV_OUT_RESTRICT(name) __global float *restrict name
+#define CONV_IN(name) __global const float *name
+#define CONV_OUT(name) __global float *name
+#define CONV_INT(name) const int name
+#define CONV_NAME(name) name
+#define CONV_ARGS CLRN_CONV2D_ARGS(CONV_IN_RESTRICT, CONV_OUT_RESTRICT, CONV_INT)
+#define CONV_PARAMS CLRN_CONV2D_ARGS(CONV_IN, CONV_OUT, CONV_INT)
+#define CONV_NAMES CLRN_CONV2D_ARGS(CONV_NAME, CONV_NAME, CONV_NAME)
 
 /* Residual and ReLU, the last two steps of the epilogue, on output index o. */
-CONV_INLINE float conv_finish(float t, __global const float *residual, int o, int flags) {
-  if (flags & CONV_FLAG_RESIDUAL)
+CLRN_INLINE float conv_finish(float t, __global const float *residual, int o, int flags) {
+  if (flags & CLRN_CONV2D_FLAG_RESIDUAL)
     t += residual[o];
-  if (flags & CONV_FLAG_RELU)
+  if (flags & CLRN_CONV2D_FLAG_RELU)
     t = t < 0.0f ? 0.0f : t; /* like torch.relu: NaN stays NaN */
   return t;
 }
@@ -142,9 +132,10 @@ __kernel void conv2d_pad(__global const float *restrict input, __global float *r
 
 /* The body of every blocked kernel; kh_count and kw_count are constants in the
  * specialised kernels. Every window lies inside the input: the host pads the
- * input first (conv2d_pad) and passes pad_h = pad_w = 0. */
-CONV_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_count) {
-  const bool pixels_first = flags & CONV_FLAG_PIXELS_FIRST;
+ * input first (conv2d_pad) and passes pad_h = pad_w = 0. Forced inline
+ * (CLRN_INLINE), so the specialised kernels see constant window sizes. */
+CLRN_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_count) {
+  const bool pixels_first = flags & CLRN_CONV2D_FLAG_PIXELS_FIRST;
   const int block = get_global_id(pixels_first ? 1 : 0);
   const int q0 = get_global_id(pixels_first ? 0 : 1) * CONV_PIX_BLOCK;
   const int groups = in_c / cin_g;
@@ -236,18 +227,10 @@ CONV_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
   }
 }
 
-__kernel void conv2d_blocked(CONV_ARGS) {
-  conv_blocked(input, weight, epilogue, residual, output, in_c, in_h, in_w, out_c, out_h, out_w,
-               cin_g, cout_g, blocks_g, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-               pixels, flags, kernel_h, kernel_w);
-}
+__kernel void conv2d_blocked(CONV_ARGS) { conv_blocked(CONV_NAMES, kernel_h, kernel_w); }
 
 #define CONV_BLOCKED_FIXED(NAME, K)                                                                \
-  __kernel void NAME(CONV_ARGS) {                                                                  \
-    conv_blocked(input, weight, epilogue, residual, output, in_c, in_h, in_w, out_c, out_h, out_w, \
-                 cin_g, cout_g, blocks_g, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,    \
-                 pixels, flags, K, K);                                                             \
-  }
+  __kernel void NAME(CONV_ARGS) { conv_blocked(CONV_NAMES, K, K); }
 CONV_BLOCKED_FIXED(conv2d_blocked_k1, 1)
 CONV_BLOCKED_FIXED(conv2d_blocked_k3, 3)
 CONV_BLOCKED_FIXED(conv2d_blocked_k7, 7)

@@ -95,7 +95,8 @@ __kernel void global_avgpool_f32(__global const float *input, __global float *ou
 }
 
 /* Mean of each plane: one work-group per plane (dimension 1), its get_local_size(0)
- * work-items (a power of two) summing strided partials, then a tree in scratch. */
+ * work-items (a power of two) summing strided partials, then the prelude's tree in
+ * scratch. */
 __kernel void global_avgpool_group_f32(__global const float *input, __global float *output,
                                        const uint hw, __local float *scratch) {
   const uint lid = get_local_id(0), size = get_local_size(0);
@@ -104,13 +105,7 @@ __kernel void global_avgpool_group_f32(__global const float *input, __global flo
   float sum = 0.0f;
   for (uint i = lid; i < hw; i += size)
     sum += src[i];
-  scratch[lid] = sum;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint step = size / 2; step > 0; step /= 2) {
-    if (lid < step)
-      scratch[lid] += scratch[lid + step];
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
+  sum = clrn_local_sum(scratch, lid, size, sum);
   if (lid == 0)
-    output[plane] = scratch[0] / (float)hw;
+    output[plane] = sum / (float)hw;
 }

@@ -9,8 +9,8 @@
  * spatial outputs where neighbouring work-items read neighbouring floats.
  * softmax_group_f32: one work-group per position (dimension 1 over hw, 2 over n,
  * so no work-item divides), its get_local_size(0) work-items (a power of two)
- * reducing in local memory, for the classifier's few long rows (hw == 1, 1000
- * classes). */
+ * reducing in local memory with the prelude's tree, for the classifier's few long
+ * rows (hw == 1, 1000 classes). */
 
 __kernel void softmax_f32(__global const float *input, __global float *output,
                           const uint channels, const uint hw) {
@@ -39,14 +39,7 @@ __kernel void softmax_group_f32(__global const float *input, __global float *out
   float m = -INFINITY;
   for (uint c = lid; c < channels; c += size)
     m = fmax(m, input[base + c * hw]);
-  scratch[lid] = m;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint step = size / 2; step > 0; step /= 2) {
-    if (lid < step)
-      scratch[lid] = fmax(scratch[lid], scratch[lid + step]);
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  m = scratch[0];
+  m = clrn_local_max(scratch, lid, size, m);
   barrier(CLK_LOCAL_MEM_FENCE); /* everyone has read m before scratch is reused */
   float sum = 0.0f;
   for (uint c = lid; c < channels; c += size) {
@@ -54,14 +47,7 @@ __kernel void softmax_group_f32(__global const float *input, __global float *out
     output[base + c * hw] = e;
     sum += e;
   }
-  scratch[lid] = sum;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint step = size / 2; step > 0; step /= 2) {
-    if (lid < step)
-      scratch[lid] += scratch[lid + step];
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  const float inverse = 1.0f / scratch[0];
+  const float inverse = 1.0f / clrn_local_sum(scratch, lid, size, sum);
   for (uint c = lid; c < channels; c += size) /* the elements this work-item wrote */
     output[base + c * hw] *= inverse;
 }

@@ -75,7 +75,13 @@ EXAMPLES = """examples:
 The input .npy is float32, shaped (N, 3, H, W) or (3, H, W), already normalised
 as torchvision expects; the logits .npy is float32, shaped (N, classes). The
 header's __metadata__ holds arch, num_classes, dtype, source ("seed",
-"pretrained" or "pth"), seed, and "fallback" when --allow-random was used."""
+"pretrained" or "pth"), seed, and "fallback" when --allow-random was used. With
+--pretrained it also holds how photos are preprocessed for those weights and the
+names of their classes, from torchvision's weights.transforms() and weights.meta:
+resize, crop, interpolation ("bilinear"), mean and std (JSON lists) and categories
+(a JSON list of names); clresnet run uses them. With --seed: the classic ImageNet
+transform (resize 256, crop 224), and ImageNet's class names for 1000 classes.
+--from-pth stores neither: run then uses the classic transform."""
 
 
 class Failure(Exception):
@@ -207,7 +213,35 @@ def pretrained_state(arch, tag):
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DownloadFailed(f"cannot download torchvision's {arch} weights "
                              f"({weights}): {reason}")
-    return state, str(weights)
+    return state, weights
+
+
+def usage_meta(weights, num_classes):
+    """Metadata telling clresnet run how to preprocess photos and name the classes:
+    resize, crop, interpolation, mean and std from weights.transforms() and the
+    category names from weights.meta (all strings; lists JSON-encoded). For seeded
+    weights (weights None): torchvision's classic ImageNet transform, and ImageNet's
+    names only when there are 1000 classes (any other count gets no names)."""
+    if weights is None:
+        imagenet = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
+        transform = imagenet.transforms(resize_size=256)  # the classic 256/224 transform
+        categories = imagenet.meta["categories"] if num_classes == 1000 else None
+    else:
+        transform = weights.transforms()
+        categories = weights.meta["categories"]
+    resize, crop = transform.resize_size, transform.crop_size
+    if len(resize) != 1 or len(crop) != 1:
+        raise Failure(f"{weights}: transforms() resizes to {resize}, crops {crop}; clresnet "
+                      "needs one number for each")
+    meta = {"resize": str(resize[0]), "crop": str(crop[0]),
+            "interpolation": transform.interpolation.value,
+            "mean": json.dumps([float(v) for v in transform.mean]),
+            "std": json.dumps([float(v) for v in transform.std])}
+    if categories is not None:
+        if len(categories) != num_classes:
+            raise Failure(f"{weights}: {len(categories)} category names for {num_classes} classes")
+        meta["categories"] = json.dumps(list(categories), ensure_ascii=False)
+    return meta
 
 
 def infer_arch(state, what):
@@ -407,9 +441,10 @@ def export(args):
     elif args.pretrained is not None:
         num_classes = 1000
         try:
-            state, name = pretrained_state(arch, args.pretrained)
-            state = checked_model(state, arch, num_classes, name).state_dict()
-            meta.update(source="pretrained", weights=name)
+            state, weights = pretrained_state(arch, args.pretrained)
+            state = checked_model(state, arch, num_classes, str(weights)).state_dict()
+            meta.update(source="pretrained", weights=str(weights))
+            meta.update(usage_meta(weights, num_classes))
         except DownloadFailed as e:
             if not args.allow_random:
                 raise Failure(f"{e}; no file written")
@@ -419,10 +454,12 @@ def export(args):
             state = seeded_state(arch, num_classes, seed)
             meta.update(source="seed", seed=str(seed),
                         fallback=f"pretrained {arch} weights could not be downloaded")
+            meta.update(usage_meta(None, num_classes))
     else:
         num_classes = num_classes or 1000
         state = seeded_state(arch, num_classes, args.seed)
         meta.update(source="seed", seed=str(args.seed))
+        meta.update(usage_meta(None, num_classes))
     meta.update(arch=arch, num_classes=str(num_classes), dtype=args.dtype)
     write_safetensors(args.output, state, args.dtype, meta)
     print(f"{args.output}: {arch}, {num_classes} classes, {args.dtype}, {meta['source']}"

@@ -5,10 +5,13 @@
  * from CLRN_KERNEL_DIR) with -D options from the device profile, and kept in an
  * on-disk binary cache (CLRN_CACHE_DIR, else $XDG_CACHE_HOME/clresnet, else
  * ~/.cache/clresnet; CLRN_CACHE_DIR=off disables it), so a second start of the
- * same program compiles nothing.
+ * same program compiles nothing. The ops create each kernel object once per
+ * context and keep it with the context's programs; the context owns them all.
  *
- * Threads: a context may be shared by several threads for building programs and
- * creating buffers; each command queue must be fed by one thread at a time.
+ * Threads: a context may be shared by several threads for building programs,
+ * creating buffers and launching ops (each launch holds its cached kernel's lock
+ * while it sets the arguments and enqueues); each command queue must be fed by
+ * one thread at a time.
  */
 #ifndef CLRESNET_CONTEXT_H
 #define CLRESNET_CONTEXT_H
@@ -44,6 +47,7 @@ typedef struct clrn_build_stats {
   size_t cache_hits;      /**< programs loaded from the binary cache */
   size_t cache_bad;       /**< cache entries found corrupt or rejected, then replaced */
   double compile_seconds; /**< wall time spent building programs, cached or not */
+  size_t kernels;         /**< kernel objects created: one per program and kernel name */
 } clrn_build_stats;
 
 /** Fills options with the defaults: no profiling, 3 queues, no progress callback,
@@ -75,9 +79,11 @@ CLRN_API size_t clrn_context_queue_count(const clrn_context *context);
 CLRN_API bool clrn_context_profiling(const clrn_context *context);
 
 /** Returns the built program for an embedded kernel file ("conv2d" for
- * kernels/conv2d.cl), building it (or loading it from the cache) on first use.
- * The program stays owned by the context. A build failure returns
- * CLRN_STATUS_BUILD_FAILED with the full build log in clrn_last_error(). */
+ * kernels/conv2d.cl), building it (or loading it from the cache) on first use,
+ * with the device's and profile's options only (the ops may build other variants
+ * of a program with extra defines). The program stays owned by the context:
+ * do not release it. Kernels made from it with clCreateKernel are the caller's. A build failure
+ * returns CLRN_STATUS_BUILD_FAILED with the full build log in clrn_last_error(). */
 CLRN_API clrn_status clrn_context_program(clrn_context *context, const char *name,
                                           cl_program *program);
 
@@ -85,10 +91,6 @@ CLRN_API clrn_status clrn_context_program(clrn_context *context, const char *nam
  * progress through the options' callback. */
 CLRN_API clrn_status clrn_context_prepare(clrn_context *context, const char *const *names,
                                           size_t count);
-
-/** Creates a kernel from a named program: a fresh cl_kernel the caller releases. */
-CLRN_API clrn_status clrn_context_kernel(clrn_context *context, const char *program_name,
-                                         const char *kernel_name, cl_kernel *kernel);
 
 /** A tuning value of the context's profile (after CLRN_TUNE), or fallback when
  * key is not a tuning parameter. */

@@ -8,11 +8,15 @@
  * Ops that hold parameters (conv2d, batchnorm, linear) are objects: create
  * uploads the parameters once (in the layout the chosen kernel variant wants),
  * enqueue runs them, release frees them. An op object may be used by one thread
- * at a time; stateless ops may be called from any thread.
+ * at a time; stateless ops may be called from any thread. Kernel objects are made
+ * once per context and shared by its ops; a launch holds its kernel's lock while
+ * it sets the arguments and enqueues.
  *
  * Output shapes are the caller's to allocate; enqueue functions check that every
  * tensor's shape agrees with the op and fail with CLRN_STATUS_INVALID_ARGUMENT
- * when not. An output must not overlap an input unless the op says it may.
+ * when not (the library's own scheduler, which sizes every tensor from a checked
+ * plan, calls unchecked launchers behind these functions instead). An output must
+ * not overlap an input unless the op says it may.
  */
 #ifndef CLRESNET_OPS_H
 #define CLRESNET_OPS_H

@@ -1,11 +1,11 @@
 /* ResNet architectures and weights files.
  *
- * A clrn_weights is a safetensors file holding a torchvision ResNet state_dict,
- * opened and validated; its architecture and class count are inferred from the
- * tensors. The file stays open and each tensor is read from it when a model is
- * built (read, not mapped: a file truncated meanwhile gives an error, never
- * SIGBUS). Threads: a clrn_weights may be shared by threads once opened (it is
- * read-only).
+ * A clrn_weights is a safetensors file or a PyTorch checkpoint (.pth) holding a
+ * torchvision ResNet state_dict, opened and validated; its architecture and class
+ * count are inferred from the tensors. The file stays open and each tensor is read
+ * from it when a model is built (read, not mapped: a file truncated meanwhile gives
+ * an error, never SIGBUS). Threads: a clrn_weights may be shared by threads once
+ * opened (it is read-only).
  */
 #ifndef CLRESNET_WEIGHTS_H
 #define CLRESNET_WEIGHTS_H
@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clresnet/io.h"
+#include "clresnet/labels.h"
 #include "clresnet/status.h"
 
 #ifdef __cplusplus
@@ -41,7 +43,10 @@ CLRN_API double clrn_arch_macs(clrn_arch arch, int num_classes, int height, int 
 
 typedef struct clrn_weights clrn_weights;
 
-/** Opens and validates a safetensors file of a torchvision ResNet state_dict.
+/** Opens and validates a safetensors file or a PyTorch checkpoint (.pth: torch.save's
+ * zip or legacy format, told by its first bytes; a state_dict or a checkpoint dict
+ * holding one under "state_dict" or "model", "module." prefixes taken off; its
+ * pickle is never executed) of a torchvision ResNet state_dict.
  * arch AUTO infers the architecture from the tensor names and shapes; any other
  * value is checked against them. Every expected tensor must be present with its
  * shape and a float dtype (F32, F16, BF16); num_batches_tracked (I64) is accepted
@@ -69,6 +74,23 @@ CLRN_API int clrn_weights_num_classes(const clrn_weights *weights);
  * weights because the pretrained ones could not be downloaded. Weights from
  * clrn_weights_random() answer "generated" for "source". */
 CLRN_API const char *clrn_weights_metadata(const clrn_weights *weights, const char *key);
+
+/** The preprocessing the weights were trained with: torchvision's classic ImageNet
+ * transform (clrn_preprocess_default(): resize 256, crop 224) overridden by the
+ * metadata keys tools/export_torchvision.py stores from torchvision's
+ * weights.transforms(): "resize" and "crop" (whole numbers), "mean" and "std" (JSON
+ * lists of 3 numbers), "interpolation" (only "bilinear" is supported:
+ * CLRN_STATUS_UNSUPPORTED otherwise). A malformed value is
+ * CLRN_STATUS_INVALID_FORMAT naming the file and the key; *preprocess is then
+ * untouched. IMAGENET1K_V2 weights give resize 232. */
+CLRN_API clrn_status clrn_weights_preprocess(const clrn_weights *weights,
+                                             clrn_preprocess *preprocess);
+
+/** The class names of the weights: the metadata's "categories" (a JSON list of
+ * exactly num_classes names, each checked as clrn_labels_from_list() does), else the
+ * built-in ImageNet names when the model has 1000 classes, else none: *labels =
+ * NULL with CLRN_STATUS_SUCCESS (show class indices). Free with clrn_labels_free(). */
+CLRN_API clrn_status clrn_weights_labels(const clrn_weights *weights, clrn_labels **labels);
 
 /** Releases the weights (closes the file). NULL is ignored. */
 CLRN_API void clrn_weights_close(clrn_weights *weights);

@@ -65,8 +65,9 @@ static clrn_status expected_tensors(const clrn_graph *g, expected_list *list) {
   return CLRN_STATUS_SUCCESS;
 }
 
-static bool has(const clrn_safetensors *f, const char *name) {
-  return clrn_safetensors_find(f, name) != NULL;
+static bool has(const clrn_weights *w, const char *name) {
+  clrn_tensor_info info;
+  return clrn_weights_find(w, name, &info);
 }
 
 /* Infers the architecture from which layerS.B.* blocks exist and whether blocks
@@ -77,10 +78,10 @@ static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
   for (int s = 0; s < 4; s++)
     for (;; blocks[s]++) {
       snprintf(name, sizeof name, "layer%d.%d.conv1.weight", s + 1, blocks[s]);
-      if (!has(&w->file, name))
+      if (!has(w, name))
         break;
     }
-  bool bottleneck = has(&w->file, "layer1.0.conv3.weight");
+  bool bottleneck = has(w, "layer1.0.conv3.weight");
   size_t count;
   const clrn_arch_spec *specs = clrn_arch_specs(&count);
   for (size_t i = 0; i < count; i++)
@@ -109,7 +110,7 @@ static void format_shape(const int64_t *shape, int ndim, char *out, size_t size)
 }
 
 static clrn_status check_tensor(const clrn_weights *w, const expected_tensor *e) {
-  const clrn_st_tensor *t = clrn_safetensors_find(&w->file, e->name);
+  clrn_tensor_info info, *t = clrn_weights_find(w, e->name, &info) ? &info : NULL;
   if (!t) {
     if (e->integer)
       return CLRN_STATUS_SUCCESS; /* num_batches_tracked is optional */
@@ -149,14 +150,15 @@ static clrn_status check_all(const clrn_weights *w) {
    * (looked up in the sorted list: n log n, whatever the file holds). */
   if (status == CLRN_STATUS_SUCCESS && list.count)
     qsort(list.items, list.count, sizeof *list.items, compare_expected);
-  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < w->file.count; i++) {
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < clrn_weights_count(w); i++) {
+    const char *name = clrn_weights_at(w, i).name;
     expected_tensor key;
-    snprintf(key.name, sizeof key.name, "%s", w->file.tensors[i].name);
-    bool known = strlen(w->file.tensors[i].name) < sizeof key.name &&
+    snprintf(key.name, sizeof key.name, "%s", name);
+    bool known = strlen(name) < sizeof key.name &&
                  bsearch(&key, list.items, list.count, sizeof *list.items, compare_expected);
     if (!known)
       status = clrn_fail(CLRN_STATUS_MISMATCH, "%s: unexpected tensor %s (not part of %s)", w->path,
-                         w->file.tensors[i].name, clrn_arch_name(w->arch));
+                         name, clrn_arch_name(w->arch));
   }
   free(list.items);
   clrn_graph_free(&graph);
@@ -178,7 +180,7 @@ clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **o
                        clrn_arch_name(inferred), clrn_arch_name(arch));
   if (status == CLRN_STATUS_SUCCESS) {
     w->arch = inferred;
-    const clrn_st_tensor *fc = clrn_safetensors_find(&w->file, "fc.weight");
+    clrn_tensor_info info, *fc = clrn_weights_find(w, "fc.weight", &info) ? &info : NULL;
     if (!fc || fc->ndim != 2 || fc->shape[0] < 1 || fc->shape[0] > 1000000)
       status = clrn_fail(CLRN_STATUS_MISMATCH,
                          "%s: fc.weight is missing or not [classes, features]", path);

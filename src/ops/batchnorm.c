@@ -9,13 +9,14 @@
 
 #include "base/error.h"
 #include "ops/op_launch.h"
+#include "ops/ops_internal.h"
 #include "runtime/tuning.h"
 
 struct clrn_batchnorm {
   clrn_context *context;
   int channels;
   cl_mem scale, shift;
-  cl_kernel kernel;
+  clrn_kernel *kernel; /* the context's */
 };
 
 static const char kernel_name[] = "batchnorm_f32";
@@ -59,7 +60,7 @@ clrn_status clrn_batchnorm_create(clrn_context *context, int channels, const flo
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, bytes, folded, &bn->scale), fail, status);
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, bytes, folded + channels, &bn->shift),
             fail, status);
-  CLRN_GOTO(clrn_context_kernel(context, "batchnorm", kernel_name, &bn->kernel), fail, status);
+  CLRN_GOTO(clrn_kernel_get(context, "batchnorm", NULL, kernel_name, &bn->kernel), fail, status);
   free(folded);
   *out = bn;
   return CLRN_STATUS_SUCCESS;
@@ -69,38 +70,40 @@ fail:
   return status;
 }
 
+clrn_status clrn_batchnorm_launch(clrn_batchnorm *bn, cl_command_queue queue,
+                                  const clrn_tensor *input, const clrn_tensor *output,
+                                  cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  cl_uint hw = (cl_uint)input->h * (cl_uint)input->w;
+  cl_uint channels = (cl_uint)bn->channels;
+  size_t local[2] = {1, 1};
+  local[0] = clrn_op_local_size(bn->context, bn->kernel,
+                                clrn_context_tuning_value(bn->context, CLRN_TUNING_BN_WG), false);
+  /* Small planes (7x7 in ResNet's last stage) would leave most of a wide group idle. */
+  local[0] = clrn_op_pow2_at_least(hw, local[0]);
+  size_t global[2] = {hw, (size_t)input->n * (size_t)input->c};
+  return clrn_op_launch(bn->kernel, queue,
+                        CLRN_OP_ARGS(CLRN_ARG(input->buffer), CLRN_ARG(output->buffer),
+                                     CLRN_ARG(bn->scale), CLRN_ARG(bn->shift), CLRN_ARG(hw),
+                                     CLRN_ARG(channels)),
+                        2, global, local, num_wait, wait, event);
+}
+
 clrn_status clrn_batchnorm_enqueue(clrn_batchnorm *bn, cl_command_queue queue,
                                    const clrn_tensor *input, const clrn_tensor *output,
                                    cl_uint num_wait, const cl_event *wait, cl_event *event) {
   static const char op[] = "clrn_batchnorm_enqueue";
   if (!bn)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: NULL batchnorm", op);
-  CLRN_TRY(clrn_op_check_call(op, bn->context, queue, num_wait, wait));
-  CLRN_TRY(clrn_op_check_tensor(op, "input", input));
-  CLRN_TRY(clrn_op_check_tensor(op, "output", output));
-  CLRN_TRY(clrn_op_check_same_shape(op, "input", input, "output", output));
+  CLRN_TRY(clrn_op_check_same_io(op, bn->context, queue, input, output, num_wait, wait));
   if (input->c != bn->channels)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: input has %d channels, the op has %d", op,
                      input->c, bn->channels);
-  cl_uint hw = (cl_uint)input->h * (cl_uint)input->w;
-  cl_uint channels = (cl_uint)bn->channels;
-  CLRN_TRY(CLRN_OP_SET_ARGS(bn->kernel, kernel_name, CLRN_ARG(input->buffer),
-                            CLRN_ARG(output->buffer), CLRN_ARG(bn->scale), CLRN_ARG(bn->shift),
-                            CLRN_ARG(hw), CLRN_ARG(channels)));
-  size_t local[2] = {1, 1};
-  long want = clrn_context_tuning_value(bn->context, CLRN_TUNING_BN_WG);
-  CLRN_TRY(clrn_op_local_size(bn->context, bn->kernel, kernel_name, want, false, &local[0]));
-  /* Small planes (7x7 in ResNet's last stage) would leave most of a wide group idle. */
-  local[0] = clrn_op_pow2_at_least(hw, local[0]);
-  size_t global[2] = {hw, (size_t)input->n * (size_t)input->c};
-  return clrn_op_enqueue(queue, bn->kernel, kernel_name, 2, global, local, num_wait, wait, event);
+  return clrn_batchnorm_launch(bn, queue, input, output, num_wait, wait, event);
 }
 
 void clrn_batchnorm_release(clrn_batchnorm *bn) {
   if (!bn)
     return;
-  if (bn->kernel)
-    clReleaseKernel(bn->kernel);
   if (bn->scale)
     clReleaseMemObject(bn->scale);
   if (bn->shift)

@@ -1,8 +1,10 @@
 /* conv2d: the convolution op object. create validates the shape, picks a kernel
  * variant (kernels/conv2d.cl) and packs the weight in that variant's layout
  * (plan/conv2d_pack.c); create_packed, also used by the scheduler on a plan's
- * packed weights, uploads them and sets every argument that does not depend on
- * the input; enqueue checks the tensors, sets the rest and launches without waiting.
+ * packed weights, uploads them and works out every argument that does not depend
+ * on the input; enqueue checks the tensors, then the launcher sets all arguments
+ * on the context's shared kernel (in the order of clrn_abi.h) and launches
+ * without waiting.
  *
  * A padded convolution on the blocked variant launches twice: conv2d_pad copies
  * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
@@ -12,52 +14,28 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "clrn_abi.h"
 #include "ops/conv2d_packed.h"
 #include "ops/conv2d_pad.h"
 #include "ops/op_launch.h"
+#include "ops/ops_internal.h"
 
 _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
                    CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED,
                "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
-/* Kernel argument indices (the order of CONV_ARGS in kernels/conv2d.cl). */
-enum {
-  ARG_INPUT,
-  ARG_WEIGHT,
-  ARG_EPILOGUE,
-  ARG_RESIDUAL,
-  ARG_OUTPUT,
-  ARG_IN_C,
-  ARG_IN_H,
-  ARG_IN_W,
-  ARG_OUT_C,
-  ARG_OUT_H,
-  ARG_OUT_W,
-  ARG_CIN_G,
-  ARG_COUT_G,
-  ARG_BLOCKS_G,
-  ARG_KERNEL_H,
-  ARG_KERNEL_W,
-  ARG_STRIDE_H,
-  ARG_STRIDE_W,
-  ARG_PAD_H,
-  ARG_PAD_W,
-  ARG_PIXELS,
-  ARG_FLAGS,
-};
-enum { FLAG_RESIDUAL = 1, FLAG_RELU = 2, FLAG_PIXELS_FIRST = 4 }; /* CONV_FLAG_* */
-
 struct clrn_conv2d {
   clrn_context *context;
   clrn_conv2d_desc desc; /* variant resolved: never AUTO */
   clrn_conv2d_config config;
-  cl_kernel kernel;
+  clrn_kernel *kernel; /* the context's */
   cl_mem weight, epilogue;
-  bool padded;         /* the blocked kernel reads a padded copy of the input */
-  clrn_conv2d_pad pad; /* makes that copy */
-  size_t local0;       /* work-group size along dimension 0 */
-  double weight_bytes; /* size of the packed weight */
+  int ints[CLRN_CONV2D_ARG_COUNT]; /* the int arguments that stay fixed */
+  bool padded;                     /* the blocked kernel reads a padded copy of the input */
+  clrn_conv2d_pad pad;             /* makes that copy */
+  size_t local0;                   /* work-group size along dimension 0 */
+  double weight_bytes;             /* size of the packed weight */
 };
 
 clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int in_h, int in_w, int *out_h,
@@ -114,32 +92,22 @@ static clrn_status check_desc(const clrn_conv2d_desc *d) {
   return CLRN_STATUS_SUCCESS;
 }
 
-static clrn_status set_arg(cl_kernel kernel, cl_uint index, size_t size, const void *value) {
-  return clrn_op_set_arg(kernel, "conv2d", index, size, value);
-}
-
-static clrn_status set_int(cl_kernel kernel, cl_uint index, int value) {
-  return set_arg(kernel, index, sizeof value, &value);
-}
-
-/* Sets the arguments that stay fixed for the object's life. */
-static clrn_status set_fixed_args(clrn_conv2d *conv) {
+/* Works out the int arguments that stay fixed for the object's life. */
+static void set_fixed_args(clrn_conv2d *conv) {
   const clrn_conv2d_desc *d = &conv->desc;
-  cl_kernel k = conv->kernel;
-  CLRN_TRY(set_arg(k, ARG_WEIGHT, sizeof(cl_mem), &conv->weight));
-  CLRN_TRY(set_arg(k, ARG_EPILOGUE, sizeof(cl_mem), &conv->epilogue));
-  CLRN_TRY(set_int(k, ARG_IN_C, d->in_channels));
-  CLRN_TRY(set_int(k, ARG_OUT_C, d->out_channels));
-  CLRN_TRY(set_int(k, ARG_CIN_G, d->in_channels / d->groups));
-  CLRN_TRY(set_int(k, ARG_COUT_G, d->out_channels / d->groups));
-  CLRN_TRY(set_int(k, ARG_BLOCKS_G, conv->config.blocks_g));
-  CLRN_TRY(set_int(k, ARG_KERNEL_H, d->kernel_h));
-  CLRN_TRY(set_int(k, ARG_KERNEL_W, d->kernel_w));
-  CLRN_TRY(set_int(k, ARG_STRIDE_H, d->stride_h));
-  CLRN_TRY(set_int(k, ARG_STRIDE_W, d->stride_w));
+  int *v = conv->ints;
+  v[CLRN_CONV2D_ARG_in_c] = d->in_channels;
+  v[CLRN_CONV2D_ARG_out_c] = d->out_channels;
+  v[CLRN_CONV2D_ARG_cin_g] = d->in_channels / d->groups;
+  v[CLRN_CONV2D_ARG_cout_g] = d->out_channels / d->groups;
+  v[CLRN_CONV2D_ARG_blocks_g] = conv->config.blocks_g;
+  v[CLRN_CONV2D_ARG_kernel_h] = d->kernel_h;
+  v[CLRN_CONV2D_ARG_kernel_w] = d->kernel_w;
+  v[CLRN_CONV2D_ARG_stride_h] = d->stride_h;
+  v[CLRN_CONV2D_ARG_stride_w] = d->stride_w;
   /* The blocked kernel reads an input padded beforehand. */
-  CLRN_TRY(set_int(k, ARG_PAD_H, conv->padded ? 0 : d->pad_h));
-  return set_int(k, ARG_PAD_W, conv->padded ? 0 : d->pad_w);
+  v[CLRN_CONV2D_ARG_pad_h] = conv->padded ? 0 : d->pad_h;
+  v[CLRN_CONV2D_ARG_pad_w] = conv->padded ? 0 : d->pad_w;
 }
 
 clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_desc *desc,
@@ -161,16 +129,14 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->epilogue_count * sizeof(float),
                                packed->epilogue, &conv->epilogue),
             fail, status);
-  CLRN_GOTO(clrn_context_kernel(context, "conv2d", conv->config.kernel_name, &conv->kernel), fail,
+  CLRN_GOTO(clrn_kernel_get(context, "conv2d", NULL, conv->config.kernel_name, &conv->kernel), fail,
             status);
   conv->padded =
       conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w);
   if (conv->padded)
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
-  CLRN_GOTO(set_fixed_args(conv), fail, status);
-  CLRN_GOTO(clrn_op_local_size(context, conv->kernel, conv->config.kernel_name,
-                               conv->config.work_group, true, &conv->local0),
-            fail, status);
+  set_fixed_args(conv);
+  conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
   *out = conv;
   return CLRN_STATUS_SUCCESS;
 fail:
@@ -297,29 +263,25 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_enqueue: NULL convolution");
   CLRN_TRY(clrn_op_check_call("conv2d", conv->context, queue, num_wait, wait));
   CLRN_TRY(check_tensors(conv, input, residual, output));
-  clrn_status status = CLRN_STATUS_SUCCESS;
-  cl_kernel k = conv->kernel;
-  cl_mem source = input->buffer;
-  cl_event padded_event = NULL, launched = NULL;
-  int in_h = input->h, in_w = input->w;
-  if (conv->padded) {
-    CLRN_GOTO(enqueue_pad(conv, queue, input, output, num_wait, wait, &padded_event, &in_h, &in_w),
-              done, status);
-    source = conv->pad.scratch;
-    num_wait = 1; /* the queue is in order; the event makes the dependency explicit */
-    wait = &padded_event;
-  }
+  return clrn_conv2d_launch(conv, queue, input, residual, output, num_wait, wait, event);
+}
+
+/* Launches the convolution kernel on source (the input, or its padded copy of
+ * in_h x in_w planes). */
+static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
+                          cl_mem source, int in_h, int in_w, const clrn_tensor *residual,
+                          const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                          cl_event *event) {
+  int v[CLRN_CONV2D_ARG_COUNT];
+  memcpy(v, conv->ints, sizeof v);
   int pixels = output->n * output->h * output->w; /* < 2^31: output was checked */
-  int flags = (residual ? FLAG_RESIDUAL : 0) | (conv->desc.relu ? FLAG_RELU : 0);
-  CLRN_GOTO(set_arg(k, ARG_INPUT, sizeof(cl_mem), &source), done, status);
-  CLRN_GOTO(set_arg(k, ARG_RESIDUAL, sizeof(cl_mem), residual ? &residual->buffer : NULL), done,
-            status);
-  CLRN_GOTO(set_arg(k, ARG_OUTPUT, sizeof(cl_mem), &output->buffer), done, status);
-  CLRN_GOTO(set_int(k, ARG_IN_H, in_h), done, status);
-  CLRN_GOTO(set_int(k, ARG_IN_W, in_w), done, status);
-  CLRN_GOTO(set_int(k, ARG_OUT_H, output->h), done, status);
-  CLRN_GOTO(set_int(k, ARG_OUT_W, output->w), done, status);
-  CLRN_GOTO(set_int(k, ARG_PIXELS, pixels), done, status);
+  v[CLRN_CONV2D_ARG_in_h] = in_h;
+  v[CLRN_CONV2D_ARG_in_w] = in_w;
+  v[CLRN_CONV2D_ARG_out_h] = output->h;
+  v[CLRN_CONV2D_ARG_out_w] = output->w;
+  v[CLRN_CONV2D_ARG_pixels] = pixels;
+  v[CLRN_CONV2D_ARG_flags] =
+      (residual ? CLRN_CONV2D_FLAG_RESIDUAL : 0) | (conv->desc.relu ? CLRN_CONV2D_FLAG_RELU : 0);
   size_t global[3], local[3] = {conv->local0, 1, 1};
   cl_uint dims;
   if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
@@ -337,7 +299,7 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
     double input_bytes = 4.0 * input->n * input->c * in_h * in_w;
     int order = conv->config.pixels_first;
     if (order == 1 || (order == 2 && conv->weight_bytes > input_bytes)) {
-      flags |= FLAG_PIXELS_FIRST;
+      v[CLRN_CONV2D_ARG_flags] |= CLRN_CONV2D_FLAG_PIXELS_FIRST;
       global[0] = pixel_blocks;
       global[1] = blocks;
     } else {
@@ -345,22 +307,45 @@ clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const
       global[1] = pixel_blocks;
     }
   }
-  CLRN_GOTO(set_int(k, ARG_FLAGS, flags), done, status);
-  /* A padded launch's event is kept: the next padding must wait for it. */
-  status = clrn_op_enqueue(queue, k, conv->config.kernel_name, dims, global, local, num_wait, wait,
-                           event || conv->padded ? &launched : NULL);
-  if (status != CLRN_STATUS_SUCCESS) {
+  clrn_op_arg args[CLRN_CONV2D_ARG_COUNT];
+  for (int i = 0; i < CLRN_CONV2D_ARG_COUNT; i++)
+    args[i] = CLRN_ARG(v[i]);
+  args[CLRN_CONV2D_ARG_input] = CLRN_ARG(source);
+  args[CLRN_CONV2D_ARG_weight] = CLRN_ARG(conv->weight);
+  args[CLRN_CONV2D_ARG_epilogue] = CLRN_ARG(conv->epilogue);
+  args[CLRN_CONV2D_ARG_residual] =
+      (clrn_op_arg){sizeof(cl_mem), residual ? &residual->buffer : NULL, false};
+  args[CLRN_CONV2D_ARG_output] = CLRN_ARG(output->buffer);
+  clrn_status status = clrn_op_launch(conv->kernel, queue, args, CLRN_CONV2D_ARG_COUNT, dims,
+                                      global, local, num_wait, wait, event);
+  if (status != CLRN_STATUS_SUCCESS)
     clrn_fail_prefix(status, "conv2d %dx%dx%dx%d -> %dx%dx%dx%d", input->n, input->c, input->h,
                      input->w, output->n, output->c, output->h, output->w);
-    goto done;
-  }
-  if (conv->padded)
+  return status;
+}
+
+clrn_status clrn_conv2d_launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
+                               const clrn_tensor *residual, const clrn_tensor *output,
+                               cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  if (!conv->padded)
+    return launch(conv, queue, input, input->buffer, input->h, input->w, residual, output, num_wait,
+                  wait, event);
+  cl_event padded_event = NULL, launched = NULL;
+  int in_h = input->h, in_w = input->w;
+  clrn_status status =
+      enqueue_pad(conv, queue, input, output, num_wait, wait, &padded_event, &in_h, &in_w);
+  /* the queue is in order; the event makes the dependency explicit. A padded
+   * launch's event is kept: the next padding must wait for it. */
+  if (status == CLRN_STATUS_SUCCESS)
+    status = launch(conv, queue, input, conv->pad.scratch, in_h, in_w, residual, output, 1,
+                    &padded_event, &launched);
+  if (status == CLRN_STATUS_SUCCESS) {
     clrn_conv2d_pad_used(&conv->pad, launched);
-  if (event) {
-    *event = launched;
-    launched = NULL;
+    if (event) {
+      *event = launched;
+      launched = NULL;
+    }
   }
-done:
   if (launched)
     clReleaseEvent(launched);
   if (padded_event)
@@ -375,8 +360,6 @@ const char *clrn_conv2d_variant_name(const clrn_conv2d *conv) {
 void clrn_conv2d_release(clrn_conv2d *conv) {
   if (!conv)
     return;
-  if (conv->kernel)
-    clReleaseKernel(conv->kernel);
   if (conv->weight)
     clReleaseMemObject(conv->weight);
   if (conv->epilogue)

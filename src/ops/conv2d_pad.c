@@ -13,9 +13,8 @@ enum { PAD_WORK_GROUP = 64 }; /* conv2d_pad's work-group size, at most */
 
 clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context) {
   pad->context = context;
-  CLRN_TRY(clrn_context_kernel(context, "conv2d", "conv2d_pad", &pad->kernel));
-  CLRN_TRY(
-      clrn_op_local_size(context, pad->kernel, "conv2d_pad", PAD_WORK_GROUP, true, &pad->local0));
+  CLRN_TRY(clrn_kernel_get(context, "conv2d", NULL, "conv2d_pad", &pad->kernel));
+  pad->local0 = clrn_op_local_size(context, pad->kernel, PAD_WORK_GROUP, true);
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -55,10 +54,6 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
                                     cl_event *done) {
   size_t planes = (size_t)input->n * input->c;
   CLRN_TRY(reserve(pad, planes * padded_h * padded_w * sizeof(float)));
-  cl_kernel k = pad->kernel;
-  CLRN_TRY(CLRN_OP_SET_ARGS(k, "conv2d_pad", CLRN_ARG(input->buffer), CLRN_ARG(pad->scratch),
-                            CLRN_ARG(input->h), CLRN_ARG(input->w), CLRN_ARG(pad_h),
-                            CLRN_ARG(pad_w), CLRN_ARG(padded_h), CLRN_ARG(padded_w)));
   /* Wait for the caller's events and for the scratch's last reader. */
   cl_event *all = NULL;
   if (pad->busy) {
@@ -73,7 +68,11 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
   size_t local[3] = {pad->local0, 1, 1};
   size_t global[3] = {(size_t)padded_w, (size_t)padded_h, planes};
   clrn_status status =
-      clrn_op_enqueue(queue, k, "conv2d_pad", 3, global, local, num_wait, wait, done);
+      clrn_op_launch(pad->kernel, queue,
+                     CLRN_OP_ARGS(CLRN_ARG(input->buffer), CLRN_ARG(pad->scratch),
+                                  CLRN_ARG(input->h), CLRN_ARG(input->w), CLRN_ARG(pad_h),
+                                  CLRN_ARG(pad_w), CLRN_ARG(padded_h), CLRN_ARG(padded_w)),
+                     3, global, local, num_wait, wait, done);
   free(all);
   return status;
 }
@@ -99,7 +98,5 @@ void clrn_conv2d_pad_release(clrn_conv2d_pad *pad) {
     clReleaseEvent(pad->busy);
   if (pad->scratch)
     clReleaseMemObject(pad->scratch);
-  if (pad->kernel)
-    clReleaseKernel(pad->kernel);
   memset(pad, 0, sizeof *pad);
 }

@@ -11,19 +11,20 @@
 #define CLRN_OPS_CONV2D_PAD_H
 
 #include "clresnet/ops.h"
+#include "runtime/kernel_cache.h"
 
 /** The padding kernel, its scratch buffer and the last launch that read it. */
 typedef struct clrn_conv2d_pad {
   clrn_context *context;
-  cl_kernel kernel; /**< conv2d_pad of kernels/conv2d.cl */
-  size_t local0;    /**< its work-group size along dimension 0 */
-  cl_mem scratch;   /**< the padded input (NULL until the first enqueue) */
-  size_t bytes;     /**< size of scratch */
-  cl_event busy;    /**< the last launch that read scratch, or NULL */
-  bool lent;        /**< scratch is a workspace lent by the caller: never grown */
+  clrn_kernel *kernel; /**< conv2d_pad of kernels/conv2d.cl (the context's) */
+  size_t local0;       /**< its work-group size along dimension 0 */
+  cl_mem scratch;      /**< the padded input (NULL until the first enqueue) */
+  size_t bytes;        /**< size of scratch */
+  cl_event busy;       /**< the last launch that read scratch, or NULL */
+  bool lent;           /**< scratch is a workspace lent by the caller: never grown */
 } clrn_conv2d_pad;
 
-/** Creates the padding kernel for pad (zeroed by the caller). */
+/** Finds the padding kernel for pad (zeroed by the caller). */
 clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context);
 
 /** Enqueues the copy of input, pad_h rows and pad_w columns of zeros before it,
@@ -42,7 +43,7 @@ void clrn_conv2d_pad_lend(clrn_conv2d_pad *pad, cl_mem buffer, size_t bytes);
 /** Records reader (retained) as the last launch that reads the scratch. */
 void clrn_conv2d_pad_used(clrn_conv2d_pad *pad, cl_event reader);
 
-/** Releases the kernel, the scratch buffer and the recorded event. */
+/** Releases the scratch buffer and the recorded event. */
 void clrn_conv2d_pad_release(clrn_conv2d_pad *pad);
 
 #endif

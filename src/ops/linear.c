@@ -22,14 +22,15 @@
 #include "base/error.h"
 #include "ops/clblast.h"
 #include "ops/op_launch.h"
+#include "ops/ops_internal.h"
 #include "runtime/tuning.h"
 
 struct clrn_linear {
   clrn_context *context;
   int in_features, out_features;
-  cl_mem weight, bias; /* bias holds zeros when the layer has none */
-  cl_kernel bias_kernel;
-  bool clblast_user; /* counted by clrn_clblast_acquire() */
+  cl_mem weight, bias;      /* bias holds zeros when the layer has none */
+  clrn_kernel *bias_kernel; /* the context's */
+  bool clblast_user;        /* counted by clrn_clblast_acquire() */
 };
 
 static const char bias_kernel_name[] = "linear_bias_f32";
@@ -63,7 +64,7 @@ clrn_status clrn_linear_create(clrn_context *context, int in_features, int out_f
   CLRN_GOTO(
       clrn_buffer_create(context, CL_MEM_READ_ONLY, bias_bytes, bias ? bias : zeros, &linear->bias),
       fail, status);
-  CLRN_GOTO(clrn_context_kernel(context, "linear", bias_kernel_name, &linear->bias_kernel), fail,
+  CLRN_GOTO(clrn_kernel_get(context, "linear", NULL, bias_kernel_name, &linear->bias_kernel), fail,
             status);
   free(zeros);
   *out = linear;
@@ -79,16 +80,16 @@ static clrn_status init_output(clrn_linear *linear, cl_command_queue queue,
                                const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                cl_event *event) {
   cl_uint out_features = (cl_uint)linear->out_features;
-  CLRN_TRY(CLRN_OP_SET_ARGS(linear->bias_kernel, bias_kernel_name, CLRN_ARG(output->buffer),
-                            CLRN_ARG(linear->bias), CLRN_ARG(out_features)));
   size_t local[2] = {1, 1};
-  CLRN_TRY(clrn_op_local_size(linear->context, linear->bias_kernel, bias_kernel_name,
-                              clrn_context_tuning_value(linear->context, CLRN_TUNING_ELTWISE_WG),
-                              false, &local[0]));
+  local[0] =
+      clrn_op_local_size(linear->context, linear->bias_kernel,
+                         clrn_context_tuning_value(linear->context, CLRN_TUNING_ELTWISE_WG), false);
   local[0] = clrn_op_pow2_at_least(out_features, local[0]);
   size_t global[2] = {out_features, (size_t)output->n};
-  return clrn_op_enqueue(queue, linear->bias_kernel, bias_kernel_name, 2, global, local, num_wait,
-                         wait, event);
+  return clrn_op_launch(
+      linear->bias_kernel, queue,
+      CLRN_OP_ARGS(CLRN_ARG(output->buffer), CLRN_ARG(linear->bias), CLRN_ARG(out_features)), 2,
+      global, local, num_wait, wait, event);
 }
 
 clrn_status clrn_linear_enqueue(clrn_linear *linear, cl_command_queue queue,
@@ -111,6 +112,13 @@ clrn_status clrn_linear_enqueue(clrn_linear *linear, cl_command_queue queue,
                      op, output->n, output->c, output->h, output->w, input->n,
                      linear->out_features);
   CLRN_TRY(clrn_op_check_distinct(op, "input", input, "output", output));
+  return clrn_linear_launch(linear, queue, input, output, num_wait, wait, event);
+}
+
+clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
+                               const clrn_tensor *input, const clrn_tensor *output,
+                               cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  size_t features = (size_t)linear->in_features;
   CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
   const size_t m = (size_t)input->n, n = (size_t)linear->out_features, k = features;
   long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
@@ -140,8 +148,6 @@ clrn_status clrn_linear_enqueue(clrn_linear *linear, cl_command_queue queue,
 void clrn_linear_release(clrn_linear *linear) {
   if (!linear)
     return;
-  if (linear->bias_kernel)
-    clReleaseKernel(linear->bias_kernel);
   if (linear->weight)
     clReleaseMemObject(linear->weight);
   if (linear->bias)

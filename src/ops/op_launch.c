@@ -1,6 +1,7 @@
-/* Argument checks, kernel arguments, work-group sizing and NDRange launches shared
- * by the op launchers (see op_launch.h). */
+/* Argument checks, work-group sizing and launches of cached kernels shared by the
+ * op launchers (see op_launch.h). */
 #include <limits.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "ops/op_launch.h"
@@ -76,26 +77,27 @@ clrn_status clrn_op_check_same_shape(const char *op, const char *what_a, const c
   return CLRN_STATUS_SUCCESS;
 }
 
+clrn_status clrn_op_check_io(const char *op, const clrn_context *context, cl_command_queue queue,
+                             const clrn_tensor *input, const clrn_tensor *output, cl_uint num_wait,
+                             const cl_event *wait) {
+  CLRN_TRY(clrn_op_check_call(op, context, queue, num_wait, wait));
+  CLRN_TRY(clrn_op_check_tensor(op, "input", input));
+  return clrn_op_check_tensor(op, "output", output);
+}
+
+clrn_status clrn_op_check_same_io(const char *op, const clrn_context *context,
+                                  cl_command_queue queue, const clrn_tensor *input,
+                                  const clrn_tensor *output, cl_uint num_wait,
+                                  const cl_event *wait) {
+  CLRN_TRY(clrn_op_check_io(op, context, queue, input, output, num_wait, wait));
+  return clrn_op_check_same_shape(op, "input", input, "output", output);
+}
+
 clrn_status clrn_op_check_distinct(const char *op, const char *what_in, const clrn_tensor *in,
                                    const char *what_out, const clrn_tensor *out) {
   if (in->buffer == out->buffer)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: %s may not use the %s's buffer", op,
                      what_out, what_in);
-  return CLRN_STATUS_SUCCESS;
-}
-
-clrn_status clrn_op_set_arg(cl_kernel kernel, const char *kernel_name, cl_uint index, size_t size,
-                            const void *value) {
-  cl_int err = clSetKernelArg(kernel, index, size, value);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "clSetKernelArg(%s, argument %u)", kernel_name, (unsigned)index);
-  return CLRN_STATUS_SUCCESS;
-}
-
-clrn_status clrn_op_set_args(cl_kernel kernel, const char *kernel_name, const clrn_op_arg *args,
-                             size_t count) {
-  for (size_t i = 0; i < count; i++)
-    CLRN_TRY(clrn_op_set_arg(kernel, kernel_name, (cl_uint)i, args[i].size, args[i].value));
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -106,18 +108,12 @@ size_t clrn_op_pow2_at_least(size_t x, size_t cap) {
   return p > cap ? cap : p;
 }
 
-clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
-                               const char *kernel_name, long want, bool pow2, size_t *local) {
+size_t clrn_op_local_size(const clrn_context *context, const clrn_kernel *kernel, long want,
+                          bool pow2) {
   const clrn_device_info *device = clrn_context_device(context);
-  size_t kernel_max = 0;
-  cl_int err = clGetKernelWorkGroupInfo(kernel, device->device_id, CL_KERNEL_WORK_GROUP_SIZE,
-                                        sizeof kernel_max, &kernel_max, NULL);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "clGetKernelWorkGroupInfo(%s, CL_KERNEL_WORK_GROUP_SIZE)",
-                        kernel_name);
   size_t size = want > 0 ? (size_t)want : 1;
-  if (kernel_max > 0 && size > kernel_max)
-    size = kernel_max;
+  if (kernel->work_group_size > 0 && size > kernel->work_group_size)
+    size = kernel->work_group_size;
   if (device->max_work_group_size > 0 && size > device->max_work_group_size)
     size = device->max_work_group_size;
   if (device->max_work_item_sizes[0] > 0 && size > device->max_work_item_sizes[0])
@@ -128,23 +124,55 @@ clrn_status clrn_op_local_size(const clrn_context *context, cl_kernel kernel,
       p *= 2;
     size = p;
   }
-  *local = size;
-  return CLRN_STATUS_SUCCESS;
+  return size;
 }
 
-clrn_status clrn_op_enqueue(cl_command_queue queue, cl_kernel kernel, const char *kernel_name,
-                            cl_uint dims, const size_t *global, const size_t *local,
-                            cl_uint num_wait, const cl_event *wait, cl_event *event) {
+/* Sets the arguments and enqueues; the caller holds the kernel's lock. */
+static clrn_status locked_launch(clrn_kernel *kernel, cl_command_queue queue,
+                                 const clrn_op_arg *args, size_t arg_count, cl_uint dims,
+                                 const size_t *global, const size_t *local, cl_uint num_wait,
+                                 const cl_event *wait, cl_event *event) {
+  for (size_t i = 0; i < arg_count; i++) {
+    const clrn_op_arg *a = &args[i];
+    uint32_t bit = i < 32 ? 1u << i : 0;
+    uint64_t bits = 0;
+    bool memo = bit && a->plain && a->value && a->size <= sizeof bits;
+    if (memo) {
+      memcpy(&bits, a->value, a->size);
+      if ((kernel->known & bit) && kernel->sizes[i] == a->size && kernel->values[i] == bits)
+        continue; /* the kernel holds this value already */
+    }
+    kernel->known &= ~bit;
+    cl_int err = clSetKernelArg(kernel->cl, (cl_uint)i, a->size, a->value);
+    if (err != CL_SUCCESS)
+      return clrn_fail_cl(err, "clSetKernelArg(%s, argument %zu)", kernel->name, i);
+    if (memo) {
+      kernel->known |= bit;
+      kernel->values[i] = bits;
+      kernel->sizes[i] = (unsigned char)a->size;
+    }
+  }
   size_t rounded[3];
   for (cl_uint d = 0; d < dims && d < 3; d++)
     rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
-  cl_int err = clEnqueueNDRangeKernel(queue, kernel, dims, NULL, rounded, local, num_wait,
+  cl_int err = clEnqueueNDRangeKernel(queue, kernel->cl, dims, NULL, rounded, local, num_wait,
                                       num_wait ? wait : NULL, event);
   if (err != CL_SUCCESS)
     return clrn_fail_cl(err, "clEnqueueNDRangeKernel(%s, global %zu x %zu, local %zu x %zu)",
-                        kernel_name, rounded[0], dims > 1 ? rounded[1] : 1, local[0],
+                        kernel->name, rounded[0], dims > 1 ? rounded[1] : 1, local[0],
                         dims > 1 ? local[1] : 1);
-  clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued %s: global %zu x %zu, local %zu x %zu", kernel_name,
+  clrn_log(CLRN_LOG_LEVEL_DEBUG, "enqueued %s: global %zu x %zu, local %zu x %zu", kernel->name,
            rounded[0], dims > 1 ? rounded[1] : 1, local[0], dims > 1 ? local[1] : 1);
   return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_op_launch(clrn_kernel *kernel, cl_command_queue queue, const clrn_op_arg *args,
+                           size_t arg_count, cl_uint dims, const size_t *global,
+                           const size_t *local, cl_uint num_wait, const cl_event *wait,
+                           cl_event *event) {
+  clrn_kernel_lock(kernel);
+  clrn_status status =
+      locked_launch(kernel, queue, args, arg_count, dims, global, local, num_wait, wait, event);
+  clrn_kernel_unlock(kernel);
+  return status;
 }

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "ops/op_launch.h"
+#include "ops/ops_internal.h"
 #include "runtime/tuning.h"
 
 /* Floor division for a possibly negative numerator (PyTorch's div_rtn). */
@@ -66,9 +67,7 @@ static clrn_status check_pool_call(const char *op, const clrn_context *context,
                                    cl_command_queue queue, const clrn_tensor *input,
                                    const clrn_tensor *output, cl_uint num_wait,
                                    const cl_event *wait) {
-  CLRN_TRY(clrn_op_check_call(op, context, queue, num_wait, wait));
-  CLRN_TRY(clrn_op_check_tensor(op, "input", input));
-  CLRN_TRY(clrn_op_check_tensor(op, "output", output));
+  CLRN_TRY(clrn_op_check_io(op, context, queue, input, output, num_wait, wait));
   if (output->n != input->n || output->c != input->c)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                      "%s: output shape %dx%dx%dx%d must keep the input's n=%d and c=%d", op,
@@ -109,15 +108,14 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
                           const clrn_op_arg *args, size_t arg_count, launch_shape shape,
                           size_t reduce, const clrn_tensor *output, cl_uint num_wait,
                           const cl_event *wait, cl_event *event) {
-  cl_kernel kernel = NULL;
+  clrn_kernel *kernel = NULL;
+  CLRN_TRY(clrn_kernel_get(context, "pooling", NULL, name, &kernel));
   size_t local[3] = {1, 1, 1};
   size_t planes = (size_t)output->n * (size_t)output->c;
   bool group = shape == SHAPE_GROUP;
-  clrn_status status = CLRN_STATUS_SUCCESS;
-  CLRN_GOTO(clrn_context_kernel(context, "pooling", name, &kernel), done, status);
   long want = group ? clrn_context_tuning_value(context, CLRN_TUNING_GAP_WG)
                     : clrn_context_tuning_value(context, CLRN_TUNING_POOL_WG);
-  CLRN_GOTO(clrn_op_local_size(context, kernel, name, want, group, &local[0]), done, status);
+  local[0] = clrn_op_local_size(context, kernel, want, group);
   clrn_op_arg all[16];
   for (size_t i = 0; i < arg_count; i++)
     all[i] = args[i];
@@ -139,60 +137,53 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
     global[1] = planes;
     dims = 2;
   }
-  CLRN_GOTO(clrn_op_set_args(kernel, name, all, arg_count), done, status);
-  CLRN_GOTO(clrn_op_enqueue(queue, kernel, name, dims, global, local, num_wait, wait, event), done,
-            status);
-done:
-  if (kernel)
-    clReleaseKernel(kernel);
-  return status;
+  return clrn_op_launch(kernel, queue, all, arg_count, dims, global, local, num_wait, wait, event);
 }
 
-clrn_status clrn_maxpool2d_enqueue(clrn_context *context, cl_command_queue queue,
-                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
-                                   const clrn_tensor *output, cl_uint num_wait,
-                                   const cl_event *wait, cl_event *event) {
-  static const char op[] = "clrn_maxpool2d_enqueue";
-  CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
-  CLRN_TRY(check_window(op, desc, input, output));
-  const clrn_op_arg args[] = {
-      CLRN_ARG(input->buffer),  CLRN_ARG(output->buffer), CLRN_ARG(input->h),
-      CLRN_ARG(input->w),       CLRN_ARG(output->h),      CLRN_ARG(output->w),
-      CLRN_ARG(desc->kernel_h), CLRN_ARG(desc->kernel_w), CLRN_ARG(desc->stride_h),
-      CLRN_ARG(desc->stride_w), CLRN_ARG(desc->pad_h),    CLRN_ARG(desc->pad_w)};
-  return launch(context, queue, "maxpool2d_f32", args, 12, SHAPE_WINDOW, 0, output, num_wait, wait,
-                event);
+/* A window pooling: maxpool2d_f32's arguments, then count_include_pad for
+ * avgpool2d_f32 (include_pad not NULL). */
+static clrn_status launch_window(clrn_context *context, cl_command_queue queue, const char *name,
+                                 const clrn_pool2d_desc *desc, const cl_int *include_pad,
+                                 const clrn_tensor *input, const clrn_tensor *output,
+                                 cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  const clrn_op_arg args[] = {CLRN_ARG(input->buffer),
+                              CLRN_ARG(output->buffer),
+                              CLRN_ARG(input->h),
+                              CLRN_ARG(input->w),
+                              CLRN_ARG(output->h),
+                              CLRN_ARG(output->w),
+                              CLRN_ARG(desc->kernel_h),
+                              CLRN_ARG(desc->kernel_w),
+                              CLRN_ARG(desc->stride_h),
+                              CLRN_ARG(desc->stride_w),
+                              CLRN_ARG(desc->pad_h),
+                              CLRN_ARG(desc->pad_w),
+                              {sizeof(cl_int), include_pad, true}};
+  return launch(context, queue, name, args, include_pad ? 13 : 12, SHAPE_WINDOW, 0, output,
+                num_wait, wait, event);
 }
 
-clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
-                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
-                                   const clrn_tensor *output, cl_uint num_wait,
-                                   const cl_event *wait, cl_event *event) {
-  static const char op[] = "clrn_avgpool2d_enqueue";
-  CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
-  CLRN_TRY(check_window(op, desc, input, output));
+clrn_status clrn_maxpool2d_launch(clrn_context *context, cl_command_queue queue,
+                                  const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                  const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *event) {
+  return launch_window(context, queue, "maxpool2d_f32", desc, NULL, input, output, num_wait, wait,
+                       event);
+}
+
+clrn_status clrn_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+                                  const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                  const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *event) {
   cl_int include_pad = desc->count_include_pad ? 1 : 0;
-  const clrn_op_arg args[] = {
-      CLRN_ARG(input->buffer),  CLRN_ARG(output->buffer), CLRN_ARG(input->h),
-      CLRN_ARG(input->w),       CLRN_ARG(output->h),      CLRN_ARG(output->w),
-      CLRN_ARG(desc->kernel_h), CLRN_ARG(desc->kernel_w), CLRN_ARG(desc->stride_h),
-      CLRN_ARG(desc->stride_w), CLRN_ARG(desc->pad_h),    CLRN_ARG(desc->pad_w),
-      CLRN_ARG(include_pad)};
-  return launch(context, queue, "avgpool2d_f32", args, 13, SHAPE_WINDOW, 0, output, num_wait, wait,
-                event);
+  return launch_window(context, queue, "avgpool2d_f32", desc, &include_pad, input, output, num_wait,
+                       wait, event);
 }
 
-clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
-                                            const clrn_tensor *input, const clrn_tensor *output,
-                                            cl_uint num_wait, const cl_event *wait,
-                                            cl_event *event) {
-  static const char op[] = "clrn_adaptive_avgpool2d_enqueue";
-  CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
-  /* The kernel computes (o+1)*in for the window ends. */
-  if ((long long)(output->h + 1) * input->h > INT_MAX ||
-      (long long)(output->w + 1) * input->w > INT_MAX)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: %dx%d to %dx%d is too large", op, input->h,
-                     input->w, output->h, output->w);
+clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+                                           const clrn_tensor *input, const clrn_tensor *output,
+                                           cl_uint num_wait, const cl_event *wait,
+                                           cl_event *event) {
   if (output->h == 1 && output->w == 1) {
     cl_uint hw = (cl_uint)input->h * (cl_uint)input->w;
     cl_uint plane_count = (cl_uint)input->n * (cl_uint)input->c;
@@ -211,4 +202,38 @@ clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_qu
                               CLRN_ARG(output->h),     CLRN_ARG(output->w)};
   return launch(context, queue, "adaptive_avgpool2d_f32", args, 6, SHAPE_WINDOW, 0, output,
                 num_wait, wait, event);
+}
+
+clrn_status clrn_maxpool2d_enqueue(clrn_context *context, cl_command_queue queue,
+                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                   const clrn_tensor *output, cl_uint num_wait,
+                                   const cl_event *wait, cl_event *event) {
+  static const char op[] = "clrn_maxpool2d_enqueue";
+  CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
+  CLRN_TRY(check_window(op, desc, input, output));
+  return clrn_maxpool2d_launch(context, queue, desc, input, output, num_wait, wait, event);
+}
+
+clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
+                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                   const clrn_tensor *output, cl_uint num_wait,
+                                   const cl_event *wait, cl_event *event) {
+  static const char op[] = "clrn_avgpool2d_enqueue";
+  CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
+  CLRN_TRY(check_window(op, desc, input, output));
+  return clrn_avgpool2d_launch(context, queue, desc, input, output, num_wait, wait, event);
+}
+
+clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
+                                            const clrn_tensor *input, const clrn_tensor *output,
+                                            cl_uint num_wait, const cl_event *wait,
+                                            cl_event *event) {
+  static const char op[] = "clrn_adaptive_avgpool2d_enqueue";
+  CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
+  /* The kernel computes (o+1)*in for the window ends. */
+  if ((long long)(output->h + 1) * input->h > INT_MAX ||
+      (long long)(output->w + 1) * input->w > INT_MAX)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: %dx%d to %dx%d is too large", op, input->h,
+                     input->w, output->h, output->w);
+  return clrn_adaptive_avgpool2d_launch(context, queue, input, output, num_wait, wait, event);
 }

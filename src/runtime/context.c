@@ -1,4 +1,5 @@
-/* clrn_context: one device's cl_context, in-order queues, profile and programs. */
+/* clrn_context: one device's cl_context, in-order queues, profile, and the caches
+ * of programs and kernel objects (runtime/kernel_cache.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "base/error.h"
 #include "clresnet/context.h"
 #include "runtime/embedded.h"
+#include "runtime/kernel_cache.h"
 #include "runtime/profile.h"
 #include "runtime/program.h"
 #include "runtime/tuning.h"
@@ -16,8 +18,15 @@
 
 typedef struct program_slot {
   char name[64];
+  char *defines; /* extra build options, "" for none */
   cl_program program;
 } program_slot;
+
+/* A cached kernel and its key (the program's slot and the kernel name). */
+typedef struct kernel_slot {
+  size_t program; /* index into programs */
+  clrn_kernel kernel;
+} kernel_slot;
 
 struct clrn_context {
   clrn_device_info device;
@@ -27,9 +36,11 @@ struct clrn_context {
   bool profiling;
   clrn_profile *profile;
   clrn_context_options options;
-  mtx_t mutex; /* guards programs and stats */
+  mtx_t mutex; /* guards programs, kernels and stats */
   program_slot *programs;
   size_t program_count;
+  kernel_slot **kernels; /* each allocated alone, so a kernel never moves */
+  size_t kernel_count;
   clrn_build_stats stats;
 };
 
@@ -108,8 +119,16 @@ void clrn_context_release(clrn_context *ctx) {
     clFinish(ctx->queues[i]);
   for (size_t i = 0; i < ctx->queue_count; i++)
     clReleaseCommandQueue(ctx->queues[i]);
-  for (size_t i = 0; i < ctx->program_count; i++)
+  for (size_t i = 0; i < ctx->kernel_count; i++) {
+    clReleaseKernel(ctx->kernels[i]->kernel.cl);
+    mtx_destroy(&ctx->kernels[i]->kernel.lock);
+    free(ctx->kernels[i]);
+  }
+  free(ctx->kernels);
+  for (size_t i = 0; i < ctx->program_count; i++) {
     clReleaseProgram(ctx->programs[i].program);
+    free(ctx->programs[i].defines);
+  }
   free(ctx->programs);
   if (ctx->cl)
     clReleaseContext(ctx->cl);
@@ -145,45 +164,67 @@ void clrn_context_build_stats(const clrn_context *ctx, clrn_build_stats *stats) 
   mtx_unlock((mtx_t *)&ctx->mutex);
 }
 
-/* Finds or builds a program; *compiled tells whether this call compiled it. The
- * mutex is held during the build so two threads never build the same program. */
-static clrn_status get_program(clrn_context *ctx, const char *name, cl_program *program,
-                               bool *compiled) {
+/* The slot of program (name, defines), or -1. Called with the mutex held. */
+static long find_program(const clrn_context *ctx, const char *name, const char *defines) {
+  for (size_t i = 0; i < ctx->program_count; i++)
+    if (strcmp(ctx->programs[i].name, name) == 0 && strcmp(ctx->programs[i].defines, defines) == 0)
+      return (long)i;
+  return -1;
+}
+
+/* Finds or builds program (name, defines) with the mutex held; *slot is its
+ * index and *compiled tells whether this call compiled it. Holding the mutex
+ * during the build means two threads never build the same program. */
+static clrn_status locked_program(clrn_context *ctx, const char *name, const char *defines,
+                                  size_t *slot, bool *compiled) {
   *compiled = false;
   if (strlen(name) >= sizeof ctx->programs[0].name)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel program name too long");
-  mtx_lock(&ctx->mutex);
-  for (size_t i = 0; i < ctx->program_count; i++)
-    if (strcmp(ctx->programs[i].name, name) == 0) {
-      *program = ctx->programs[i].program;
-      mtx_unlock(&ctx->mutex);
-      return CLRN_STATUS_SUCCESS;
-    }
-  clrn_status status = CLRN_STATUS_SUCCESS;
-  program_slot *grown = realloc(ctx->programs, (ctx->program_count + 1) * sizeof *grown);
-  if (!grown) {
-    mtx_unlock(&ctx->mutex);
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "program table");
+  long found = find_program(ctx, name, defines);
+  if (found >= 0) {
+    *slot = (size_t)found;
+    return CLRN_STATUS_SUCCESS;
   }
+  program_slot *grown = realloc(ctx->programs, (ctx->program_count + 1) * sizeof *grown);
+  if (!grown)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "program table");
   ctx->programs = grown;
+  char *defines_copy = strdup(defines);
+  if (!defines_copy)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "program defines");
   double start = now_seconds();
   clrn_program_origin origin;
   cl_program built = NULL;
-  status = clrn_program_build(&ctx->device, ctx->cl, ctx->profile, name, &built, &origin);
+  clrn_status status =
+      clrn_program_build(&ctx->device, ctx->cl, ctx->profile, name, defines, &built, &origin);
   ctx->stats.compile_seconds += now_seconds() - start;
   if (origin.cache == CLRN_CACHE_RESULT_BAD)
     ctx->stats.cache_bad++;
-  if (status == CLRN_STATUS_SUCCESS) {
-    if (origin.compiled)
-      ctx->stats.compiled++;
-    else
-      ctx->stats.cache_hits++;
-    program_slot *slot = &ctx->programs[ctx->program_count++];
-    snprintf(slot->name, sizeof slot->name, "%s", name);
-    slot->program = built;
-    *program = built;
-    *compiled = origin.compiled;
+  if (status != CLRN_STATUS_SUCCESS) {
+    free(defines_copy);
+    return status;
   }
+  if (origin.compiled)
+    ctx->stats.compiled++;
+  else
+    ctx->stats.cache_hits++;
+  program_slot *p = &ctx->programs[ctx->program_count];
+  snprintf(p->name, sizeof p->name, "%s", name);
+  p->defines = defines_copy;
+  p->program = built;
+  *slot = ctx->program_count++;
+  *compiled = origin.compiled;
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Finds or builds a program, taking the mutex. */
+static clrn_status get_program(clrn_context *ctx, const char *name, const char *defines,
+                               cl_program *program, bool *compiled) {
+  size_t slot = 0;
+  mtx_lock(&ctx->mutex);
+  clrn_status status = locked_program(ctx, name, defines ? defines : "", &slot, compiled);
+  if (status == CLRN_STATUS_SUCCESS)
+    *program = ctx->programs[slot].program;
   mtx_unlock(&ctx->mutex);
   return status;
 }
@@ -192,7 +233,13 @@ clrn_status clrn_context_program(clrn_context *ctx, const char *name, cl_program
   if (!ctx || !name || !program)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_context_program: NULL argument");
   bool compiled;
-  return get_program(ctx, name, program, &compiled);
+  return get_program(ctx, name, "", program, &compiled);
+}
+
+clrn_status clrn_context_program_defines(clrn_context *ctx, const char *name, const char *defines,
+                                         cl_program *program) {
+  bool compiled;
+  return get_program(ctx, name, defines, program, &compiled);
 }
 
 clrn_status clrn_context_prepare(clrn_context *ctx, const char *const *names, size_t count) {
@@ -205,22 +252,78 @@ clrn_status clrn_context_prepare(clrn_context *ctx, const char *const *names, si
   for (size_t i = 0; i < count; i++) {
     cl_program program;
     bool compiled;
-    CLRN_TRY(get_program(ctx, names[i], &program, &compiled));
+    CLRN_TRY(get_program(ctx, names[i], "", &program, &compiled));
     if (ctx->options.progress)
       ctx->options.progress(&ctx->device, i + 1, count, compiled, ctx->options.progress_user_data);
   }
   return CLRN_STATUS_SUCCESS;
 }
 
-clrn_status clrn_context_kernel(clrn_context *ctx, const char *program_name,
-                                const char *kernel_name, cl_kernel *kernel) {
-  cl_program program;
-  CLRN_TRY(clrn_context_program(ctx, program_name, &program));
+/* Creates kernel_name of program slot and what launches need to know of it. */
+static clrn_status new_kernel(clrn_context *ctx, size_t program, const char *kernel_name,
+                              kernel_slot **out) {
+  const program_slot *p = &ctx->programs[program];
+  kernel_slot *slot = calloc(1, sizeof *slot);
+  if (!slot)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "kernel %s", kernel_name);
+  slot->program = program;
+  snprintf(slot->kernel.name, sizeof slot->kernel.name, "%s", kernel_name);
   cl_int err = CL_SUCCESS;
-  *kernel = clCreateKernel(program, kernel_name, &err);
-  if (err != CL_SUCCESS)
-    return clrn_fail_cl(err, "clCreateKernel(%s in %s.cl)", kernel_name, program_name);
+  slot->kernel.cl = clCreateKernel(p->program, kernel_name, &err);
+  if (err != CL_SUCCESS) {
+    free(slot);
+    return clrn_fail_cl(err, "clCreateKernel(%s in %s.cl)", kernel_name, p->name);
+  }
+  err = clGetKernelWorkGroupInfo(slot->kernel.cl, ctx->device.device_id, CL_KERNEL_WORK_GROUP_SIZE,
+                                 sizeof slot->kernel.work_group_size, &slot->kernel.work_group_size,
+                                 NULL);
+  if (err != CL_SUCCESS || mtx_init(&slot->kernel.lock, mtx_plain) != thrd_success) {
+    clReleaseKernel(slot->kernel.cl);
+    free(slot);
+    if (err != CL_SUCCESS)
+      return clrn_fail_cl(err, "clGetKernelWorkGroupInfo(%s, CL_KERNEL_WORK_GROUP_SIZE)",
+                          kernel_name);
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "kernel %s lock", kernel_name);
+  }
+  *out = slot;
   return CLRN_STATUS_SUCCESS;
+}
+
+/* Finds or creates a kernel with the mutex held. */
+static clrn_status locked_kernel(clrn_context *ctx, const char *program, const char *defines,
+                                 const char *kernel_name, clrn_kernel **kernel) {
+  for (size_t i = 0; i < ctx->kernel_count; i++) {
+    kernel_slot *k = ctx->kernels[i];
+    const program_slot *p = &ctx->programs[k->program];
+    if (strcmp(k->kernel.name, kernel_name) == 0 && strcmp(p->name, program) == 0 &&
+        strcmp(p->defines, defines) == 0) {
+      *kernel = &k->kernel;
+      return CLRN_STATUS_SUCCESS;
+    }
+  }
+  if (strlen(kernel_name) >= sizeof ctx->kernels[0]->kernel.name)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel name too long");
+  size_t slot = 0;
+  bool compiled;
+  CLRN_TRY(locked_program(ctx, program, defines, &slot, &compiled));
+  kernel_slot **grown = realloc(ctx->kernels, (ctx->kernel_count + 1) * sizeof *grown);
+  if (!grown)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "kernel table");
+  ctx->kernels = grown;
+  kernel_slot *created = NULL;
+  CLRN_TRY(new_kernel(ctx, slot, kernel_name, &created));
+  ctx->kernels[ctx->kernel_count++] = created;
+  ctx->stats.kernels++;
+  *kernel = &created->kernel;
+  return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_kernel_get(clrn_context *ctx, const char *program, const char *defines,
+                            const char *kernel_name, clrn_kernel **kernel) {
+  mtx_lock(&ctx->mutex);
+  clrn_status status = locked_kernel(ctx, program, defines ? defines : "", kernel_name, kernel);
+  mtx_unlock(&ctx->mutex);
+  return status;
 }
 
 clrn_status clrn_buffer_create(clrn_context *ctx, cl_mem_flags flags, size_t bytes,

@@ -1,5 +1,5 @@
 /* Files embedded into the library at build time by cmake/embed_files.cmake: the
- * kernel sources of kernels/ and the device profiles of devices/. */
+ * kernel sources and headers of kernels/ and the device profiles of devices/. */
 #ifndef CLRN_RUNTIME_EMBEDDED_H
 #define CLRN_RUNTIME_EMBEDDED_H
 
@@ -16,6 +16,11 @@ extern const clrn_embedded_file clrn_embedded_kernels[];
 extern const size_t clrn_embedded_kernels_count;
 /** Kernel file names without extension ("conv2d"), NULL-terminated. */
 extern const char *const clrn_embedded_kernels_stems[];
+
+/** Headers every kernel program starts with (kernels/NAME.h: the ABI shared with
+ * the host, the prelude of helpers), in name order, terminated likewise. */
+extern const clrn_embedded_file clrn_embedded_kernel_headers[];
+extern const size_t clrn_embedded_kernel_headers_count;
 
 /** Device profiles (devices/NAME.json), terminated likewise. */
 extern const clrn_embedded_file clrn_embedded_profiles[];

@@ -10,39 +10,96 @@
 
 #define MAX_SOURCE_BYTES (16u << 20)
 
-/* The source of kernels/<name>.cl: from CLRN_KERNEL_DIR when set, else embedded.
- * *owned is set when the caller must free *source. */
-static clrn_status load_source(const char *name, const char **source, size_t *size, char **owned) {
+/* The text of kernel file file_name ("conv2d.cl"): from CLRN_KERNEL_DIR when set
+ * (a header missing there comes from the library when optional is set), else
+ * embedded in table. *owned is set when the caller must free *text. */
+static clrn_status load_file(const clrn_embedded_file *table, const char *file_name, bool optional,
+                             const char **text, size_t *size, char **owned) {
   *owned = NULL;
-  char file_name[256];
-  if (snprintf(file_name, sizeof file_name, "%s.cl", name) >= (int)sizeof file_name)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel program name too long");
   const char *dir = getenv("CLRN_KERNEL_DIR");
   if (dir && *dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file_name);
     FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!f && !optional)
       return clrn_fail(CLRN_STATUS_IO_ERROR, "CLRN_KERNEL_DIR: cannot open %s", path);
-    char *text = malloc(MAX_SOURCE_BYTES + 1);
-    size_t n = text ? fread(text, 1, MAX_SOURCE_BYTES + 1, f) : 0;
-    bool error = ferror(f);
-    fclose(f);
-    if (!text || error || n > MAX_SOURCE_BYTES) {
-      free(text);
-      return clrn_fail(CLRN_STATUS_IO_ERROR, "CLRN_KERNEL_DIR: cannot read %s", path);
+    if (f) {
+      char *data = malloc(MAX_SOURCE_BYTES + 1);
+      size_t n = data ? fread(data, 1, MAX_SOURCE_BYTES + 1, f) : 0;
+      bool error = ferror(f);
+      fclose(f);
+      if (!data || error || n > MAX_SOURCE_BYTES) {
+        free(data);
+        return clrn_fail(CLRN_STATUS_IO_ERROR, "CLRN_KERNEL_DIR: cannot read %s", path);
+      }
+      data[n] = '\0';
+      *owned = data;
+      *text = data;
+      *size = n;
+      return CLRN_STATUS_SUCCESS;
     }
-    text[n] = '\0';
-    *owned = text;
-    *source = text;
-    *size = n;
-    return CLRN_STATUS_SUCCESS;
   }
-  const clrn_embedded_file *file = clrn_embedded_find(clrn_embedded_kernels, file_name);
+  const clrn_embedded_file *file = clrn_embedded_find(table, file_name);
   if (!file)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "no kernel program named \"%s\"", name);
-  *source = (const char *)file->data;
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "no kernel file named \"%s\"", file_name);
+  *text = (const char *)file->data;
   *size = file->size;
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Appends size bytes of text to the growing source *out (*used bytes so far). */
+static bool append(char **out, size_t *used, const char *text, size_t size) {
+  char *grown = realloc(*out, *used + size + 1);
+  if (!grown)
+    return false;
+  memcpy(grown + *used, text, size);
+  *used += size;
+  grown[*used] = '\0';
+  *out = grown;
+  return true;
+}
+
+/* The full source of program name: every header of kernels/ (the ABI and
+ * the prelude, in name order), then kernels/<name>.cl under a #line directive, so
+ * build logs give the .cl file's own line numbers. Malloc'd; the caller frees. */
+static clrn_status load_source(const char *name, char **source, size_t *size) {
+  *source = NULL;
+  *size = 0;
+  char file_name[256];
+  if (snprintf(file_name, sizeof file_name, "%s.cl", name) >= (int)sizeof file_name)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel program name too long");
+  char *out = NULL;
+  size_t used = 0;
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  for (size_t i = 0; i <= clrn_embedded_kernel_headers_count; i++) {
+    bool program = i == clrn_embedded_kernel_headers_count;
+    const char *part_name = program ? file_name : clrn_embedded_kernel_headers[i].name;
+    const char *text = NULL;
+    size_t text_size = 0;
+    char *owned = NULL;
+    status = load_file(program ? clrn_embedded_kernels : clrn_embedded_kernel_headers, part_name,
+                       !program, &text, &text_size, &owned);
+    if (status != CLRN_STATUS_SUCCESS) {
+      if (program && status == CLRN_STATUS_INVALID_ARGUMENT)
+        status = clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "no kernel program named \"%s\"", name);
+      break;
+    }
+    char line[300];
+    int line_size = snprintf(line, sizeof line, "#line 1 \"%s\"\n", part_name);
+    bool ok = append(&out, &used, line, (size_t)line_size) &&
+              append(&out, &used, text, text_size) && append(&out, &used, "\n", 1);
+    free(owned);
+    if (!ok) {
+      status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "source of kernels/%s", file_name);
+      break;
+    }
+  }
+  if (status != CLRN_STATUS_SUCCESS) {
+    free(out);
+    return status;
+  }
+  *source = out;
+  *size = used;
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -134,18 +191,23 @@ static cl_program from_cache(const clrn_device_info *device, cl_context context,
 }
 
 clrn_status clrn_program_build(const clrn_device_info *device, cl_context context,
-                               const clrn_profile *profile, const char *name, cl_program *program,
-                               clrn_program_origin *origin) {
+                               const clrn_profile *profile, const char *name, const char *defines,
+                               cl_program *program, clrn_program_origin *origin) {
   *program = NULL;
   origin->compiled = false;
   origin->cache = CLRN_CACHE_RESULT_MISS;
-  const char *source = NULL;
+  char *source = NULL;
   size_t size = 0;
-  char *owned = NULL;
-  CLRN_TRY(load_source(name, &source, &size, &owned));
+  CLRN_TRY(load_source(name, &source, &size));
   char options[4096];
-  if (!clrn_program_options(device, profile, name, options, sizeof options)) {
-    free(owned);
+  bool fits = clrn_program_options(device, profile, name, options, sizeof options);
+  if (fits && defines && *defines) {
+    size_t used = strlen(options);
+    int n = snprintf(options + used, sizeof options - used, " %s", defines);
+    fits = n >= 0 && (size_t)n < sizeof options - used;
+  }
+  if (!fits) {
+    free(source);
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel build options too long");
   }
   char key[8192];
@@ -154,16 +216,17 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
   clrn_status status = CLRN_STATUS_SUCCESS;
   if (!built) {
     cl_int err = CL_SUCCESS;
-    built = clCreateProgramWithSource(context, 1, &source, &size, &err);
+    const char *sources[1] = {source};
+    built = clCreateProgramWithSource(context, 1, sources, &size, &err);
     if (err != CL_SUCCESS) {
-      free(owned);
+      free(source);
       return clrn_fail_cl(err, "clCreateProgramWithSource(%s)", name);
     }
     err = clBuildProgram(built, 1, &device->device_id, options, NULL, NULL);
     if (err != CL_SUCCESS) {
       status = fail_build(built, device, name, options, err);
       clReleaseProgram(built);
-      free(owned);
+      free(source);
       return status;
     }
     origin->compiled = true;
@@ -174,7 +237,7 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
     free(binary);
     clrn_clear_error();
   }
-  free(owned);
+  free(source);
   *program = built;
   return CLRN_STATUS_SUCCESS;
 }

@@ -7,6 +7,7 @@
 
 #include "base/array.h"
 #include "base/error.h"
+#include "ops/ops_internal.h"
 
 #define QUEUES 3
 #define TRANSFER_QUEUE 2
@@ -150,22 +151,22 @@ static clrn_status launch(clrn_exec *x, const clrn_step *s, const clrn_step_op *
   const cl_event *waits = w->count ? w->events : NULL;
   switch (s->kind) {
   case CLRN_STEP_CONV:
-    return clrn_conv2d_enqueue(op->conv, q, &in, s->inputs[1] >= 0 ? &second : NULL, &out, w->count,
-                               waits, event);
+    return clrn_conv2d_launch(op->conv, q, &in, s->inputs[1] >= 0 ? &second : NULL, &out, w->count,
+                              waits, event);
   case CLRN_STEP_BATCHNORM:
-    return clrn_batchnorm_enqueue(op->batchnorm, q, &in, &out, w->count, waits, event);
-  case CLRN_STEP_RELU: return clrn_relu_enqueue(x->ctx, q, &in, &out, w->count, waits, event);
+    return clrn_batchnorm_launch(op->batchnorm, q, &in, &out, w->count, waits, event);
+  case CLRN_STEP_RELU: return clrn_relu_launch(x->ctx, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_ADD:
-    return clrn_add_enqueue(x->ctx, q, &in, &second, &out, s->relu, w->count, waits, event);
+    return clrn_add_launch(x->ctx, q, &in, &second, &out, s->relu, w->count, waits, event);
   case CLRN_STEP_MAXPOOL: {
     clrn_pool2d_desc pool = clrn_instance_pool(s);
-    return clrn_maxpool2d_enqueue(x->ctx, q, &pool, &in, &out, w->count, waits, event);
+    return clrn_maxpool2d_launch(x->ctx, q, &pool, &in, &out, w->count, waits, event);
   }
   case CLRN_STEP_AVGPOOL:
-    return clrn_adaptive_avgpool2d_enqueue(x->ctx, q, &in, &out, w->count, waits, event);
+    return clrn_adaptive_avgpool2d_launch(x->ctx, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_LINEAR:
-    return clrn_linear_enqueue(op->linear, q, &in, &out, w->count, waits, event);
-  case CLRN_STEP_SOFTMAX: return clrn_softmax_enqueue(x->ctx, q, &in, &out, w->count, waits, event);
+    return clrn_linear_launch(op->linear, q, &in, &out, w->count, waits, event);
+  case CLRN_STEP_SOFTMAX: return clrn_softmax_launch(x->ctx, q, &in, &out, w->count, waits, event);
   }
   return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "unknown step kind");
 }

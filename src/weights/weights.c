@@ -1,7 +1,8 @@
-/* clrn_weights as named host tensors: a safetensors file read on request, or
- * seeded random weights produced on request (for benchmarks). Values read from a
- * file are checked (finite, no negative variance) as they are read. Which
- * architecture the tensors belong to is decided a layer up, in nn/weights_bind.c. */
+/* clrn_weights as named host tensors: a safetensors file or a PyTorch checkpoint
+ * (told apart by their first bytes, not their names), read on request, or seeded
+ * random weights produced on request (for benchmarks). Values read from a file are
+ * checked (finite, no negative variance) as they are read. Which architecture the
+ * tensors belong to is decided a layer up, in nn/weights_bind.c. */
 #include "weights/weights.h"
 
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "io/file.h"
 
 clrn_arch clrn_weights_arch(const clrn_weights *w) { return w->arch; }
 
@@ -27,7 +29,21 @@ void clrn_weights_close(clrn_weights *w) {
   if (!w)
     return;
   clrn_safetensors_close(&w->file);
+  clrn_pth_close(&w->pth);
   free(w);
+}
+
+/* Whether path starts like a PyTorch checkpoint; a file that cannot be read is
+ * left to the safetensors reader, which explains why. */
+static bool is_checkpoint(const char *path) {
+  FILE *f = NULL;
+  uint64_t size = 0;
+  unsigned char head[16];
+  if (clrn_file_open_regular(path, &f, &size) != CLRN_STATUS_SUCCESS)
+    return false;
+  size_t n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  return clrn_pth_detect(head, n);
 }
 
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {
@@ -36,7 +52,9 @@ clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {
   if (!w)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights");
   snprintf(w->path, sizeof w->path, "%s", path);
-  clrn_status status = clrn_safetensors_open(path, &w->file);
+  w->is_pth = is_checkpoint(path);
+  clrn_status status =
+      w->is_pth ? clrn_pth_open(path, &w->pth) : clrn_safetensors_open(path, &w->file);
   if (status != CLRN_STATUS_SUCCESS) {
     clrn_weights_close(w);
     return status;
@@ -138,13 +156,47 @@ clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
     fill_random(w, name, ndim, shape, out, elements);
     return CLRN_STATUS_SUCCESS;
   }
-  const clrn_st_tensor *t = clrn_safetensors_find(&w->file, name);
-  bool same = t && t->ndim == ndim;
+  clrn_tensor_info t;
+  bool same = clrn_weights_find(w, name, &t) && t.ndim == ndim;
   for (int i = 0; same && i < ndim; i++)
-    same = t->shape[i] == shape[i];
+    same = t.shape[i] == shape[i];
   if (!same)
     return clrn_fail(CLRN_STATUS_MISMATCH, "%s: tensor %s is missing or has another shape", w->path,
                      name);
-  CLRN_TRY(clrn_safetensors_read_f32(&w->file, t, out));
+  if (w->is_pth)
+    CLRN_TRY(clrn_pth_read_f32(&w->pth, clrn_pth_find(&w->pth, name), out));
+  else
+    CLRN_TRY(clrn_safetensors_read_f32(&w->file, clrn_safetensors_find(&w->file, name), out));
   return check_values(w->path, name, out, elements);
+}
+
+static clrn_tensor_info info_of_st(const clrn_st_tensor *t) {
+  return (clrn_tensor_info){t->name, t->dtype, t->ndim, t->shape};
+}
+
+static clrn_tensor_info info_of_pth(const clrn_pth_tensor *t) {
+  return (clrn_tensor_info){t->name, t->dtype, t->ndim, t->shape};
+}
+
+size_t clrn_weights_count(const clrn_weights *w) {
+  return w->random ? 0 : w->is_pth ? w->pth.count : w->file.count;
+}
+
+clrn_tensor_info clrn_weights_at(const clrn_weights *w, size_t i) {
+  return w->is_pth ? info_of_pth(&w->pth.tensors[i]) : info_of_st(&w->file.tensors[i]);
+}
+
+bool clrn_weights_find(const clrn_weights *w, const char *name, clrn_tensor_info *info) {
+  if (w->random)
+    return false;
+  if (w->is_pth) {
+    const clrn_pth_tensor *t = clrn_pth_find(&w->pth, name);
+    if (t)
+      *info = info_of_pth(t);
+    return t != NULL;
+  }
+  const clrn_st_tensor *t = clrn_safetensors_find(&w->file, name);
+  if (t)
+    *info = info_of_st(t);
+  return t != NULL;
 }

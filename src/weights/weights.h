@@ -1,6 +1,6 @@
 /* Internal access to a clrn_weights: the named tensors of one file, and reading one
- * tensor as float32 by name. The
- * weights come from a safetensors file or from a seeded generator (for
+ * tensor as float32 by name. The weights come from a safetensors file, a PyTorch
+ * checkpoint (.pth; told by its first bytes) or from a seeded generator (for
  * benchmarks); either way a tensor is produced on request into the caller's
  * buffer, so the host never holds a second copy of the whole model. */
 #ifndef CLRN_WEIGHTS_WEIGHTS_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "clresnet/weights.h"
+#include "weights/pth.h"
 #include "weights/safetensors.h"
 
 /* Named tensors plus the architecture they were bound to (set by nn/weights_bind.c). */
@@ -19,10 +20,30 @@ struct clrn_weights {
   bool random;
   uint64_t seed;
   clrn_safetensors file;
+  clrn_pth pth; /* a PyTorch checkpoint when is_pth */
+  bool is_pth;
   char path[1024];
 };
 
-/** Opens a safetensors file as named tensors; arch and num_classes stay unset. */
+/* A tensor's name, element type and shape, whichever format its file has. */
+typedef struct clrn_tensor_info {
+  const char *name;
+  clrn_dtype dtype;
+  int ndim;
+  const int64_t *shape;
+} clrn_tensor_info;
+
+/** Number of tensors in the file (0 for random weights). */
+size_t clrn_weights_count(const clrn_weights *weights);
+
+/** The i-th tensor of the file (i < clrn_weights_count()). */
+clrn_tensor_info clrn_weights_at(const clrn_weights *weights, size_t i);
+
+/** Describes the tensor called name; false when the file has none. */
+bool clrn_weights_find(const clrn_weights *weights, const char *name, clrn_tensor_info *info);
+
+/** Opens a safetensors file or a PyTorch checkpoint as named tensors; arch and
+ * num_classes stay unset. */
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **weights);
 
 /** Seeded random weights: any requested tensor is generated from its name. */

@@ -226,7 +226,7 @@ def check_usage():
         (["--jsonl", "a", "--csv", "b", "d"], "give one of them"),
         (["--jsonl", "d/b.jpg", "d"], "same file as the input d/b.jpg"),
         (["--csv", "t.txt", "--truth", "t.txt", "d"], "same file as the input t.txt"),
-        (["--threads", "0", "d"], "--threads: '0'"),
+        (["--decode-threads", "0", "d"], "--decode-threads: '0'"),
         (["@"], "'@' names no list"),
         (["empty"], "no INPUT found"),
     ]

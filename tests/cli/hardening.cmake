@@ -45,7 +45,7 @@ foreach(case metadata tensor-name input-name input-json nonfinite)
 endforeach()
 
 # Top-k: the default is min(5, classes); out-of-range values name the class count.
-clrn_cli_hostile_test(run_top_default_few_classes 0 --stdout "^ +[0-9.]+%  +2 *$"
+clrn_cli_hostile_test(run_top_default_few_classes 0 --stdout "^ +[0-9.]+%  +2$"
                       -- ${CLI} run -q -w ${FIX}/r18-3classes.safetensors ${FIX}/input64.npy)
 clrn_cli_hostile_test(run_top_zero_names_classes 2
                       --stderr "-k: 0 is not in 1..3 \\(the model's classes\\)" --stderr-lines 1

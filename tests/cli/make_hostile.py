@@ -72,7 +72,9 @@ def main():
         t["fc.weight"] = (dtype, [3, shape[1]], blob[:3 * shape[1] * 4])
         t["fc.bias"] = (dtype, [3], t["fc.bias"][2][:12])
 
-    variant("3classes", three_classes, dict(meta, num_classes="3"))
+    # The class names of the 1000 classes go with them (a 3-class model has none).
+    names_gone = {k: v for k, v in meta.items() if k != "categories"}
+    variant("3classes", three_classes, dict(names_gone, num_classes="3"))
     variant("nan", lambda t: set_float(t, "layer1.0.bn1.weight", 7, float("nan")))
     variant("inf", lambda t: set_float(t, "conv1.weight", 11, float("inf")))
     variant("negvar", lambda t: set_float(t, "layer2.0.bn2.running_var", 3, -0.5))

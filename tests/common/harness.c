@@ -60,12 +60,16 @@ bool clrn_test_pick_device(clrn_device_info *device) {
   return true;
 }
 
-clrn_context *clrn_test_context(bool profiling) {
-  clrn_device_info device;
-  if (!clrn_test_pick_device(&device)) {
+void clrn_test_require_device(clrn_device_info *device) {
+  if (!clrn_test_pick_device(device)) {
     fprintf(stderr, "no OpenCL device: skipping\n");
     exit(CLRN_TEST_SKIP);
   }
+}
+
+clrn_context *clrn_test_context(bool profiling) {
+  clrn_device_info device;
+  clrn_test_require_device(&device);
   clrn_context_options options;
   clrn_context_options_default(&options);
   options.profiling = profiling;

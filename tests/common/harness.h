@@ -22,6 +22,10 @@ void clrn_test_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFun
  * machine has no OpenCL device. */
 bool clrn_test_pick_device(clrn_device_info *device);
 
+/** Picks the test device like clrn_test_pick_device(); when there is none, says so
+ * and exits the process with CLRN_TEST_SKIP (for a suite's main()). */
+void clrn_test_require_device(clrn_device_info *device);
+
 /** Opens a context on the test device; exits the process with CLRN_TEST_SKIP when
  * there is no device, and fails loudly when there is one but it cannot be used. */
 clrn_context *clrn_test_context(bool profiling);

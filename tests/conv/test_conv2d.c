@@ -776,10 +776,7 @@ static int teardown(void) {
 int main(void) {
   small = getenv("CLRN_TEST_SMALL") && atoi(getenv("CLRN_TEST_SMALL")) != 0;
   clrn_device_info device;
-  if (!clrn_test_pick_device(&device)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
+  clrn_test_require_device(&device);
   clrn_test_add_suite("conv2d", setup, teardown, "resnet shapes", test_resnet_shapes, "residual",
                       test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
                       test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,

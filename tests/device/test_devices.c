@@ -97,10 +97,7 @@ static void test_profile_option(void) {
 
 int main(void) {
   clrn_device_info probe;
-  if (!clrn_test_pick_device(&probe)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
+  clrn_test_require_device(&probe);
   clrn_test_add_suite("devices", setup, teardown, "enumerate", test_enumerate, "context",
                       test_context, "profile option", test_profile_option, NULL);
   return clrn_test_run();

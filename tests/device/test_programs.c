@@ -1,11 +1,15 @@
 /* Kernel program builds on a real device: success, failure with the build log,
- * and the binary cache's miss, hit, corrupt-entry and disabled paths. */
+ * the binary cache's miss, hit, corrupt-entry and disabled paths, programs keyed
+ * by (name, defines) in memory and on disk, and kernel objects made once per
+ * context. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "runtime/cache.h"
+#include "runtime/embedded.h"
+#include "runtime/kernel_cache.h"
 
 static char cache_dir[256];
 static clrn_device_info device;
@@ -41,8 +45,10 @@ static clrn_build_stats build_once(const char *name, clrn_status want) {
 static void test_build_and_run(void) {
   clrn_context *context = NULL;
   CLRN_ASSERT_OK(clrn_context_create(&device, NULL, &context));
-  cl_kernel kernel = NULL;
-  CLRN_ASSERT_OK(clrn_context_kernel(context, "eltwise", "relu_f32", &kernel));
+  clrn_kernel *cached = NULL;
+  CLRN_ASSERT_OK(clrn_kernel_get(context, "eltwise", NULL, "relu_f32", &cached));
+  cl_kernel kernel = cached->cl;
+  CU_ASSERT(cached->work_group_size >= 1);
   float host[5] = {-2, -0.5f, 0, 0.5f, 2}, back[5];
   cl_mem in = NULL, out = NULL;
   CLRN_ASSERT_OK(clrn_buffer_create(context, CL_MEM_READ_ONLY, sizeof host, host, &in));
@@ -61,7 +67,6 @@ static void test_build_and_run(void) {
     CU_ASSERT_EQUAL(back[i], host[i] > 0 ? host[i] : 0.0f);
   clReleaseMemObject(in);
   clReleaseMemObject(out);
-  clReleaseKernel(kernel);
   /* The same program is built once per context. */
   clrn_build_stats stats;
   cl_program a = NULL, b = NULL;
@@ -70,10 +75,129 @@ static void test_build_and_run(void) {
   CU_ASSERT_PTR_EQUAL(a, b);
   clrn_context_build_stats(context, &stats);
   CU_ASSERT_EQUAL(stats.compiled + stats.cache_hits, 1);
-  CU_ASSERT_EQUAL(clrn_context_kernel(context, "eltwise", "no_such_kernel", &kernel),
+  CU_ASSERT_EQUAL(clrn_kernel_get(context, "eltwise", NULL, "no_such_kernel", &cached),
                   CLRN_STATUS_OPENCL_ERROR);
   CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "CL_INVALID_KERNEL_NAME"));
   clrn_context_release(context);
+}
+
+/* One program per (name, defines) and one kernel object per (program, defines,
+ * kernel name) in a context: the same key gives the same object, other defines
+ * another one. */
+static void test_program_and_kernel_keys(void) {
+  clrn_context *context = NULL;
+  CLRN_ASSERT_OK(clrn_context_create(&device, NULL, &context));
+  cl_program plain = NULL, plain2 = NULL, defined = NULL, defined2 = NULL;
+  CLRN_ASSERT_OK(clrn_context_program(context, "eltwise", &plain));
+  CLRN_ASSERT_OK(clrn_context_program_defines(context, "eltwise", "", &plain2));
+  CU_ASSERT_PTR_EQUAL(plain, plain2);
+  CLRN_ASSERT_OK(clrn_context_program_defines(context, "eltwise", "-DCLRN_TEST_KEY=1", &defined));
+  CLRN_ASSERT_OK(clrn_context_program_defines(context, "eltwise", "-DCLRN_TEST_KEY=1", &defined2));
+  CU_ASSERT_PTR_EQUAL(defined, defined2);
+  CU_ASSERT_PTR_NOT_EQUAL(plain, defined);
+  clrn_kernel *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+  CLRN_ASSERT_OK(clrn_kernel_get(context, "eltwise", NULL, "relu_f32", &a));
+  CLRN_ASSERT_OK(clrn_kernel_get(context, "eltwise", "", "relu_f32", &b));
+  CLRN_ASSERT_OK(clrn_kernel_get(context, "eltwise", "-DCLRN_TEST_KEY=1", "relu_f32", &c));
+  CLRN_ASSERT_OK(clrn_kernel_get(context, "eltwise", NULL, "add_f32", &d));
+  CU_ASSERT_PTR_EQUAL(a, b);
+  CU_ASSERT_PTR_NOT_EQUAL(a, c);
+  CU_ASSERT_PTR_NOT_EQUAL(a->cl, c->cl);
+  CU_ASSERT_PTR_NOT_EQUAL(a, d);
+  clrn_build_stats stats;
+  clrn_context_build_stats(context, &stats);
+  CU_ASSERT_EQUAL(stats.compiled + stats.cache_hits, 2);
+  CU_ASSERT_EQUAL(stats.kernels, 3);
+  clrn_context_release(context);
+}
+
+/* Ops take their kernels from the context's cache: launches create none. */
+static void test_launches_create_no_kernels(void) {
+  clrn_context *context = NULL;
+  CLRN_ASSERT_OK(clrn_context_create(&device, NULL, &context));
+  float host[8] = {-1, 2, -3, 4, -5, 6, -7, 8};
+  cl_mem buffer = NULL;
+  CLRN_ASSERT_OK(clrn_buffer_create(context, CL_MEM_READ_WRITE, sizeof host, host, &buffer));
+  clrn_tensor t = {buffer, 1, 2, 2, 2};
+  cl_command_queue queue = clrn_context_queue(context, 0);
+  clrn_build_stats stats;
+  for (int i = 0; i < 3; i++) {
+    CLRN_ASSERT_OK(clrn_relu_enqueue(context, queue, &t, &t, 0, NULL, NULL));
+    CLRN_ASSERT_OK(clrn_softmax_enqueue(context, queue, &t, &t, 0, NULL, NULL));
+    CLRN_ASSERT_OK(clrn_add_enqueue(context, queue, &t, &t, &t, true, 0, NULL, NULL));
+    clrn_context_build_stats(context, &stats);
+    CU_ASSERT_EQUAL(stats.kernels, 3); /* relu_f32, softmax_f32, add_f32 */
+  }
+  /* The element count (argument 2) is a number the kernel keeps: the launcher
+   * remembers it, and sets it again only when it changes; buffers it always sets. */
+  clrn_kernel *relu = NULL;
+  CLRN_ASSERT_OK(clrn_kernel_get(context, "eltwise", NULL, "relu_f32", &relu));
+  CU_ASSERT_EQUAL(relu->known, 1u << 2);
+  CU_ASSERT_EQUAL(relu->values[2], 8);
+  clrn_tensor half = {buffer, 1, 1, 2, 2};
+  CLRN_ASSERT_OK(clrn_relu_enqueue(context, queue, &half, &half, 0, NULL, NULL));
+  CU_ASSERT_EQUAL(relu->values[2], 4);
+  CU_ASSERT_EQUAL(clFinish(queue), CL_SUCCESS);
+  clReleaseMemObject(buffer);
+  clrn_context_release(context);
+}
+
+/* Defines enter the disk cache's key: other defines are compiled, not loaded
+ * from the entry of the plain program; each is then found again. */
+static void test_disk_key_has_defines(void) {
+  char fresh[300];
+  snprintf(fresh, sizeof fresh, "%s/defines", cache_dir);
+  setenv("CLRN_CACHE_DIR", fresh, 1);
+  for (int round = 0; round < 2; round++) {
+    clrn_context *context = NULL;
+    CLRN_ASSERT_OK(clrn_context_create(&device, NULL, &context));
+    cl_program program = NULL;
+    CLRN_ASSERT_OK(clrn_context_program(context, "eltwise", &program));
+    CLRN_ASSERT_OK(clrn_context_program_defines(context, "eltwise", "-DCLRN_TEST_KEY=2", &program));
+    clrn_build_stats stats;
+    clrn_context_build_stats(context, &stats);
+    CU_ASSERT_EQUAL(stats.compiled, round == 0 ? 2 : 0);
+    CU_ASSERT_EQUAL(stats.cache_hits, round == 0 ? 0 : 2);
+    clrn_context_release(context);
+  }
+  setenv("CLRN_CACHE_DIR", cache_dir, 1);
+}
+
+/* Writes an embedded file into folder, followed by extra text. */
+static void write_copy(const char *folder, const clrn_embedded_file *file, const char *extra) {
+  CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", folder, file->name);
+  FILE *f = fopen(path, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  CU_ASSERT_EQUAL(fwrite(file->data, 1, file->size, f), file->size);
+  fputs(extra, f);
+  fclose(f);
+}
+
+/* Every program starts with the kernel headers, so they are part of its cache
+ * key: the same sources from CLRN_KERNEL_DIR hit the cache, a changed prelude
+ * does not. */
+static void test_prelude_in_key(void) {
+  char fresh[300], kernel_dir[256];
+  snprintf(fresh, sizeof fresh, "%s/prelude", cache_dir);
+  setenv("CLRN_CACHE_DIR", fresh, 1);
+  clrn_build_stats s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  clrn_test_temp_dir(kernel_dir, sizeof kernel_dir);
+  write_copy(kernel_dir, clrn_embedded_find(clrn_embedded_kernels, "eltwise.cl"), "");
+  write_copy(kernel_dir, clrn_embedded_find(clrn_embedded_kernel_headers, "prelude.h"), "");
+  setenv("CLRN_KERNEL_DIR", kernel_dir, 1);
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.cache_hits, 1); /* the same text as the embedded one */
+  write_copy(kernel_dir, clrn_embedded_find(clrn_embedded_kernel_headers, "prelude.h"),
+             "\n/* changed */\n");
+  s = build_once("eltwise", CLRN_STATUS_SUCCESS);
+  CU_ASSERT_EQUAL(s.compiled, 1);
+  CU_ASSERT_EQUAL(s.cache_hits, 0);
+  unsetenv("CLRN_KERNEL_DIR");
+  clrn_test_remove_dir(kernel_dir);
+  setenv("CLRN_CACHE_DIR", cache_dir, 1);
 }
 
 static void test_unknown_program(void) {
@@ -188,13 +312,13 @@ static void test_prepare_all(void) {
 }
 
 int main(void) {
-  if (!clrn_test_pick_device(&device)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
-  clrn_test_add_suite("programs", setup, teardown, "build and run", test_build_and_run,
-                      "unknown program", test_unknown_program, "build failure has the log",
-                      test_build_failure_has_log, "cache miss, hit, corrupt, off", test_cache_paths,
-                      "prepare all", test_prepare_all, NULL);
+  clrn_test_require_device(&device);
+  clrn_test_add_suite(
+      "programs", setup, teardown, "build and run", test_build_and_run, "program and kernel keys",
+      test_program_and_kernel_keys, "launches create no kernels", test_launches_create_no_kernels,
+      "disk key has the defines", test_disk_key_has_defines, "prelude in the key",
+      test_prelude_in_key, "unknown program", test_unknown_program, "build failure has the log",
+      test_build_failure_has_log, "cache miss, hit, corrupt, off", test_cache_paths, "prepare all",
+      test_prepare_all, NULL);
   return clrn_test_run();
 }

@@ -10,7 +10,10 @@ Writes OUT_DIR/images/* (the generated images), and for every case NAME:
   OUT_DIR/NAME.rgb   PIL's Image.open(p).convert("RGB") as raw bytes (H x W x 3)
   OUT_DIR/NAME.npy   Compose([Resize(r), CenterCrop(c), ToTensor(), Normalize(m, s)])
                      of that image, float32 (3, c, c), written by numpy
-and OUT_DIR/manifest.txt, one line per case, tab-separated:
+Each photo is also run through torchvision's own transform of the IMAGENET1K_V2
+weights, ResNet50_Weights.IMAGENET1K_V2.transforms() (resize 232, crop 224,
+bilinear), as case NAME_imagenet1k_v2. And OUT_DIR/manifest.txt, one line per
+case, tab-separated:
   NAME IMAGE_PATH WIDTH HEIGHT RESIZE CROP MEAN0 MEAN1 MEAN2 STD0 STD1 STD2
 with the floats written as float.hex() of the Python doubles torchvision is given.
 Exits 77 (CTest's "skipped") when numpy, PIL, torch or torchvision is missing.
@@ -25,7 +28,7 @@ try:
     import numpy as np
     from PIL import Image
     import torch
-    from torchvision import transforms
+    from torchvision import models, transforms
 except ImportError as error:  # the C test turns 77 into a skip
     print(f"reference.py: {error}: install python3-torchvision (with numpy, PIL) "
           "to compare against torchvision; skipping", file=sys.stderr)
@@ -193,20 +196,26 @@ def main():
     images = os.path.join(out, "images")
     os.makedirs(images, exist_ok=True)
     cases = []
+    # The photos through the classic transform, and through torchvision's own
+    # transform of the IMAGENET1K_V2 weights (resize 232), which the exporter stores.
+    v2 = models.ResNet50_Weights.IMAGENET1K_V2.transforms()
+    assert v2.resize_size == [232] and v2.crop_size == [224], v2
     for photo in sorted(os.listdir(photos)):
         if photo.lower().endswith((".png", ".jpg", ".jpeg")):
-            cases.append((os.path.splitext(photo)[0], os.path.join(photos, photo), 256, 224,
-                          IMAGENET[0], IMAGENET[1]))
+            name, path = os.path.splitext(photo)[0], os.path.join(photos, photo)
+            cases.append((name, path, 256, 224, IMAGENET[0], IMAGENET[1]))
+            cases.append((name + "_imagenet1k_v2", path, v2.resize_size[0], v2.crop_size[0],
+                          tuple(v2.mean), tuple(v2.std), v2))
     if not cases:
         print(f"reference.py: no photos in {photos}", file=sys.stderr)
         return 1
     cases += generate(images)
     with open(os.path.join(out, "manifest.txt"), "w") as manifest:
-        for name, path, resize, crop, mean, std in cases:
+        for name, path, resize, crop, mean, std, *own in cases:
             image = Image.open(path).convert("RGB")
             with open(os.path.join(out, name + ".rgb"), "wb") as f:
                 f.write(np.asarray(image, dtype=np.uint8).tobytes())
-            pipeline = transforms.Compose([
+            pipeline = own[0] if own else transforms.Compose([
                 transforms.Resize(resize), transforms.CenterCrop(crop), transforms.ToTensor(),
                 transforms.Normalize(mean, std)])
             tensor = pipeline(image)

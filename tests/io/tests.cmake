@@ -19,3 +19,4 @@ clrn_add_test(NAME test_io_reference SOURCES io/test_reference.c LABELS io TIMEO
 clrn_add_fuzz_target(NAME fuzz_npy SOURCES io/fuzz_npy.c CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/io/corpus/npy)
 clrn_add_fuzz_target(NAME fuzz_image SOURCES io/fuzz_image.c
                      CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/io/corpus/image)
+clrn_add_test(NAME test_labels SOURCES io/test_labels.c LABELS io unit ENVIRONMENT ${CLRN_IO_ENV})

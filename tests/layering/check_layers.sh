@@ -22,9 +22,9 @@ rank() { # rank of a folder in $layers; 99 when unknown
 
 owner() { # layer that owns an included path
   case $1 in
-  clresnet/status.h | clresnet/export.h) echo base ;;
+  clresnet/status.h | clresnet/export.h | clresnet/version.h) echo base ;;
   clresnet/device.h | clresnet/context.h) echo runtime ;;
-  clresnet/io.h) echo io ;;
+  clresnet/io.h | clresnet/labels.h) echo io ;;
   clresnet/weights.h) echo weights ;;
   clresnet/ops.h) echo ops ;;
   clresnet/model.h | clresnet/engine.h) echo sched ;;

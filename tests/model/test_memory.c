@@ -126,10 +126,7 @@ static int teardown(void) {
 
 int main(void) {
   clrn_device_info probe;
-  if (!clrn_test_pick_device(&probe)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
+  clrn_test_require_device(&probe);
   clrn_test_add_suite("memory", setup, teardown, "memory limit", test_limit,
                       "policy and allocation agree", test_agreement, "batches in pieces",
                       test_pieces, NULL);

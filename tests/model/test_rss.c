@@ -81,10 +81,7 @@ static void test_create_release_cycles(void) {
 }
 
 int main(void) {
-  if (!clrn_test_pick_device(&device)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
+  clrn_test_require_device(&device);
   clrn_test_add_suite("rss", NULL, NULL, "engine create, run, release cycles",
                       test_create_release_cycles, NULL);
   return clrn_test_run();

@@ -85,10 +85,7 @@ static int teardown(void) {
 
 int main(void) {
   clrn_device_info probe;
-  if (!clrn_test_pick_device(&probe)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
+  clrn_test_require_device(&probe);
   clrn_test_add_suite("shared plan", setup, teardown, "models on one plan", test_shared,
                       "a plan for other tuning refused", test_other_tuning_refused, NULL);
   return clrn_test_run();

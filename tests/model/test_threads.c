@@ -118,10 +118,7 @@ static int teardown(void) {
 
 int main(void) {
   clrn_device_info probe;
-  if (!clrn_test_pick_device(&probe)) {
-    fprintf(stderr, "no OpenCL device: skipping\n");
-    return CLRN_TEST_SKIP;
-  }
+  clrn_test_require_device(&probe);
   clrn_test_add_suite("threads", setup, teardown, "two models, one context", test_shared_context,
                       "two models, two contexts", test_two_contexts, NULL);
   return clrn_test_run();

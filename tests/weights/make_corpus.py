@@ -127,34 +127,40 @@ CASES = [
      "valid: a tensor name holding ESC, a C1 CSI and a right-to-left override",
      st({"\x1b[2J\u009b31m\u202eevil": t("F32", [2], 0, 8)}, F32_2)),
     ("pytorch-zip.pth", "INVALID_FORMAT",
-     "the start of a torch.save() zip archive, not safetensors",
+     "the start of a torch.save() zip archive, cut off: read as a checkpoint and refused "
+     "(no end of central directory)",
      b"PK\x03\x04\x00\x00\x08\x08\x00\x00\x00\x00\x00\x00" + b"archive/data.pklFB"),
     ("pytorch-pickle.pth", "INVALID_FORMAT", "a protocol-2 pickle of a state_dict-like dict",
      pickle.dumps({"fc.bias": [0.0, 1.0]}, protocol=2)),
 ]
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def write_corpus(out, cases, header):
+    """Writes each (name, status, what, bytes) of cases into out, removes other files,
+    and writes README.md: header, then the table test_corpus.c reads."""
+    os.makedirs(out, exist_ok=True)
     names = set()
-    for name, _, _, data in CASES:
+    for name, _, _, data in cases:
         assert name not in names, name
         names.add(name)
-        with open(os.path.join(OUT, name), "wb") as f:
+        with open(os.path.join(out, name), "wb") as f:
             f.write(data)
-    for old in os.listdir(OUT):
+    for old in os.listdir(out):
         if old not in names and old != "README.md":
-            os.remove(os.path.join(OUT, old))
-    with open(os.path.join(OUT, "README.md"), "w") as f:
-        f.write("# Malformed safetensors inputs\n\n"
-                "Seeds for fuzz_safetensors and the cases of test_weights_corpus, which opens\n"
-                "each file, reads every float tensor as clresnet does (values checked), and\n"
-                "expects the status below (SUCCESS for the valid files) and, on failure, a\n"
-                "message that names the file. Written by ../make_corpus.py.\n\n"
-                "| file | status | what is wrong |\n"
-                "|---|---|---|\n")
-        for name, status, what, _ in CASES:
+            os.remove(os.path.join(out, old))
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write(header + "\n\n| file | status | what is wrong |\n|---|---|---|\n")
+        for name, status, what, _ in cases:
             f.write(f"| {name} | {status} | {what} |\n")
+
+
+def main():
+    write_corpus(OUT, CASES,
+                 "# Malformed safetensors inputs\n\n"
+                 "Seeds for fuzz_safetensors and the cases of test_weights_corpus, which opens\n"
+                 "each file, reads every float tensor as clresnet does (values checked), and\n"
+                 "expects the status below (SUCCESS for the valid files) and, on failure, a\n"
+                 "message that names the file. Written by ../make_corpus.py.")
 
 
 if __name__ == "__main__":

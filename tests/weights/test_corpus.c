@@ -1,6 +1,8 @@
-/* The malformed-input corpus (tests/weights/corpus, the fuzzer's seeds): every file
+/* A malformed-input corpus (tests/weights/corpus of safetensors files, or
+ * tests/weights/pth_corpus of PyTorch checkpoints; the fuzzers' seeds): every file
  * listed in its README.md table is opened as weights (clrn_weights_file_open(),
- * which parses it with clrn_safetensors_open()) and every float tensor is read as
+ * which parses it with clrn_safetensors_open() or clrn_pth_open(), by its first
+ * bytes) and every float tensor is read as
  * the plan reads it (clrn_weights_read(), which checks the values); the first
  * failure must be the status the table gives, with a message naming the file.
  * Every file in the folder must be listed, and at least 12 must be malformed. */
@@ -69,13 +71,16 @@ static size_t read_table(row *rows) {
 
 /* Reads every F32, F16 and BF16 tensor of w; the first failure. */
 static clrn_status read_floats(const clrn_weights *w) {
-  for (size_t i = 0; i < w->file.count; i++) {
-    const clrn_st_tensor *t = &w->file.tensors[i];
-    if (t->dtype != CLRN_DTYPE_F32 && t->dtype != CLRN_DTYPE_F16 && t->dtype != CLRN_DTYPE_BF16)
+  for (size_t i = 0; i < clrn_weights_count(w); i++) {
+    clrn_tensor_info t = clrn_weights_at(w, i);
+    if (t.dtype != CLRN_DTYPE_F32 && t.dtype != CLRN_DTYPE_F16 && t.dtype != CLRN_DTYPE_BF16)
       continue;
-    float *out = malloc(t->elements ? t->elements * sizeof *out : 1);
+    size_t elements = 1;
+    for (int d = 0; d < t.ndim; d++)
+      elements *= (size_t)t.shape[d];
+    float *out = malloc(elements ? elements * sizeof *out : 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-    clrn_status status = clrn_weights_read(w, t->name, t->ndim, t->shape, out);
+    clrn_status status = clrn_weights_read(w, t.name, t.ndim, t.shape, out);
     free(out);
     if (status != CLRN_STATUS_SUCCESS)
       return status;
@@ -93,7 +98,8 @@ static void test_every_file_refused_as_listed(void) {
     clrn_weights *w = NULL;
     clrn_clear_error();
     clrn_status status = clrn_weights_file_open(path, &w);
-    bool ok = status != CLRN_STATUS_SUCCESS ? w == NULL : w != NULL && w->file.has_fd;
+    bool ok =
+        status != CLRN_STATUS_SUCCESS ? w == NULL : w != NULL && (w->is_pth || w->file.has_fd);
     if (status == CLRN_STATUS_SUCCESS)
       status = read_floats(w);
     clrn_weights_close(w);
@@ -130,7 +136,7 @@ static void test_every_file_listed(void) {
 }
 
 int main(void) {
-  clrn_test_add_suite("safetensors corpus", NULL, NULL, "every file refused as listed",
+  clrn_test_add_suite("weights corpus", NULL, NULL, "every file refused as listed",
                       test_every_file_refused_as_listed, "every file listed",
                       test_every_file_listed, NULL);
   return clrn_test_run();

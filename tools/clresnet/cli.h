@@ -79,10 +79,6 @@ void cli_print_json(struct cJSON *root);
 /** Monotonic time in seconds. */
 double cli_now(void);
 
-/** The ImageNet label of class index (the list built into the program), or NULL
- * when the model does not have the 1000 ImageNet classes. */
-const char *cli_label(int index, int num_classes);
-
 /** Writes text into out (size bytes) as a table column width characters wide: padded
  * with spaces, or, when longer, cut to width - 1 characters followed by "…". UTF-8
  * characters count one each. Needs size > 4 * width to hold any column. */

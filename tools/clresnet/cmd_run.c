@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "classify_opts.h"
 #include "dataset.h"
 #include "escape.h"
 #include "results.h"
@@ -25,7 +26,8 @@ typedef struct run_args {
   bool top_given; /* -k was given; else min(5, classes) */
   char **inputs;
   int input_count;
-  cli_dataset_args dataset; /* --jsonl, --csv, --resume, --truth, --threads */
+  cli_classify_args classify; /* --resize, --crop, --mean, --std, --labels */
+  cli_dataset_args dataset;   /* --jsonl, --csv, --resume, --truth, --decode-threads */
 } run_args;
 
 /* The images to classify: one big NCHW array and a name per image. */
@@ -42,7 +44,7 @@ enum {
   OPT_RESUME,
   OPT_TRUTH,
   OPT_GROUND_TRUTH,
-  OPT_THREADS
+  OPT_DECODE_THREADS
 };
 
 /* run's own options; the shared ones are in options.c. */
@@ -55,6 +57,7 @@ static const cli_option run_options[] = {
      "weights or each other)"},
     {"save-input", OPT_SAVE_INPUT, "FILE",
      "write the preprocessed inputs as float32 .npy [N,3,H,W]"},
+    CLI_CLASSIFY_OPTIONS,
     {"jsonl", OPT_JSONL, "FILE",
      "dataset run: write one JSON record per input, in input order,\nas each batch ends"},
     {"csv", OPT_CSV, "FILE", "dataset run: the same as CSV (a header, then one row per input)"},
@@ -64,8 +67,8 @@ static const cli_option run_options[] = {
      "ground truth (a file name and a class index per line, as\nImageNet's validation "
      "labels): print top-1 and top-5 accuracy"},
     {"ground-truth", OPT_GROUND_TRUTH, "FILE", "same as --truth"},
-    {"threads", OPT_THREADS, "N",
-     "dataset run: threads decoding photos, 1..1024 (default: one per\ncore)"},
+    {"decode-threads", OPT_DECODE_THREADS, "N",
+     "dataset run: threads decoding photos, 1..1024 (default: one\nper core)"},
     {NULL, 0, NULL, NULL}};
 
 static void print_help(void);
@@ -83,41 +86,47 @@ static int run_option(int key, const char *value, void *own) {
   case OPT_RESUME: a->dataset.resume = true; return CLI_EXIT_OK;
   case OPT_TRUTH:
   case OPT_GROUND_TRUTH: a->dataset.truth = value; return CLI_EXIT_OK;
-  case OPT_THREADS: return cli_int_option("run", "--threads", value, 1, 1024, &a->dataset.threads);
-  default: return CLI_EXIT_USAGE;
+  case OPT_DECODE_THREADS:
+    return cli_int_option("run", "--decode-threads", value, 1, 1024, &a->dataset.threads);
+  default: return cli_classify_option("run", key, value, &a->classify);
   }
 }
 
 static const cli_command run_command = {"run", run_options, print_help, run_option};
 
 static void print_help(void) {
-  printf("Usage: clresnet run -w WEIGHTS.safetensors [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
+  printf("Usage: clresnet run -w WEIGHTS [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
          "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
-         "                    [--trace FILE] [-v | -q] INPUT...\n"
+         "                    [--resize N] [--crop N] [--mean R,G,B] [--std R,G,B]\n"
+         "                    [--labels FILE] [--trace FILE] [-v | -q] INPUT...\n"
          "       clresnet run -w WEIGHTS [options] [--jsonl FILE | --csv FILE] [--resume]\n"
-         "                    [--truth FILE] [--threads N] DIR|@LIST|INPUT...\n"
+         "                    [--truth FILE] [--decode-threads N] DIR|@LIST|INPUT...\n"
          "\n"
-         "Classifies each INPUT with a torchvision ResNet and prints its top-k ImageNet classes\n"
-         "with softmax probabilities. An INPUT is a JPEG or PNG photo, given torchvision's\n"
-         "standard preprocessing (resize to 256, center crop 224, normalize), or a .npy float32\n"
-         "tensor [N,3,H,W] (or [3,H,W]) that is already preprocessed.\n"
+         "Classifies each INPUT with a torchvision ResNet and prints its top-k classes with\n"
+         "softmax probabilities. An INPUT is a JPEG or PNG photo, or a .npy float32 tensor\n"
+         "[N,3,H,W] (or [3,H,W]) that is already preprocessed. Photos get the preprocessing\n"
+         "stored in the weights (clresnet-export writes torchvision's: IMAGENET1K_V2 resizes\n"
+         "to 232), else torchvision's classic ImageNet transform (resize 256, center crop 224,\n"
+         "normalize); --resize, --crop, --mean and --std override it. Classes are named by\n"
+         "--labels, else by the names the weights carry, else by ImageNet's for a 1000-class\n"
+         "model; otherwise only their indices show.\n"
          "\n"
          "Dataset runs: a folder INPUT gives its .jpg, .jpeg, .png and .npy files (by extension,\n"
          "recursively, sorted by path in byte order; names starting with '.' and links to folders\n"
          "are skipped); @LIST gives the files named in LIST, one per line (relative paths start\n"
          "from LIST's folder; blank lines and lines starting with '#' are skipped). Folders,\n"
-         "@lists, --jsonl, --csv, --resume, --truth or --threads make a dataset run: photos are\n"
-         "decoded on a pool of threads a few batches ahead of the device, memory stays bounded,\n"
-         "each input's record is printed (or written to --jsonl/--csv, flushed per record) in\n"
-         "input order as its batch ends, a progress line goes to stderr (every 10 s when it is\n"
-         "not a terminal; none with -q), and an input that cannot be read or decoded gets a\n"
-         "record with its error while the run goes on (exit status 1 when an input of the run\n"
-         "failed). A .npy input must hold one [3,224,224] image there. --resume reads the output\n"
-         "file, drops a last record cut short, skips the inputs it has a record of (failed ones\n"
-         "too) and appends the others. The file is written in place, not renamed at the end.\n"
-         "--truth (alias --ground-truth; --labels is for class names) matches the inputs by\n"
-         "file name and prints top-1 and top-5 accuracy on stdout at the end, resumed records\n"
-         "included; failed inputs count as misses.\n"
+         "@lists, --jsonl, --csv, --resume, --truth or --decode-threads make a dataset run:\n"
+         "photos are decoded on a pool of threads a few batches ahead of the device, memory\n"
+         "stays bounded, each input's record is printed (or written to --jsonl/--csv, flushed\n"
+         "per record) in input order as its batch ends, a progress line goes to stderr (every\n"
+         "10 s when it is not a terminal; none with -q), and an input that cannot be read or\n"
+         "decoded gets a record with its error while the run goes on (exit status 1 when an\n"
+         "input of the run failed). A .npy input must hold one [3,crop,crop] image there.\n"
+         "--resume reads the output file, drops a last record cut short, skips the inputs it\n"
+         "has a record of (failed ones too) and appends the others. The file is written in\n"
+         "place, not renamed at the end. --truth (alias --ground-truth; --labels is for class\n"
+         "names) matches the inputs by file name and prints top-1 and top-5 accuracy on stdout\n"
+         "at the end, resumed records included; failed inputs count as misses.\n"
          "\n");
   cli_print_options(&run_command);
   printf(
@@ -125,6 +134,7 @@ static void print_help(void) {
       "Examples:\n"
       "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
       "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
+      "  clresnet run -w ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth data/dog.jpg\n"
       "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
       "  clresnet run -w resnet50.safetensors --jsonl val.jsonl --truth val.txt imagenet/val\n"
       "  clresnet run -w resnet50.safetensors --csv out.csv --resume @photos.txt\n"
@@ -140,7 +150,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (status != CLI_CONTINUE)
     return status;
   if (!a->common.weights)
-    return cli_usage_error("run", "no weights: give -w WEIGHTS.safetensors");
+    return cli_usage_error("run", "no weights: give -w WEIGHTS (.safetensors or .pth)");
   if (optind >= argc)
     return cli_usage_error("run", "no INPUT: give photos or .npy files to classify");
   a->inputs = argv + optind;
@@ -241,13 +251,12 @@ static int load_npy(batch_data *b, const char *path) {
   return batch_append(b, path, pixels, (int)n, (int)h, (int)w, indexed);
 }
 
-static int load_photo(batch_data *b, const char *path) {
+static int load_photo(batch_data *b, const char *path, const clrn_preprocess *p) {
   clrn_image image;
   clrn_status status = clrn_image_load(path, &image);
   if (status != CLRN_STATUS_SUCCESS)
     return cli_fail(status, "reading input");
-  clrn_preprocess pre;
-  clrn_preprocess_default(&pre);
+  clrn_preprocess pre = *p;
   float *pixels = malloc(3 * (size_t)pre.crop * (size_t)pre.crop * sizeof *pixels);
   status = pixels ? clrn_image_preprocess(&image, &pre, pixels) : CLRN_STATUS_OUT_OF_HOST_MEMORY;
   clrn_image_free(&image);
@@ -258,10 +267,11 @@ static int load_photo(batch_data *b, const char *path) {
   return batch_append(b, path, pixels, 1, pre.crop, pre.crop, false);
 }
 
-static int load_inputs(const run_args *a, batch_data *b) {
+static int load_inputs(const run_args *a, const clrn_preprocess *pre, batch_data *b) {
   memset(b, 0, sizeof *b);
   for (int i = 0; i < a->input_count; i++) {
-    int status = is_npy(a->inputs[i]) ? load_npy(b, a->inputs[i]) : load_photo(b, a->inputs[i]);
+    int status =
+        is_npy(a->inputs[i]) ? load_npy(b, a->inputs[i]) : load_photo(b, a->inputs[i], pre);
     if (status != CLI_EXIT_OK) {
       batch_free(b);
       return status;
@@ -318,6 +328,8 @@ int cmd_run(int argc, char **argv) {
   cli_session session;
   batch_data batch = {0};
   float *logits = NULL, *probs = NULL;
+  clrn_labels *labels = NULL;
+  clrn_preprocess pre;
   double t0 = cli_now();
   if ((status = cli_session_open(&a.common, &session)) != CLI_EXIT_OK)
     goto done;
@@ -335,13 +347,13 @@ int cmd_run(int argc, char **argv) {
                    "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
                    "classes below are meaningless",
                    a.common.weights, seed ? seed : "?");
+  if ((status = cli_classify_resolve(&a.classify, weights, &pre, &labels)) != CLI_EXIT_OK)
+    goto done;
   if (dataset) {
-    clrn_preprocess pre;
-    clrn_preprocess_default(&pre);
-    status = cli_dataset_run(&ds, &session, &a.common, (int)a.top, &pre);
+    status = cli_dataset_run(&ds, &session, &a.common, (int)a.top, &pre, labels);
     goto done;
   }
-  if ((status = load_inputs(&a, &batch)) != CLI_EXIT_OK)
+  if ((status = load_inputs(&a, &pre, &batch)) != CLI_EXIT_OK)
     goto done;
   double t1 = cli_now();
   clrn_status s;
@@ -371,8 +383,8 @@ int cmd_run(int argc, char **argv) {
     status = cli_fail(s, "inference");
     goto done;
   }
-  cli_results results = {batch.names, batch.count,      logits,  probs, classes,
-                         (int)a.top,  a.common.weights, weights, engine};
+  cli_results results = {batch.names, batch.count,      logits,  probs,  classes,
+                         (int)a.top,  a.common.weights, weights, engine, labels};
   status = cli_print_results(&results, a.common.json);
   if (cli_verbosity >= 2)
     report_verbose(&session, t1 - t0, t2 - t1, t3 - t2, batch.count);
@@ -387,6 +399,7 @@ int cmd_run(int argc, char **argv) {
       status = traced;
   }
 done:
+  clrn_labels_free(labels);
   free(logits);
   free(probs);
   batch_free(&batch);

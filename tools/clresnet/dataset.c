@@ -85,6 +85,7 @@ typedef struct loop {
   char **names; /* the names of the inputs that decoded, in batch order */
   size_t image; /* floats per image */
   int top, classes;
+  const clrn_labels *labels;
   size_t failed;
 } loop;
 
@@ -94,7 +95,7 @@ static void score(loop *l, const char *input, const float *row) {
     return;
   int best[5] = {-1, -1, -1, -1, -1};
   if (row)
-    cli_top_k(row, l->classes, l->classes < 5 ? l->classes : 5, best);
+    clrn_top_k(row, l->classes, l->classes < 5 ? l->classes : 5, best);
   cli_truth_count(&l->truth, input, row ? best : NULL);
 }
 
@@ -133,7 +134,8 @@ static int run_batch(loop *l, cli_batch *b) {
                      .classes = l->classes,
                      .top = l->top,
                      .weights = l->session->weights,
-                     .engine = l->session->engine};
+                     .engine = l->session->engine,
+                     .labels = l->labels};
   cli_results failed = ran;
   failed.names = all;
   failed.count = b->count;
@@ -179,8 +181,8 @@ static int run_all(loop *l, const cli_session_args *common, const clrn_preproces
 }
 
 int cli_dataset_run(cli_dataset *d, cli_session *session, const cli_session_args *common, int top,
-                    const clrn_preprocess *pre) {
-  loop l = {.d = d, .session = session, .top = top};
+                    const clrn_preprocess *pre, const clrn_labels *labels) {
+  loop l = {.d = d, .session = session, .top = top, .labels = labels};
   l.classes = clrn_weights_num_classes(session->weights);
   l.image = 3 * (size_t)pre->crop * (size_t)pre->crop;
   int status = CLI_EXIT_OK;

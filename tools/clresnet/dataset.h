@@ -18,7 +18,7 @@ typedef struct cli_dataset_args {
   const char *jsonl, *csv; /* --jsonl / --csv FILE: the streamed output (one at most) */
   const char *truth;       /* --truth FILE: ground truth for accuracy */
   bool resume;             /* --resume */
-  long threads;            /* --threads N: decoding threads (0: one per core) */
+  long threads;            /* --decode-threads N (0: one per core) */
 } cli_dataset_args;
 
 /** Whether a run is a dataset run: an input is a folder or an @list, or a dataset
@@ -185,10 +185,10 @@ int cli_dataset_prepare(cli_dataset *d, const cli_dataset_args *args, char *cons
                         size_t output_count);
 
 /** Classifies the prepared inputs with the session's engine (started here for
- * crop x crop inputs), streaming the records; returns the exit status: 1 when an
- * input failed. */
+ * pre->crop x pre->crop inputs), naming classes by labels (NULL: indices only),
+ * streaming the records; returns the exit status: 1 when an input failed. */
 int cli_dataset_run(cli_dataset *d, cli_session *session, const cli_session_args *common, int top,
-                    const clrn_preprocess *pre);
+                    const clrn_preprocess *pre, const clrn_labels *labels);
 
 /** Frees what cli_dataset_prepare() made. */
 void cli_dataset_free(cli_dataset *d);

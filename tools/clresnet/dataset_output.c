@@ -47,10 +47,10 @@ static void put_csv(cli_sink *s, const cli_results *r, int i, const char *error)
   }
   const float *p = r->probs + (size_t)i * (size_t)r->classes;
   const float *l = r->logits + (size_t)i * (size_t)r->classes;
-  cli_top_k(p, r->classes, r->top, s->best);
-  for (int j = 0; j < r->top; j++) {
+  int top = clrn_top_k(p, r->classes, r->top, s->best);
+  for (int j = 0; j < top; j++) {
     int c = s->best[j];
-    const char *label = cli_label(c, r->classes);
+    const char *label = clrn_labels_name(r->labels, c);
     fprintf(f, ",%d,", c);
     put_field(f, label ? label : "");
     fprintf(f, ",%.9g,%.9g", p[c], l[c]);

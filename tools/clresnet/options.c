@@ -12,8 +12,9 @@
 /* Shared options printed before a command's own ones... */
 static const cli_option engine_options[] = {
     {"weights", 'w', "FILE",
-     "safetensors file of a torchvision ResNet state_dict (required;\n"
-     "make one with clresnet-export, tools/export_torchvision.py)"},
+     "torchvision ResNet state_dict (required): a safetensors file (make one\n"
+     "with clresnet-export) or a PyTorch .pth checkpoint (torch.save's zip or\n"
+     "legacy format, read without Python)"},
     {"model", 'm', "ARCH",
      "resnet18, resnet34, resnet50, resnet101 or resnet152; checked\n"
      "against the weights (default: inferred from them)"},

@@ -13,20 +13,6 @@
   "its logits are not finite (NaN or infinity): the input or the weights hold values out of "      \
   "range"
 
-void cli_top_k(const float *values, int n, int k, int *best) {
-  for (int j = 0; j < k; j++)
-    best[j] = -1;
-  for (int i = 0; i < n; i++) {
-    int j = k;
-    while (j > 0 && (best[j - 1] < 0 || values[i] > values[best[j - 1]]))
-      j--;
-    if (j < k) {
-      memmove(best + j + 1, best + j, (size_t)(k - j - 1) * sizeof *best);
-      best[j] = i;
-    }
-  }
-}
-
 static const char *name_of(const cli_results *r, int i) { return r->names[i] ? r->names[i] : "?"; }
 
 const char *cli_result_error(const cli_results *r, int i) {
@@ -41,14 +27,18 @@ const char *cli_result_error(const cli_results *r, int i) {
 void cli_print_result_text(FILE *f, const cli_results *r, int i, const char *error, int *best) {
   cli_print_line(f, "%s", name_of(r, i));
   if (error) {
-    cli_print_line(f, "  failed: %s", error);
+    cli_print_line(f, "  failed: %s", error); /* escaped: messages name files */
     return;
   }
   const float *p = r->probs + (size_t)i * (size_t)r->classes;
-  cli_top_k(p, r->classes, r->top, best);
-  for (int j = 0; j < r->top; j++) {
-    const char *label = cli_label(best[j], r->classes);
-    fprintf(f, "  %6.2f%%  %4d  %s\n", 100.0 * p[best[j]], best[j], label ? label : "");
+  int top = clrn_top_k(p, r->classes, r->top, best);
+  for (int j = 0; j < top; j++) {
+    const char *label = clrn_labels_name(r->labels, best[j]);
+    fprintf(f, "  %6.2f%%  %4d", 100.0 * p[best[j]], best[j]);
+    if (label)
+      cli_print_line(f, "  %s", label); /* escaped: names come from files */
+    else
+      fputc('\n', f);
   }
 }
 
@@ -60,11 +50,11 @@ cJSON *cli_result_json(const cli_results *r, int i, const char *error, int *best
     return o;
   }
   const float *p = r->probs + (size_t)i * (size_t)r->classes;
-  cli_top_k(p, r->classes, r->top, best);
+  int count = clrn_top_k(p, r->classes, r->top, best);
   cJSON *top = cJSON_AddArrayToObject(o, "top");
-  for (int j = 0; j < r->top; j++) {
+  for (int j = 0; j < count; j++) {
     cJSON *t = cJSON_CreateObject();
-    const char *label = cli_label(best[j], r->classes);
+    const char *label = clrn_labels_name(r->labels, best[j]);
     cJSON_AddNumberToObject(t, "class", best[j]);
     if (label)
       cJSON_AddStringToObject(t, "label", label);

@@ -17,6 +17,7 @@ typedef struct cli_results {
   const char *weights_path;
   const clrn_weights *weights;
   const clrn_engine *engine;
+  const clrn_labels *labels; /**< class names, or NULL: classes show as indices */
 } cli_results;
 
 /** Prints the results on stdout (as JSON when json). An input whose logits or
@@ -24,9 +25,6 @@ typedef struct cli_results {
  * forms and on stderr. Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE when an input
  * failed or printing did. */
 int cli_print_results(const cli_results *r, bool json);
-
-/** Writes the indices of the k largest of n values into best, largest first. */
-void cli_top_k(const float *values, int n, int k, int *best);
 
 /** Why input i has no classes: a message when its logits or probabilities are not
  * all finite, else NULL. */

@@ -1,0 +1,60 @@
+/* The unchecked launchers behind the public op API (clresnet/ops.h), for the
+ * scheduler (src/sched/exec.c), which builds every tensor from a plan it has
+ * already checked. Each public enqueue function validates its arguments, then
+ * calls the launcher here; a launcher trusts its caller and queries nothing from
+ * OpenCL: same arguments, same meaning, but the context, queue, wait list and
+ * tensors must be what the public function would accept (shapes that agree, live
+ * buffers of the op's context, large enough). */
+#ifndef CLRN_OPS_OPS_INTERNAL_H
+#define CLRN_OPS_OPS_INTERNAL_H
+
+#include "clresnet/ops.h"
+
+/** clrn_conv2d_enqueue without the checks. */
+clrn_status clrn_conv2d_launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
+                               const clrn_tensor *residual, const clrn_tensor *output,
+                               cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+/** clrn_batchnorm_enqueue without the checks. */
+clrn_status clrn_batchnorm_launch(clrn_batchnorm *batchnorm, cl_command_queue queue,
+                                  const clrn_tensor *input, const clrn_tensor *output,
+                                  cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+/** clrn_relu_enqueue without the checks. */
+clrn_status clrn_relu_launch(clrn_context *context, cl_command_queue queue,
+                             const clrn_tensor *input, const clrn_tensor *output, cl_uint num_wait,
+                             const cl_event *wait, cl_event *event);
+
+/** clrn_add_enqueue without the checks. */
+clrn_status clrn_add_launch(clrn_context *context, cl_command_queue queue, const clrn_tensor *a,
+                            const clrn_tensor *b, const clrn_tensor *output, bool relu,
+                            cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+/** clrn_maxpool2d_enqueue without the checks. */
+clrn_status clrn_maxpool2d_launch(clrn_context *context, cl_command_queue queue,
+                                  const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                  const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *event);
+
+/** clrn_avgpool2d_enqueue without the checks. */
+clrn_status clrn_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+                                  const clrn_pool2d_desc *desc, const clrn_tensor *input,
+                                  const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *event);
+
+/** clrn_adaptive_avgpool2d_enqueue without the checks. */
+clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+                                           const clrn_tensor *input, const clrn_tensor *output,
+                                           cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+/** clrn_linear_enqueue without the checks. */
+clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
+                               const clrn_tensor *input, const clrn_tensor *output,
+                               cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+/** clrn_softmax_enqueue without the checks. */
+clrn_status clrn_softmax_launch(clrn_context *context, cl_command_queue queue,
+                                const clrn_tensor *input, const clrn_tensor *output,
+                                cl_uint num_wait, const cl_event *wait, cl_event *event);
+
+#endif
