@@ -109,6 +109,12 @@ def check_stream():
                     fail(f"{r['input']}: csv {cell} differs from jsonl {t}")
         elif "error" not in r or not row[1]:
             fail(f"{r['input']}: no error recorded")
+    # The preprocessing options apply to a dataset run as to a plain one.
+    small = ["--resize", "72", "--crop", "64"]
+    plain, _ = run("-q", "--json", *small, *good[:3])
+    run("-q", "--jsonl", "small.jsonl", *small, *good[:3])
+    if [r["top"] for r in json.loads(plain)["results"]] != [r["top"] for r in jsonl("small.jsonl")]:
+        fail("--resize/--crop: the dataset run differs from run --json")
 
 
 def check_resume():
