@@ -170,9 +170,7 @@ void cli_devices_free(cli_devices *d) {
   memset(d, 0, sizeof *d);
 }
 
-/* Rounds every number that is not a whole one to 9 significant digits: what a
- * float32 needs to read back exactly, where cJSON would print up to 17. */
-static void round_numbers(cJSON *item) {
+void cli_json_round(cJSON *item) {
   for (; item; item = item->next) {
     double v = item->valuedouble;
     if (cJSON_IsNumber(item) && isfinite(v) && v != trunc(v)) {
@@ -180,12 +178,12 @@ static void round_numbers(cJSON *item) {
       snprintf(text, sizeof text, "%.9g", v);
       cJSON_SetNumberHelper(item, strtod(text, NULL));
     }
-    round_numbers(item->child);
+    cli_json_round(item->child);
   }
 }
 
 void cli_print_json(struct cJSON *root) {
-  round_numbers(root);
+  cli_json_round(root);
   if (!cli_put_json(stdout, root)) /* escaped: names from files, valid UTF-8 */
     cli_error("out of memory printing JSON");
   cJSON_Delete(root);

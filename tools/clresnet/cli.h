@@ -66,7 +66,13 @@ int cli_write_trace(const char *path, const clrn_engine *engine, double host_sta
 
 struct cJSON;
 
-/** Prints root as indented JSON on stdout, then deletes it. Strings are escaped
+/** Rounds every number of item, its siblings and their children that is not a
+ * whole one to 9 significant digits: what a float32 needs to read back exactly,
+ * where cJSON would print up to 17. */
+void cli_json_round(struct cJSON *item);
+
+/** Prints root as indented JSON on stdout (numbers rounded: cli_json_round), then
+ * deletes it. Strings are escaped
  * (escape.h: cli_put_json): the output is valid UTF-8 without raw controls. */
 void cli_print_json(struct cJSON *root);
 

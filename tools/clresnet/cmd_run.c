@@ -1,5 +1,6 @@
 /* `clresnet run`: classifies photos (JPEG, PNG) or preprocessed .npy tensors with
- * a ResNet on one or several devices, printing the top-k ImageNet classes. */
+ * a ResNet on one or several devices, printing the top-k ImageNet classes. Folders,
+ * @lists and the dataset options make it a dataset run (dataset.h). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 
 #include "checks.h"
 #include "classify_opts.h"
+#include "dataset.h"
 #include "escape.h"
 #include "results.h"
 #include "session.h"
@@ -25,6 +27,7 @@ typedef struct run_args {
   char **inputs;
   int input_count;
   cli_classify_args classify; /* --resize, --crop, --mean, --std, --labels */
+  cli_dataset_args dataset;   /* --jsonl, --csv, --resume, --truth, --decode-threads */
 } run_args;
 
 /* The images to classify: one big NCHW array and a name per image. */
@@ -34,7 +37,15 @@ typedef struct batch_data {
   char **names;
 } batch_data;
 
-enum { OPT_SAVE_INPUT = CLI_OPTION_OWN };
+enum {
+  OPT_SAVE_INPUT = CLI_OPTION_OWN,
+  OPT_JSONL,
+  OPT_CSV,
+  OPT_RESUME,
+  OPT_TRUTH,
+  OPT_GROUND_TRUTH,
+  OPT_DECODE_THREADS
+};
 
 /* run's own options; the shared ones are in options.c. */
 static const cli_option run_options[] = {
@@ -47,6 +58,17 @@ static const cli_option run_options[] = {
     {"save-input", OPT_SAVE_INPUT, "FILE",
      "write the preprocessed inputs as float32 .npy [N,3,H,W]"},
     CLI_CLASSIFY_OPTIONS,
+    {"jsonl", OPT_JSONL, "FILE",
+     "dataset run: write one JSON record per input, in input order,\nas each batch ends"},
+    {"csv", OPT_CSV, "FILE", "dataset run: the same as CSV (a header, then one row per input)"},
+    {"resume", OPT_RESUME, NULL,
+     "skip the inputs already in the --jsonl or --csv file and append\nthe others"},
+    {"truth", OPT_TRUTH, "FILE",
+     "ground truth (a file name and a class index per line, as\nImageNet's validation "
+     "labels): print top-1 and top-5 accuracy"},
+    {"ground-truth", OPT_GROUND_TRUTH, "FILE", "same as --truth"},
+    {"decode-threads", OPT_DECODE_THREADS, "N",
+     "dataset run: threads decoding photos, 1..1024 (default: one\nper core)"},
     {NULL, 0, NULL, NULL}};
 
 static void print_help(void);
@@ -59,6 +81,13 @@ static int run_option(int key, const char *value, void *own) {
     return a->top_given ? CLI_EXIT_OK : cli_usage_error("run", "-k: '%s' is not an integer", value);
   case 'o': a->output = value; return CLI_EXIT_OK;
   case OPT_SAVE_INPUT: a->save_input = value; return CLI_EXIT_OK;
+  case OPT_JSONL: a->dataset.jsonl = value; return CLI_EXIT_OK;
+  case OPT_CSV: a->dataset.csv = value; return CLI_EXIT_OK;
+  case OPT_RESUME: a->dataset.resume = true; return CLI_EXIT_OK;
+  case OPT_TRUTH:
+  case OPT_GROUND_TRUTH: a->dataset.truth = value; return CLI_EXIT_OK;
+  case OPT_DECODE_THREADS:
+    return cli_int_option("run", "--decode-threads", value, 1, 1024, &a->dataset.threads);
   default: return cli_classify_option("run", key, value, &a->classify);
   }
 }
@@ -70,6 +99,8 @@ static void print_help(void) {
          "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
          "                    [--resize N] [--crop N] [--mean R,G,B] [--std R,G,B]\n"
          "                    [--labels FILE] [--trace FILE] [-v | -q] INPUT...\n"
+         "       clresnet run -w WEIGHTS [options] [--jsonl FILE | --csv FILE] [--resume]\n"
+         "                    [--truth FILE] [--decode-threads N] DIR|@LIST|INPUT...\n"
          "\n"
          "Classifies each INPUT with a torchvision ResNet and prints its top-k classes with\n"
          "softmax probabilities. An INPUT is a JPEG or PNG photo, or a .npy float32 tensor\n"
@@ -79,17 +110,37 @@ static void print_help(void) {
          "normalize); --resize, --crop, --mean and --std override it. Classes are named by\n"
          "--labels, else by the names the weights carry, else by ImageNet's for a 1000-class\n"
          "model; otherwise only their indices show.\n"
+         "\n"
+         "Dataset runs: a folder INPUT gives its .jpg, .jpeg, .png and .npy files (by extension,\n"
+         "recursively, sorted by path in byte order; names starting with '.' and links to folders\n"
+         "are skipped); @LIST gives the files named in LIST, one per line (relative paths start\n"
+         "from LIST's folder; blank lines and lines starting with '#' are skipped). Folders,\n"
+         "@lists, --jsonl, --csv, --resume, --truth or --decode-threads make a dataset run:\n"
+         "photos are decoded on a pool of threads a few batches ahead of the device, memory\n"
+         "stays bounded, each input's record is printed (or written to --jsonl/--csv, flushed\n"
+         "per record) in input order as its batch ends, a progress line goes to stderr (every\n"
+         "10 s when it is not a terminal; none with -q), and an input that cannot be read or\n"
+         "decoded gets a record with its error while the run goes on (exit status 1 when an\n"
+         "input of the run failed). A .npy input must hold one [3,crop,crop] image there.\n"
+         "--resume reads the output file, drops a last record cut short, skips the inputs it\n"
+         "has a record of (failed ones too) and appends the others. The file is written in\n"
+         "place, not renamed at the end. --truth (alias --ground-truth; --labels is for class\n"
+         "names) matches the inputs by file name and prints top-1 and top-5 accuracy on stdout\n"
+         "at the end, resumed records included; failed inputs count as misses.\n"
          "\n");
   cli_print_options(&run_command);
-  printf("\n"
-         "Examples:\n"
-         "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
-         "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
-         "  clresnet run -w ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth data/dog.jpg\n"
-         "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
-         "\n"
-         "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
-         "finite is reported as failed), 2 usage error.\n");
+  printf(
+      "\n"
+      "Examples:\n"
+      "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
+      "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
+      "  clresnet run -w ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth data/dog.jpg\n"
+      "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
+      "  clresnet run -w resnet50.safetensors --jsonl val.jsonl --truth val.txt imagenet/val\n"
+      "  clresnet run -w resnet50.safetensors --csv out.csv --resume @photos.txt\n"
+      "\n"
+      "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
+      "finite is reported as failed; in a dataset run, any input that failed), 2 usage error.\n");
 }
 
 /* Returns CLI_CONTINUE when run should go on, else its exit status. */
@@ -240,11 +291,17 @@ static int check_top(run_args *a, int classes) {
   return CLI_EXIT_OK;
 }
 
-static int check_outputs(const run_args *a) {
+/* Checks the outputs before any work; a dataset run, which takes none of these,
+ * is prepared here (dataset.h). */
+static int check_outputs(const run_args *a, bool dataset, cli_dataset *d) {
   const cli_output outputs[] = {
       {"-o", a->output}, {"--save-input", a->save_input}, {"--trace", a->common.trace}};
-  return cli_outputs_check(outputs, sizeof outputs / sizeof outputs[0], a->common.weights,
-                           a->inputs, (size_t)a->input_count);
+  size_t count = sizeof outputs / sizeof outputs[0];
+  if (!dataset)
+    return cli_outputs_check(outputs, count, a->common.weights, a->inputs, (size_t)a->input_count);
+  int status =
+      cli_dataset_prepare(d, &a->dataset, a->inputs, a->input_count, &a->common, outputs, count);
+  return status == CLI_CONTINUE ? CLI_EXIT_OK : status;
 }
 
 static void report_verbose(const cli_session *session, double load_s, double setup_s, double run_s,
@@ -262,8 +319,12 @@ int cmd_run(int argc, char **argv) {
   if (status != CLI_CONTINUE)
     return status;
   cli_install_log();
-  if ((status = check_outputs(&a)) != CLI_EXIT_OK)
+  bool dataset = cli_dataset_wanted(&a.dataset, a.inputs, a.input_count);
+  cli_dataset ds = {0};
+  if ((status = check_outputs(&a, dataset, &ds)) != CLI_EXIT_OK) {
+    cli_dataset_free(&ds);
     return status;
+  }
   cli_session session;
   batch_data batch = {0};
   float *logits = NULL, *probs = NULL;
@@ -272,7 +333,8 @@ int cmd_run(int argc, char **argv) {
   double t0 = cli_now();
   if ((status = cli_session_open(&a.common, &session)) != CLI_EXIT_OK)
     goto done;
-  if ((status = cli_inputs_check(a.inputs, a.input_count, &session.devices)) != CLI_EXIT_OK)
+  if (!dataset &&
+      (status = cli_inputs_check(a.inputs, a.input_count, &session.devices)) != CLI_EXIT_OK)
     goto done;
   const clrn_weights *weights = session.weights;
   int classes = clrn_weights_num_classes(weights);
@@ -285,8 +347,13 @@ int cmd_run(int argc, char **argv) {
                    "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
                    "classes below are meaningless",
                    a.common.weights, seed ? seed : "?");
-  if ((status = cli_classify_resolve(&a.classify, weights, &pre, &labels)) != CLI_EXIT_OK ||
-      (status = load_inputs(&a, &pre, &batch)) != CLI_EXIT_OK)
+  if ((status = cli_classify_resolve(&a.classify, weights, &pre, &labels)) != CLI_EXIT_OK)
+    goto done;
+  if (dataset) {
+    status = cli_dataset_run(&ds, &session, &a.common, (int)a.top, &pre, labels);
+    goto done;
+  }
+  if ((status = load_inputs(&a, &pre, &batch)) != CLI_EXIT_OK)
     goto done;
   double t1 = cli_now();
   clrn_status s;
@@ -337,6 +404,7 @@ done:
   free(logits);
   free(probs);
   batch_free(&batch);
+  cli_dataset_free(&ds);
   cli_session_close(&session);
   return status;
 }

@@ -67,8 +67,8 @@ void cli_print_line(FILE *f, const char *fmt, ...) {
   fputc('\n', f);
 }
 
-bool cli_put_json(FILE *f, const cJSON *root) {
-  char *text = cJSON_Print(root);
+static bool put_json(FILE *f, const cJSON *root, bool formatted) {
+  char *text = formatted ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
   if (!text)
     return false;
   /* Outside strings cJSON writes only ASCII without controls, so every byte
@@ -91,3 +91,7 @@ bool cli_put_json(FILE *f, const cJSON *root) {
   free(text);
   return true;
 }
+
+bool cli_put_json(FILE *f, const cJSON *root) { return put_json(f, root, true); }
+
+bool cli_put_json_line(FILE *f, const cJSON *root) { return put_json(f, root, false); }

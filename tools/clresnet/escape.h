@@ -35,4 +35,7 @@ void cli_print_line(FILE *f, const char *fmt, ...) __attribute__((format(printf,
  * \ufffd. Returns false when printing failed (out of memory). */
 bool cli_put_json(FILE *f, const cJSON *root);
 
+/** As cli_put_json(), but on one line (a JSON-lines record). */
+bool cli_put_json_line(FILE *f, const cJSON *root);
+
 #endif

@@ -15,41 +15,38 @@
 
 static const char *name_of(const cli_results *r, int i) { return r->names[i] ? r->names[i] : "?"; }
 
-/* Whether input i's logits and probabilities are all finite. */
-static bool finite_row(const cli_results *r, int i) {
+const char *cli_result_error(const cli_results *r, int i) {
   const float *l = r->logits + (size_t)i * (size_t)r->classes;
   const float *p = r->probs + (size_t)i * (size_t)r->classes;
   for (int c = 0; c < r->classes; c++)
     if (!isfinite(l[c]) || !isfinite(p[c]))
-      return false;
-  return true;
+      return NOT_FINITE;
+  return NULL;
 }
 
-static void print_text(const cli_results *r, const bool *failed, int *best) {
-  for (int i = 0; i < r->count; i++) {
-    cli_print_line(stdout, "%s", name_of(r, i));
-    if (failed[i]) {
-      printf("  failed: %s\n", NOT_FINITE);
-      continue;
-    }
-    const float *p = r->probs + (size_t)i * (size_t)r->classes;
-    int top = clrn_top_k(p, r->classes, r->top, best);
-    for (int j = 0; j < top; j++) {
-      const char *label = clrn_labels_name(r->labels, best[j]);
-      printf("  %6.2f%%  %4d", 100.0 * p[best[j]], best[j]);
-      if (label)
-        cli_print_line(stdout, "  %s", label); /* escaped: names come from files */
-      else
-        putchar('\n');
-    }
+void cli_print_result_text(FILE *f, const cli_results *r, int i, const char *error, int *best) {
+  cli_print_line(f, "%s", name_of(r, i));
+  if (error) {
+    cli_print_line(f, "  failed: %s", error); /* escaped: messages name files */
+    return;
+  }
+  const float *p = r->probs + (size_t)i * (size_t)r->classes;
+  int top = clrn_top_k(p, r->classes, r->top, best);
+  for (int j = 0; j < top; j++) {
+    const char *label = clrn_labels_name(r->labels, best[j]);
+    fprintf(f, "  %6.2f%%  %4d", 100.0 * p[best[j]], best[j]);
+    if (label)
+      cli_print_line(f, "  %s", label); /* escaped: names come from files */
+    else
+      fputc('\n', f);
   }
 }
 
-static cJSON *json_result(const cli_results *r, int i, bool failed, int *best) {
+cJSON *cli_result_json(const cli_results *r, int i, const char *error, int *best) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "input", name_of(r, i));
-  if (failed) {
-    cJSON_AddStringToObject(o, "error", NOT_FINITE);
+  if (error) {
+    cJSON_AddStringToObject(o, "error", error);
     return o;
   }
   const float *p = r->probs + (size_t)i * (size_t)r->classes;
@@ -87,7 +84,7 @@ static void print_json(const cli_results *r, const bool *failed, int *best) {
   cJSON *results = cJSON_AddArrayToObject(root, "results");
   int failures = 0;
   for (int i = 0; i < r->count; i++) {
-    cJSON_AddItemToArray(results, json_result(r, i, failed[i], best));
+    cJSON_AddItemToArray(results, cli_result_json(r, i, failed[i] ? NOT_FINITE : NULL, best));
     failures += failed[i];
   }
   cJSON_AddNumberToObject(root, "failed", failures);
@@ -105,7 +102,7 @@ int cli_print_results(const cli_results *r, bool json) {
   }
   int status = CLI_EXIT_OK;
   for (int i = 0; i < r->count; i++) {
-    failed[i] = !finite_row(r, i);
+    failed[i] = cli_result_error(r, i) != NULL;
     if (failed[i]) {
       cli_error("%s: %s", name_of(r, i), NOT_FINITE);
       status = CLI_EXIT_FAILURE;
@@ -114,7 +111,8 @@ int cli_print_results(const cli_results *r, bool json) {
   if (json)
     print_json(r, failed, best);
   else
-    print_text(r, failed, best);
+    for (int i = 0; i < r->count; i++)
+      cli_print_result_text(stdout, r, i, failed[i] ? NOT_FINITE : NULL, best);
   free(best);
   free(failed);
   return status;

@@ -4,6 +4,8 @@
 #ifndef CLRN_TOOLS_RESULTS_H
 #define CLRN_TOOLS_RESULTS_H
 
+#include <stdio.h>
+
 #include "cli.h"
 
 /** The results of one run, for printing. */
@@ -23,5 +25,17 @@ typedef struct cli_results {
  * forms and on stderr. Returns CLI_EXIT_OK, or CLI_EXIT_FAILURE when an input
  * failed or printing did. */
 int cli_print_results(const cli_results *r, bool json);
+
+/** Why input i has no classes: a message when its logits or probabilities are not
+ * all finite, else NULL. */
+const char *cli_result_error(const cli_results *r, int i);
+
+/** Prints input i as text on f: its name, then its top r->top classes, or "failed:"
+ * and error when error is not NULL. best has room for r->top indices. */
+void cli_print_result_text(FILE *f, const cli_results *r, int i, const char *error, int *best);
+
+/** Input i as a JSON object: {"input", "top": [{"class", "label", "probability",
+ * "logit"}...]}, or {"input", "error"} when error is not NULL. */
+struct cJSON *cli_result_json(const cli_results *r, int i, const char *error, int *best);
 
 #endif
