@@ -109,7 +109,7 @@ static int add_input(const char *path, cli_paths *inputs) {
     return cli_paths_add(inputs, path) ? CLI_EXIT_OK : out_of_memory();
   size_t first = inputs->count;
   int status = walk(path, inputs);
-  if (status == CLI_EXIT_OK)
+  if (status == CLI_EXIT_OK && inputs->count > first) /* an empty folder adds nothing */
     qsort(inputs->items + first, inputs->count - first, sizeof *inputs->items, by_path);
   return status;
 }
