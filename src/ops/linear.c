@@ -143,20 +143,28 @@ static clrn_status launch_own(clrn_linear *linear, cl_command_queue queue, const
   return CLRN_STATUS_SUCCESS;
 }
 
-const char *clrn_linear_kernel_name(const clrn_linear *linear, int batch) {
+/* Which path a launch of batch rows takes: the one decision behind both the
+ * launch and the name the trace shows. */
+typedef enum linear_path { PATH_OWN, PATH_GEMV, PATH_GEMM } linear_path;
+
+static linear_path path_of(const clrn_linear *linear, long batch) {
   if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN))
-    return "linear_rows";
+    return PATH_OWN;
   long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
-  return batch <= gemv_max ? "sgemv" : "sgemm";
+  return batch <= gemv_max ? PATH_GEMV : PATH_GEMM;
+}
+
+const char *clrn_linear_kernel_name(const clrn_linear *linear, int batch) {
+  static const char *const names[] = {"linear_rows", "sgemv", "sgemm"};
+  return names[path_of(linear, batch)];
 }
 
 /* The CLBlast calls of one launch, after the bias fill. */
 static clrn_status blas(clrn_linear *linear, cl_command_queue queue, const clrn_tensor *input,
-                        const clrn_tensor *output, cl_event *event) {
+                        const clrn_tensor *output, linear_path path, cl_event *event) {
   const size_t m = (size_t)input->n, n = (size_t)linear->out_features,
                k = (size_t)linear->in_features;
-  long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
-  if ((long)m <= gemv_max) {
+  if (path == PATH_GEMV) {
     /* y_i = W x_i + y_i per sample: at batch 1 CLBlast's GEMV reads W once, at the
      * memory's speed, where its GEMM tiles a matrix of one row */
     for (size_t i = 0; i < m; i++) {
@@ -182,12 +190,13 @@ static clrn_status blas(clrn_linear *linear, cl_command_queue queue, const clrn_
 clrn_status clrn_linear_launch(clrn_linear *linear, cl_command_queue queue,
                                const clrn_tensor *input, const clrn_tensor *output,
                                cl_uint num_wait, const cl_event *wait, cl_event *event) {
-  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN))
+  linear_path path = path_of(linear, input->n);
+  if (path == PATH_OWN)
     return launch_own(linear, queue, input, output, num_wait, wait, event);
   CLRN_TRY(init_output(linear, queue, output, num_wait, wait, NULL));
   /* CLBlast's calls take turns (ops/clblast.h); its kernels then run as usual. */
   bool entered = clrn_clblast_enter();
-  clrn_status status = blas(linear, queue, input, output, event);
+  clrn_status status = blas(linear, queue, input, output, path, event);
   clrn_clblast_leave(entered);
   return status;
 }
