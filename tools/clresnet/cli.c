@@ -188,3 +188,17 @@ void cli_print_json(struct cJSON *root) {
     cli_error("out of memory printing JSON");
   cJSON_Delete(root);
 }
+
+bool cli_reserve(void **items, size_t *capacity, size_t needed, size_t item_size, size_t initial) {
+  if (needed <= *capacity)
+    return true;
+  size_t grown = *capacity ? *capacity : initial;
+  while (grown < needed)
+    grown *= 2;
+  void *moved = realloc(*items, grown * item_size);
+  if (!moved)
+    return false;
+  *items = moved;
+  *capacity = grown;
+  return true;
+}

@@ -37,6 +37,11 @@ void cli_install_log(void);
  * CLI_EXIT_USAGE (after printing the error). */
 int cli_common_option(const char *command, int option, char **argv);
 
+/** Makes *items (of *capacity items of item_size bytes) hold at least needed items,
+ * doubling from initial; false (items unchanged) when memory runs out. The CLI's
+ * twin of the library's internal clrn_array_reserve(), which it cannot link. */
+bool cli_reserve(void **items, size_t *capacity, size_t needed, size_t item_size, size_t initial);
+
 /** Parses a whole decimal integer in min..max; false (nothing printed) otherwise. */
 bool cli_parse_int(const char *text, long min, long max, long *value);
 

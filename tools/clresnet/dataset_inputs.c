@@ -18,14 +18,8 @@
 #include "escape.h"
 
 bool cli_paths_add(cli_paths *p, const char *text) {
-  if (p->count == p->capacity) {
-    size_t capacity = p->capacity ? 2 * p->capacity : 64;
-    char **items = realloc(p->items, capacity * sizeof *items);
-    if (!items)
-      return false;
-    p->items = items;
-    p->capacity = capacity;
-  }
+  if (!cli_reserve((void **)&p->items, &p->capacity, p->count + 1, sizeof *p->items, 64))
+    return false;
   char *copy = strdup(text);
   if (!copy)
     return false;

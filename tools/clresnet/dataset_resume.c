@@ -115,14 +115,9 @@ static int parse(const char *path, char *text, size_t size, bool csv, cli_done_s
       at = next;
       continue;
     }
-    if (d->count == capacity) {
-      capacity = capacity ? 2 * capacity : 256;
-      cli_done *items = realloc(d->items, capacity * sizeof *items);
-      if (!items) {
-        cli_error("out of memory reading %s", path);
-        return CLI_EXIT_FAILURE;
-      }
-      d->items = items;
+    if (!cli_reserve((void **)&d->items, &capacity, d->count + 1, sizeof *d->items, 256)) {
+      cli_error("out of memory reading %s", path);
+      return CLI_EXIT_FAILURE;
     }
     cli_done *r = &d->items[d->count];
     memset(r, 0, sizeof *r);

@@ -62,15 +62,10 @@ int cli_truth_read(const char *path, int classes, cli_truth *t) {
     number++;
     if (line[strspn(line, " \t\r\n")] == '\0' || line[0] == '#')
       continue;
-    if (t->count == capacity) {
-      capacity = capacity ? 2 * capacity : 1024;
-      struct cli_truth_entry *e = realloc(t->entries, capacity * sizeof *e);
-      if (!e) {
-        cli_error("--truth %s: out of memory", path);
-        status = CLI_EXIT_FAILURE;
-        break;
-      }
-      t->entries = e;
+    if (!cli_reserve((void **)&t->entries, &capacity, t->count + 1, sizeof *t->entries, 1024)) {
+      cli_error("--truth %s: out of memory", path);
+      status = CLI_EXIT_FAILURE;
+      break;
     }
     if (parse_line(line, classes, &t->entries[t->count]))
       t->count++;
