@@ -2,9 +2,12 @@
 # Installs every package clresnet needs to build, test and run, from Debian's
 # archive. Idempotent and non-interactive: packages already present are not
 # fetched again, and nothing is asked. Runs apt-get through sudo when not root.
-# Then makes the project's Python environment, .venv at the repository root
-# (Debian's python3 with its packages visible, plus scikit-build-core from PyPI,
-# which Debian does not package), used to build and test the Python module.
+# Then makes the project's two Python environments at the repository root:
+#   .venv      Debian's python3 with its packages visible, plus scikit-build-core
+#              from PyPI (Debian does not package it): builds and tests the module.
+#   .venv-ref  isolated, the reference tools only PyPI has: Keras 3 with the jax CPU
+#              backend (golden tests of Keras' ResNet50) and ONNX Runtime (the CPU
+#              peer benchmark). Pinned, so a golden figure does not drift.
 set -eu
 
 packages="
@@ -16,6 +19,8 @@ packages="
   clang libclang-rt-14-dev
   python3 python3-numpy python3-torchvision python3-pil
   python3-venv python3-cffi python3-pytest
+  libhdf5-dev protobuf-c-compiler libprotobuf-c-dev python3-onnx libonnx-testdata
+  openmpi-bin libopenmpi-dev
 "
 
 missing=""
@@ -53,4 +58,14 @@ if ! "$venv/bin/python" -c 'import scikit_build_core' 2>/dev/null; then
   echo "setup.sh: making the Python environment $venv"
   /usr/bin/python3 -m venv --system-site-packages "$venv"
   "$venv/bin/python" -m pip install -q 'scikit-build-core>=0.10,<2'
+fi
+
+# The reference tools (isolated: their numpy must not shadow Debian's torch).
+ref="$(cd "$(dirname "$0")/.." && pwd)/.venv-ref"
+ref_pins="keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 onnxruntime==1.32.0 h5py"
+if ! "$ref/bin/python" -c 'import os; os.environ["KERAS_BACKEND"] = "jax"; import keras, jax, onnxruntime, h5py' 2>/dev/null; then
+  echo "setup.sh: making the reference environment $ref"
+  /usr/bin/python3 -m venv "$ref"
+  # shellcheck disable=SC2086
+  "$ref/bin/python" -m pip install -q $ref_pins
 fi
