@@ -62,6 +62,11 @@ typedef enum clrn_dtype {
   CLRN_DTYPE_F8_E5M2,
 } clrn_dtype;
 
+/** Converts n little-endian F32, F16 or BF16 elements at raw (any other dtype is
+ * taken as BF16: callers check first) to float32 in out, exactly. The loops run
+ * from the last element down, so raw may be the start of out itself. */
+void clrn_dtype_convert_f32(clrn_dtype dtype, const unsigned char *raw, uint64_t n, float *out);
+
 /** "F32", "BF16", ... ("?" for a value outside the enum). */
 const char *clrn_dtype_name(clrn_dtype dtype);
 

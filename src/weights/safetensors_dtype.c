@@ -69,10 +69,7 @@ static uint32_t half_to_float_bits(uint16_t h) {
   return sign | (113 - shift) << 23 | (mantissa & 0x3FFu) << 13;
 }
 
-/* Converts n elements at raw to float32 in out. The loops run from the last
- * element down, so raw may be the start of out itself: element i is read before
- * out[i] is written, and out[i] covers only raw bytes of elements i and above. */
-static void convert(clrn_dtype dtype, const unsigned char *raw, uint64_t n, float *out) {
+void clrn_dtype_convert_f32(clrn_dtype dtype, const unsigned char *raw, uint64_t n, float *out) {
   switch (dtype) {
   case CLRN_DTYPE_F32:
     for (uint64_t i = n; i-- > 0;) {
@@ -110,6 +107,6 @@ clrn_status clrn_safetensors_read_f32(const clrn_safetensors *file, const clrn_s
     CLRN_TRY(clrn_safetensors_read_bytes(file, tensor, out));
     raw = (const unsigned char *)out;
   }
-  convert(tensor->dtype, raw, tensor->elements, out);
+  clrn_dtype_convert_f32(tensor->dtype, raw, tensor->elements, out);
   return CLRN_STATUS_SUCCESS;
 }
