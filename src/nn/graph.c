@@ -74,7 +74,8 @@ static int same_shape(builder *b, clrn_node_kind kind, const char *name, int inp
                     .inputs = {input, -1},
                     .branch = branch,
                     .in_channels = in.c,
-                    .out_channels = in.c};
+                    .out_channels = in.c,
+                    .eps = kind == CLRN_NODE_BATCHNORM ? CLRN_BATCHNORM_EPS : 0.0};
   snprintf(node.name, sizeof node.name, "%s", name);
   return add_node(b, node, in.c, in.h, in.w);
 }

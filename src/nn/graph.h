@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include "clresnet/weights.h"
 
 typedef enum clrn_node_kind {
@@ -29,6 +31,9 @@ typedef struct clrn_value {
   int c, h, w;
 } clrn_value;
 
+/* torchvision's nn.BatchNorm2d epsilon, the default of a graph's BatchNorm nodes. */
+#define CLRN_BATCHNORM_EPS 1e-5
+
 typedef struct clrn_node {
   clrn_node_kind kind;
   char name[48]; /**< module path: "conv1", "layer1.0.bn2", "layer2.0.downsample.0", "fc" */
@@ -38,6 +43,8 @@ typedef struct clrn_node {
   int in_channels, out_channels; /**< CONV, BATCHNORM (both = channels), LINEAR */
   int kernel, stride, pad;       /**< CONV and MAXPOOL (square) */
   int groups;                    /**< CONV: channel groups (weight [out, in / groups, k, k]) */
+  bool bias;                     /**< CONV: has a "<name>.bias" tensor (Keras, folded ONNX) */
+  double eps;                    /**< BATCHNORM: the epsilon added to the variance */
 } clrn_node;
 
 typedef struct clrn_graph {

@@ -48,6 +48,8 @@ static clrn_status expected_tensors(const clrn_graph *g, expected_list *list) {
     case CLRN_NODE_CONV:
       CLRN_TRY(expect(list, n->name, "weight", 4, c, n->in_channels / n->groups, n->kernel,
                       n->kernel, false));
+      if (n->bias)
+        CLRN_TRY(expect(list, n->name, "bias", 1, c, 0, 0, 0, false));
       break;
     case CLRN_NODE_BATCHNORM:
       CLRN_TRY(expect(list, n->name, "weight", 1, c, 0, 0, 0, false));

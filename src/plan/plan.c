@@ -11,8 +11,6 @@
 #include "base/error.h"
 #include "weights/weights.h"
 
-#define BATCHNORM_EPS 1e-5 /* torchvision's nn.BatchNorm2d default */
-
 /* The nodes that read each value (ResNet values have one or two readers). */
 typedef struct readers {
   int count;
@@ -74,9 +72,10 @@ static size_t conv_per_out(const clrn_node *n) {
 }
 
 /* Folds BatchNorm bn (>= 0) into the weight of node conv: w' = w * gamma/sqrt(var+eps)
- * per output channel, shift = beta - mean * that. */
+ * per output channel, shift = beta + (bias - mean) * that, with bias the
+ * convolution's own (NULL: none). */
 static clrn_status fold_batchnorm(const clrn_weights *w, const clrn_graph *g, int conv, int bn,
-                                  float *weight, float *vectors, float **shift) {
+                                  const float *bias, float *weight, float *vectors, float **shift) {
   const clrn_node *n = &g->nodes[conv];
   size_t per_out = conv_per_out(n);
   int c = n->out_channels;
@@ -84,8 +83,9 @@ static clrn_status fold_batchnorm(const clrn_weights *w, const clrn_graph *g, in
   *shift = vectors + 4 * c;
   CLRN_TRY(read_batchnorm(w, g->nodes[bn].name, c, v));
   for (int o = 0; o < c; o++) {
-    double scale = (double)v[0][o] / sqrt((double)v[3][o] + BATCHNORM_EPS);
-    (*shift)[o] = (float)((double)v[1][o] - (double)v[2][o] * scale);
+    double scale = (double)v[0][o] / sqrt((double)v[3][o] + g->nodes[bn].eps);
+    double before = (bias ? (double)bias[o] : 0.0) - (double)v[2][o];
+    (*shift)[o] = (float)((double)v[1][o] + before * scale);
     for (size_t i = 0; i < per_out; i++)
       weight[(size_t)o * per_out + i] = (float)(weight[(size_t)o * per_out + i] * scale);
   }
@@ -101,7 +101,7 @@ static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights 
   size_t count = (size_t)n->out_channels * per_out;
   int c = n->out_channels;
   float *weight = malloc(count * sizeof *weight);
-  float *vectors = malloc(5 * (size_t)c * sizeof *vectors);
+  float *vectors = malloc(6 * (size_t)c * sizeof *vectors); /* BatchNorm, shift, bias */
   clrn_status status = CLRN_STATUS_SUCCESS;
   if (!weight || !vectors) {
     status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights of %s", n->name);
@@ -110,9 +110,15 @@ static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights 
   CLRN_GOTO(read_tensor(w, n->name, "weight", 4, c, n->in_channels / n->groups, n->kernel,
                         n->kernel, weight),
             done, status);
-  float *shift = NULL;
-  if (bn >= 0)
-    CLRN_GOTO(fold_batchnorm(w, g, conv, bn, weight, vectors, &shift), done, status);
+  float *bias = NULL, *shift = NULL;
+  if (n->bias) {
+    bias = vectors + 5 * c;
+    CLRN_GOTO(read_tensor(w, n->name, "bias", 1, c, 0, 0, 0, bias), done, status);
+  }
+  if (bn >= 0) {
+    CLRN_GOTO(fold_batchnorm(w, g, conv, bn, bias, weight, vectors, &shift), done, status);
+    bias = NULL; /* folded into the shift */
+  }
   step->conv = (clrn_conv_shape){.in_channels = n->in_channels,
                                  .out_channels = n->out_channels,
                                  .kernel_h = n->kernel,
@@ -125,7 +131,7 @@ static clrn_status make_conv(const clrn_conv_tuning *tuning, const clrn_weights 
                                  .relu = relu};
   const clrn_value *out = &g->values[n->output];
   clrn_conv2d_configure(tuning, &step->conv, (long)out->h * out->w, CLRN_CONV_AUTO, &step->config);
-  CLRN_GOTO(clrn_conv2d_pack(&step->conv, &step->config, weight, NULL, NULL, shift, &step->packed),
+  CLRN_GOTO(clrn_conv2d_pack(&step->conv, &step->config, weight, bias, NULL, shift, &step->packed),
             done, status);
   snprintf(step->kernel, sizeof step->kernel, "conv2d/%s",
            clrn_conv2d_variant_string(step->config.variant));
@@ -145,7 +151,7 @@ static clrn_status make_batchnorm(const clrn_weights *w, const clrn_node *n, clr
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights of %s", n->name);
   /* The op takes mean and var first; the state_dict order is weight, bias, mean, var. */
   float *v[4] = {step->params + 2 * c, step->params + 3 * c, step->params, step->params + c};
-  step->eps = (float)BATCHNORM_EPS;
+  step->eps = (float)n->eps;
   snprintf(step->kernel, sizeof step->kernel, "batchnorm");
   clrn_status status = read_batchnorm(w, n->name, c, v);
   return status == CLRN_STATUS_SUCCESS ? status : clrn_fail_prefix(status, "%s", n->name);
