@@ -39,6 +39,15 @@ typedef struct clrn_context_options {
   /** name of a devices/ profile to use instead of the device's match ("nvidia"),
    * or NULL: then CLRN_PROFILE when set, else the match. An unknown name fails. */
   const char *profile;
+  /** folder of offline-compiled kernel binaries ("<program>-<hash>.bin", made by a
+   * vendor's compiler from what kernel_export wrote), tried before compiling; the
+   * only source of kernels for a device without a compiler. NULL: CLRN_KERNEL_BINARIES
+   * when set, else none. Copied. */
+  const char *kernel_binaries;
+  /** folder that receives every kernel program the context builds, as source
+   * ("<program>-<hash>.cl") and build options ("<program>-<hash>.options"), for a
+   * vendor's offline compiler; NULL: none. Must exist. Copied. */
+  const char *kernel_export;
 } clrn_context_options;
 
 /** Build statistics of a context since it was created. */

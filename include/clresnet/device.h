@@ -71,6 +71,10 @@ typedef struct clrn_device_info {
   bool fp16; /**< cl_khr_fp16 */
   bool fp64; /**< cl_khr_fp64 or a double config */
   bool host_unified_memory;
+  /** CL_DEVICE_COMPILER_AVAILABLE: false on devices (FPGAs, some accelerators) whose
+   * kernels come only as binaries (CLRN_KERNEL_BINARIES); tests pretend it false for
+   * every device with CLRN_TEST_NO_COMPILER=1 */
+  bool compiler_available;
   char extensions[8192]; /**< space-separated extension names */
   char profile[128];     /**< name of the devices/ profile that matched */
   cl_platform_id platform_id;

@@ -26,6 +26,12 @@ typedef struct clrn_engine_options {
                                         of calibration (e.g. {1, 1} for an even split) */
   clrn_build_progress_fn progress; /**< kernel compilation progress, per device */
   void *progress_user_data;
+  /** offline-compiled kernel binaries (see clrn_context_options.kernel_binaries);
+   * NULL: CLRN_KERNEL_BINARIES when set */
+  const char *kernel_binaries;
+  /** write every kernel program built, source and options, into this existing
+   * folder (see clrn_context_options.kernel_export); NULL: none */
+  const char *kernel_export;
 } clrn_engine_options;
 
 /** Fills options with the defaults (model defaults, no profiling). */

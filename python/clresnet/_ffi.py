@@ -74,6 +74,7 @@ typedef struct clrn_device_info {
   bool fp16;
   bool fp64;
   bool host_unified_memory;
+  bool compiler_available;
   char extensions[8192];
   char profile[128];
   cl_platform_id platform_id;
@@ -116,6 +117,8 @@ typedef struct clrn_engine_options {
   const double *speeds;
   clrn_build_progress_fn progress;
   void *progress_user_data;
+  const char *kernel_binaries;
+  const char *kernel_export;
 } clrn_engine_options;
 
 typedef struct clrn_image {

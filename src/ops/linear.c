@@ -148,7 +148,10 @@ static clrn_status launch_own(clrn_linear *linear, cl_command_queue queue, const
 typedef enum linear_path { PATH_OWN, PATH_GEMV, PATH_GEMM } linear_path;
 
 static linear_path path_of(const clrn_linear *linear, long batch) {
-  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN))
+  /* CLBlast compiles its kernels from source: a device without a compiler (kernels
+   * from offline binaries) takes our own kernel. */
+  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN) ||
+      !clrn_context_device(linear->context)->compiler_available)
     return PATH_OWN;
   long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);
   return batch <= gemv_max ? PATH_GEMV : PATH_GEMM;

@@ -228,3 +228,7 @@ clrn_status clrn_cache_store(const char *key, const unsigned char *binary, size_
   }
   return CLRN_STATUS_SUCCESS;
 }
+
+bool clrn_read_small_file(const char *path, unsigned char **data, size_t *size) {
+  return read_file(path, data, size);
+}

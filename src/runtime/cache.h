@@ -56,6 +56,10 @@ clrn_cache_result clrn_cache_load(const char *key, unsigned char **binary, size_
  * and returned, but callers may ignore them: the cache is an optimisation. */
 clrn_status clrn_cache_store(const char *key, const unsigned char *binary, size_t size);
 
+/** Reads the whole regular file at path (at most the size of a cache entry) into
+ * *data (malloc'd) and *size; false when it is missing, not regular or too large. */
+bool clrn_read_small_file(const char *path, unsigned char **data, size_t *size);
+
 /** The full path of key's entry (for tests that damage entries on purpose). */
 bool clrn_cache_entry_path(const char *key, char *buffer, size_t size);
 

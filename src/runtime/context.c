@@ -36,6 +36,8 @@ struct clrn_context {
   bool profiling;
   clrn_profile *profile;
   clrn_context_options options;
+  char *kernel_binaries, *kernel_export; /* copies of the options' folders, or NULL */
+  clrn_program_paths paths;
   mtx_t mutex; /* guards programs, kernels and stats */
   program_slot *programs;
   size_t program_count;
@@ -81,7 +83,22 @@ clrn_status clrn_context_create(const clrn_device_info *device, const clrn_conte
   ctx->device = *device;
   ctx->options = *options;
   ctx->profiling = options->profiling;
+  const char *binaries = options->kernel_binaries;
+  if (!binaries && getenv("CLRN_KERNEL_BINARIES") && *getenv("CLRN_KERNEL_BINARIES"))
+    binaries = getenv("CLRN_KERNEL_BINARIES");
+  ctx->kernel_binaries = binaries ? strdup(binaries) : NULL;
+  ctx->kernel_export = options->kernel_export ? strdup(options->kernel_export) : NULL;
+  ctx->paths = (clrn_program_paths){ctx->kernel_binaries, ctx->kernel_export};
+  ctx->options.kernel_binaries = ctx->options.kernel_export = NULL;
+  if ((binaries && !ctx->kernel_binaries) || (options->kernel_export && !ctx->kernel_export)) {
+    free(ctx->kernel_binaries);
+    free(ctx->kernel_export);
+    free(ctx);
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "context");
+  }
   if (mtx_init(&ctx->mutex, mtx_plain) != thrd_success) {
+    free(ctx->kernel_binaries);
+    free(ctx->kernel_export);
     free(ctx);
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "context mutex");
   }
@@ -134,6 +151,8 @@ void clrn_context_release(clrn_context *ctx) {
     clReleaseContext(ctx->cl);
   clrn_profile_free(ctx->profile);
   mtx_destroy(&ctx->mutex);
+  free(ctx->kernel_binaries);
+  free(ctx->kernel_export);
   free(ctx);
 }
 
@@ -195,8 +214,8 @@ static clrn_status locked_program(clrn_context *ctx, const char *name, const cha
   double start = now_seconds();
   clrn_program_origin origin;
   cl_program built = NULL;
-  clrn_status status =
-      clrn_program_build(&ctx->device, ctx->cl, ctx->profile, name, defines, &built, &origin);
+  clrn_status status = clrn_program_build(&ctx->device, ctx->cl, ctx->profile, name, defines,
+                                          &ctx->paths, &built, &origin);
   ctx->stats.compile_seconds += now_seconds() - start;
   if (origin.cache == CLRN_CACHE_RESULT_BAD)
     ctx->stats.cache_bad++;

@@ -145,6 +145,10 @@ static clrn_status describe_device(cl_platform_id platform, cl_device_id device,
   cl_bool unified = CL_FALSE;
   clGetDeviceInfo(device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
   info->host_unified_memory = unified == CL_TRUE;
+  cl_bool compiler = CL_TRUE;
+  clGetDeviceInfo(device, CL_DEVICE_COMPILER_AVAILABLE, sizeof compiler, &compiler, NULL);
+  const char *pretend = getenv("CLRN_TEST_NO_COMPILER"); /* a test-only switch */
+  info->compiler_available = compiler == CL_TRUE && !(pretend && strcmp(pretend, "1") == 0);
 
   clrn_profile_match_name(info, info->profile, sizeof info->profile);
   return CLRN_STATUS_SUCCESS;

@@ -1,9 +1,11 @@
 /* Kernel program builds with the on-disk binary cache (see program.h). */
 #include "runtime/program.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "runtime/embedded.h"
@@ -203,6 +205,26 @@ static clrn_status binary_of(cl_program program, unsigned char **binary, size_t 
   return CLRN_STATUS_SUCCESS;
 }
 
+/* Makes a program of device from binary and builds it with options: the program, or
+ * NULL with *err (or *binary_status) saying why the driver refused it. */
+static cl_program from_binary(const clrn_device_info *device, cl_context context,
+                              const unsigned char *binary, size_t size, const char *options,
+                              cl_int *err) {
+  cl_int binary_status = CL_SUCCESS;
+  *err = CL_SUCCESS;
+  cl_program program = clCreateProgramWithBinary(context, 1, &device->device_id, &size, &binary,
+                                                 &binary_status, err);
+  if (*err == CL_SUCCESS && binary_status == CL_SUCCESS)
+    *err = clBuildProgram(program, 1, &device->device_id, options, NULL, NULL);
+  else if (*err == CL_SUCCESS)
+    *err = binary_status;
+  if (*err == CL_SUCCESS)
+    return program;
+  if (program)
+    clReleaseProgram(program);
+  return NULL;
+}
+
 /* Tries the cached binary; returns a built program or NULL (miss or rejected). */
 static cl_program from_cache(const clrn_device_info *device, cl_context context, const char *key,
                              const char *options, clrn_cache_result *result) {
@@ -211,29 +233,88 @@ static cl_program from_cache(const clrn_device_info *device, cl_context context,
   *result = clrn_cache_load(key, &binary, &size);
   if (*result != CLRN_CACHE_RESULT_HIT)
     return NULL;
-  cl_int binary_status = CL_SUCCESS, err = CL_SUCCESS;
-  const unsigned char *binaries[1] = {binary};
-  cl_program program = clCreateProgramWithBinary(context, 1, &device->device_id, &size, binaries,
-                                                 &binary_status, &err);
+  cl_int err;
+  cl_program program = from_binary(device, context, binary, size, options, &err);
   free(binary);
-  if (err == CL_SUCCESS && binary_status == CL_SUCCESS)
-    err = clBuildProgram(program, 1, &device->device_id, options, NULL, NULL);
-  if (err == CL_SUCCESS && binary_status == CL_SUCCESS)
+  if (program)
     return program;
   clrn_log(CLRN_LOG_LEVEL_WARNING, "cached binary rejected by the driver (%s); rebuilding",
-           clrn_opencl_error_name(err != CL_SUCCESS ? err : binary_status));
-  if (program)
-    clReleaseProgram(program);
+           clrn_opencl_error_name(err));
   *result = CLRN_CACHE_RESULT_BAD;
   return NULL;
 }
 
+/* The stem naming a program in the export and binaries folders. */
+static void program_stem(const char *name, const char *source, size_t size, const char *options,
+                         char *stem, size_t stem_size) {
+  uint64_t hash = clrn_hash64(source, size, CLRN_HASH_SEED);
+  hash = clrn_hash64(options, strlen(options), hash);
+  snprintf(stem, stem_size, "%s-%016llx", name, (unsigned long long)hash);
+}
+
+/* Writes size bytes to dir/file through a temporary file renamed into place. */
+static clrn_status write_whole(const char *dir, const char *file, const void *data, size_t size) {
+  char path[4096], temp[4200];
+  int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+  if (n < 0 || (size_t)n >= sizeof path)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel export path too long");
+  snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(temp, "wb");
+  bool ok = f && fwrite(data, 1, size, f) == size;
+  ok = f && fclose(f) == 0 && ok;
+  if (ok && rename(temp, path) == 0)
+    return CLRN_STATUS_SUCCESS;
+  int saved = errno;
+  remove(temp);
+  return clrn_fail(CLRN_STATUS_IO_ERROR, "cannot write %s: %s", path, strerror(saved));
+}
+
+/* Writes the program's source and options into the export folder. */
+static clrn_status export_program(const char *dir, const char *stem, const char *source,
+                                  size_t size, const char *options) {
+  char file[300];
+  snprintf(file, sizeof file, "%s.cl", stem);
+  CLRN_TRY(write_whole(dir, file, source, size));
+  snprintf(file, sizeof file, "%s.options", stem);
+  char line[4200];
+  int n = snprintf(line, sizeof line, "%s\n", options);
+  return write_whole(dir, file, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* Reads dir/<stem>.bin into *binary; false when there is none. */
+static bool read_offline(const char *dir, const char *stem, unsigned char **binary, size_t *size) {
+  char path[4096];
+  int n = snprintf(path, sizeof path, "%s/%s.bin", dir, stem);
+  return n > 0 && (size_t)n < sizeof path && clrn_read_small_file(path, binary, size);
+}
+
+/* The program from the offline binaries folder, or NULL (none, or refused: logged). */
+static cl_program from_offline(const clrn_device_info *device, cl_context context, const char *dir,
+                               const char *stem, const char *options) {
+  unsigned char *binary = NULL;
+  size_t size = 0;
+  if (!dir || !read_offline(dir, stem, &binary, &size))
+    return NULL;
+  cl_int err;
+  cl_program program = from_binary(device, context, binary, size, options, &err);
+  free(binary);
+  if (!program)
+    clrn_log(CLRN_LOG_LEVEL_WARNING, "%s/%s.bin was refused by %s (%s)", dir, stem, device->name,
+             clrn_opencl_error_name(err));
+  return program;
+}
+
 clrn_status clrn_program_build(const clrn_device_info *device, cl_context context,
                                const clrn_profile *profile, const char *name, const char *defines,
-                               cl_program *program, clrn_program_origin *origin) {
+                               const clrn_program_paths *paths, cl_program *program,
+                               clrn_program_origin *origin) {
   *program = NULL;
   origin->compiled = false;
+  origin->offline = false;
   origin->cache = CLRN_CACHE_RESULT_MISS;
+  clrn_program_paths none = {0};
+  if (!paths)
+    paths = &none;
   char *source = NULL;
   size_t size = 0;
   CLRN_TRY(load_source(name, &source, &size));
@@ -248,10 +329,33 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
     free(source);
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "kernel build options too long");
   }
-  char key[8192];
+  char key[8192], stem[128];
   make_key(device, name, source, size, options, key, sizeof key);
-  cl_program built = from_cache(device, context, key, options, &origin->cache);
+  program_stem(name, source, size, options, stem, sizeof stem);
   clrn_status status = CLRN_STATUS_SUCCESS;
+  if (paths->export_dir && (status = export_program(paths->export_dir, stem, source, size,
+                                                    options)) != CLRN_STATUS_SUCCESS) {
+    free(source);
+    return status;
+  }
+  cl_program built = from_offline(device, context, paths->binaries, stem, options);
+  origin->offline = built != NULL;
+  if (!built)
+    built = from_cache(device, context, key, options, &origin->cache);
+  if (!built && !device->compiler_available) {
+    free(source);
+    if (!paths->binaries)
+      return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                       "the device has no OpenCL C compiler and CLRN_KERNEL_BINARIES names no "
+                       "folder of offline-compiled kernels: write their sources with 'clresnet "
+                       "kernels export' (same model, input size and device), compile them with "
+                       "the vendor's compiler, and set CLRN_KERNEL_BINARIES to that folder");
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "the device has no OpenCL C compiler and %s/%s.bin is missing: export the "
+                     "kernels with 'clresnet kernels export' for the same model, input size and "
+                     "device, and compile each into that folder",
+                     paths->binaries, stem);
+  }
   if (!built) {
     cl_int err = CL_SUCCESS;
     const char *sources[1] = {source};

@@ -14,15 +14,33 @@
 /** How a program came to be. */
 typedef struct clrn_program_origin {
   bool compiled;           /**< built from source */
+  bool offline;            /**< loaded from the offline binaries folder */
   clrn_cache_result cache; /**< what the cache lookup found */
 } clrn_program_origin;
 
+/** Folders beside the compiler and the binary cache (NULL: not used). Each
+ * program a context builds is named by its stem, "<program>-<16 hex digits>", the
+ * hex digits a hash of its whole source and build options. */
+typedef struct clrn_program_paths {
+  /** offline-compiled binaries, "<stem>.bin" (a vendor's compiler made them from
+   * what export_dir received): tried first; the only source of programs for a
+   * device without a compiler */
+  const char *binaries;
+  /** every program built is also written here as "<stem>.cl" (the whole source,
+   * headers included) and "<stem>.options" (its build options), for a vendor's
+   * offline compiler */
+  const char *export_dir;
+} clrn_program_paths;
+
 /** Builds program `name` ("conv2d") for device in context, with defines (extra
  * build options such as "-DCONV_OC=64 -DCONV_K=3"; NULL or "" for none) after
- * the device's and profile's. */
+ * the device's and profile's. paths may be NULL. A device without a compiler
+ * (clrn_device_info.compiler_available) takes the program from paths->binaries or
+ * the binary cache, and fails naming the binary it needs when neither has it. */
 clrn_status clrn_program_build(const clrn_device_info *device, cl_context context,
                                const clrn_profile *profile, const char *name, const char *defines,
-                               cl_program *program, clrn_program_origin *origin);
+                               const clrn_program_paths *paths, cl_program *program,
+                               clrn_program_origin *origin);
 
 /** The build options of program name ("conv2d") for a device and profile: device
  * features (and, on old PoCL CPU devices, -DCLRN_INSTANCE: runtime/platform_lock.h), then the

@@ -115,6 +115,8 @@ static clrn_status add_device(clrn_engine *e, const clrn_device_info *device,
   co.profiling = e->options.profiling;
   co.progress = e->options.progress;
   co.progress_user_data = e->options.progress_user_data;
+  co.kernel_binaries = e->options.kernel_binaries;
+  co.kernel_export = e->options.kernel_export;
   CLRN_TRY(clrn_context_create(device, &co, &slot->ctx));
   clrn_conv_tuning tuning;
   const clrn_plan *plan = NULL;

@@ -98,4 +98,7 @@ int cmd_run(int argc, char **argv);
 /** The `bench` command: measures inference speed on synthetic input. */
 int cmd_bench(int argc, char **argv);
 
+/** The `kernels` command: `kernels export` writes the kernel sources of a model. */
+int cmd_kernels(int argc, char **argv);
+
 #endif

@@ -68,6 +68,7 @@ static void print_json(const clrn_device_info *devices, size_t count) {
     cJSON_AddNumberToObject(o, "local_memory_bytes", (double)d->local_mem_bytes);
     cJSON_AddNumberToObject(o, "max_work_group_size", (double)d->max_work_group_size);
     cJSON_AddBoolToObject(o, "fp16", d->fp16);
+    cJSON_AddBoolToObject(o, "compiler_available", d->compiler_available);
     cJSON_AddBoolToObject(o, "fp64", d->fp64);
     cJSON_AddStringToObject(o, "profile", d->profile);
     cJSON_AddItemToArray(array, o);
