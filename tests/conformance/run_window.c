@@ -1,0 +1,252 @@
+/* Runners for ONNX's window ops: Conv, MaxPool, AveragePool and GlobalAveragePool
+ * over 2-D (NCHW) inputs, through clrn_conv2d_*, clrn_maxpool2d_enqueue,
+ * clrn_avgpool2d_enqueue and clrn_adaptive_avgpool2d_enqueue. ONNX's padding
+ * (explicit pads, auto_pad SAME_UPPER / SAME_LOWER / VALID) becomes the op API's
+ * symmetric padding; what the op API cannot express (asymmetric padding, dilations,
+ * MaxPool's Indices output, 1-D and 3-D inputs) is refused with the reason. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conformance.h"
+
+/* The window attributes of a node over the two spatial axes (h, w). */
+typedef struct window {
+  int64_t kernel[2], stride[2], pad[2];
+} window;
+
+/* Reads an INTS attribute of two values (one per spatial axis) into v, or fallback
+ * when absent; refuses another count. */
+static conf_outcome pair_attr(const Onnx__NodeProto *node, const char *name, int64_t fallback,
+                              int64_t *v, conf_skip *skip) {
+  size_t n = 0;
+  const int64_t *ints = conf_attr_ints(node, name, &n);
+  if (!ints) {
+    v[0] = v[1] = fallback;
+    return CONF_RAN;
+  }
+  if (n != 2)
+    return conf_refuse(skip, "malformed attribute", "%s has %zu values, 2 expected", name, n);
+  v[0] = ints[0];
+  v[1] = ints[1];
+  return CONF_RAN;
+}
+
+/* Refuses inputs other than 4-D (N, C, H, W). */
+static conf_outcome require_2d(const conf_tensor *x, conf_skip *skip) {
+  char s[128];
+  if (x->ndim != 4)
+    return conf_refuse(skip, "not 2-D", "%d-D input %s: the op API's tensors are NCHW", x->ndim,
+                       conf_shape_string(x, s, sizeof s));
+  if (!conf_fits_int(x))
+    return conf_refuse(skip, "too large", "input %s", conf_shape_string(x, s, sizeof s));
+  return CONF_RAN;
+}
+
+/* Fills w from the node: strides (default 1), dilations (only 1), and the padding
+ * of auto_pad or pads, which must come out the same at both ends of an axis.
+ * w->kernel must be set. in holds the input's H and W. */
+static conf_outcome window_attrs(const Onnx__NodeProto *node, const int64_t *in, window *w,
+                                 conf_skip *skip) {
+  int64_t dilation[2] = {1, 1}, begin[2], end[2];
+  conf_outcome o = pair_attr(node, "strides", 1, w->stride, skip);
+  if (o == CONF_RAN)
+    o = pair_attr(node, "dilations", 1, dilation, skip);
+  if (o != CONF_RAN)
+    return o;
+  if (dilation[0] != 1 || dilation[1] != 1)
+    return conf_refuse(skip, "dilations other than 1",
+                       "dilations %lldx%lld: the op API's windows are dense",
+                       (long long)dilation[0], (long long)dilation[1]);
+  if (w->stride[0] < 1 || w->stride[1] < 1 || w->kernel[0] < 1 || w->kernel[1] < 1)
+    return conf_refuse(skip, "malformed attribute", "kernel %lldx%lld, strides %lldx%lld",
+                       (long long)w->kernel[0], (long long)w->kernel[1], (long long)w->stride[0],
+                       (long long)w->stride[1]);
+  bool upper = conf_attr_string_is(node, "auto_pad", "SAME_UPPER", "NOTSET");
+  bool lower = conf_attr_string_is(node, "auto_pad", "SAME_LOWER", "NOTSET");
+  if (upper || lower) {
+    for (int i = 0; i < 2; i++) { /* ONNX: out = ceil(in / stride), the rest padded */
+      int64_t out = (in[i] + w->stride[i] - 1) / w->stride[i];
+      int64_t total = (out - 1) * w->stride[i] + w->kernel[i] - in[i];
+      total = total > 0 ? total : 0;
+      begin[i] = upper ? total / 2 : total - total / 2;
+      end[i] = total - begin[i];
+    }
+  } else if (conf_attr_string_is(node, "auto_pad", "VALID", "NOTSET")) {
+    begin[0] = begin[1] = end[0] = end[1] = 0;
+  } else if (conf_attr_string_is(node, "auto_pad", "NOTSET", "NOTSET")) {
+    size_t n = 0;
+    const int64_t *pads = conf_attr_ints(node, "pads", &n);
+    if (pads && n != 4)
+      return conf_refuse(skip, "malformed attribute", "pads has %zu values, 4 expected", n);
+    for (int i = 0; i < 2; i++) { /* [h_begin, w_begin, h_end, w_end] */
+      begin[i] = pads ? pads[i] : 0;
+      end[i] = pads ? pads[i + 2] : 0;
+    }
+  } else {
+    return conf_refuse(skip, "malformed attribute", "unknown auto_pad");
+  }
+  if (begin[0] != end[0] || begin[1] != end[1])
+    return conf_refuse(skip, "asymmetric padding",
+                       "padding top %lld bottom %lld, left %lld right %lld: the op API pads "
+                       "both ends of an axis alike",
+                       (long long)begin[0], (long long)end[0], (long long)begin[1],
+                       (long long)end[1]);
+  w->pad[0] = begin[0];
+  w->pad[1] = begin[1];
+  return CONF_RAN;
+}
+
+/* Runs one convolution variant; writes the output into out (already shaped). */
+static conf_outcome run_conv_variant(clrn_context *context, clrn_conv2d_desc desc,
+                                     clrn_conv2d_variant variant, const conf_case *c,
+                                     conf_tensor *out) {
+  const conf_tensor *x = &c->inputs[0];
+  const float *bias = c->n_inputs > 2 ? c->inputs[2].data : NULL;
+  desc.variant = variant;
+  clrn_conv2d *conv = NULL;
+  clrn_status status =
+      clrn_conv2d_create(context, &desc, c->inputs[1].data, bias, NULL, NULL, &conv);
+  if (status != CLRN_STATUS_SUCCESS)
+    return conf_error("clrn_conv2d_create", status);
+  cl_mem in = conf_upload(context, x->data, x->count),
+         dst = conf_output_buffer(context, out->count);
+  clrn_tensor ti = {in, (int)x->shape[0], (int)x->shape[1], (int)x->shape[2], (int)x->shape[3]};
+  clrn_tensor to = {dst, (int)out->shape[0], (int)out->shape[1], (int)out->shape[2],
+                    (int)out->shape[3]};
+  cl_event event = NULL;
+  status =
+      clrn_conv2d_enqueue(conv, clrn_context_queue(context, 0), &ti, NULL, &to, 0, NULL, &event);
+  conf_outcome outcome = CONF_RAN;
+  if (status == CLRN_STATUS_SUCCESS)
+    conf_download(context, event, dst, out->data, out->count);
+  else
+    outcome = conf_error("clrn_conv2d_enqueue", status);
+  clReleaseMemObject(in);
+  clReleaseMemObject(dst);
+  clrn_conv2d_release(conv);
+  return outcome;
+}
+
+conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tensor *out,
+                           conf_skip *skip) {
+  const conf_tensor *x = &c->inputs[0], *wt = &c->inputs[1];
+  conf_outcome o = require_2d(x, skip);
+  if (o != CONF_RAN)
+    return o;
+  if (wt->ndim != 4)
+    return conf_refuse(skip, "malformed attribute", "%d-D weight", wt->ndim);
+  window w = {{wt->shape[2], wt->shape[3]}, {1, 1}, {0, 0}};
+  int64_t kernel[2] = {0, 0};
+  o = pair_attr(c->node, "kernel_shape", 0, kernel, skip);
+  if (o != CONF_RAN)
+    return o;
+  if (kernel[0] && (kernel[0] != w.kernel[0] || kernel[1] != w.kernel[1]))
+    return conf_refuse(skip, "malformed attribute", "kernel_shape disagrees with the weight");
+  o = window_attrs(c->node, x->shape + 2, &w, skip);
+  if (o != CONF_RAN)
+    return o;
+  int64_t groups = conf_attr_int(c->node, "group", 1);
+  clrn_conv2d_desc desc = {(int)x->shape[1],
+                           (int)wt->shape[0],
+                           (int)w.kernel[0],
+                           (int)w.kernel[1],
+                           (int)w.stride[0],
+                           (int)w.stride[1],
+                           (int)w.pad[0],
+                           (int)w.pad[1],
+                           (int)groups,
+                           false,
+                           CLRN_CONV2D_VARIANT_AUTO};
+  int oh = 0, ow = 0;
+  clrn_status status = clrn_conv2d_output_size(&desc, (int)x->shape[2], (int)x->shape[3], &oh, &ow);
+  if (status != CLRN_STATUS_SUCCESS)
+    return conf_error("clrn_conv2d_output_size", status);
+  int64_t shape[4] = {x->shape[0], wt->shape[0], oh, ow};
+  conf_tensor_alloc(out, 4, shape);
+  /* Every general-purpose kernel must give ONNX's answer (the GEMM kernel only takes
+   * 1x1 unpadded convolutions, which no node test has); out keeps the last. */
+  static const clrn_conv2d_variant variants[] = {CLRN_CONV2D_VARIANT_DIRECT,
+                                                 CLRN_CONV2D_VARIANT_BLOCKED};
+  static const char *const names[] = {"direct", "blocked"};
+  for (size_t v = 0; v < 2 && o == CONF_RAN; v++) {
+    o = run_conv_variant(context, desc, variants[v], c, out);
+    if (o == CONF_RAN && !conf_compare(names[v], out, &c->outputs[0], CONF_RTOL, CONF_ATOL))
+      o = CONF_ERROR;
+  }
+  return o;
+}
+
+/* The arguments of a pooling enqueue. */
+typedef struct pool_call {
+  const clrn_pool2d_desc *desc;
+  bool max;
+} pool_call;
+
+static clrn_status enqueue_pool(void *user, clrn_context *context, cl_command_queue queue,
+                                const clrn_tensor *input, const clrn_tensor *output,
+                                cl_event *event) {
+  const pool_call *p = user;
+  return p->max ? clrn_maxpool2d_enqueue(context, queue, p->desc, input, output, 0, NULL, event)
+                : clrn_avgpool2d_enqueue(context, queue, p->desc, input, output, 0, NULL, event);
+}
+
+static int nchw(const conf_tensor *t, int i) { return (int)t->shape[i]; }
+
+conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tensor *out,
+                           conf_skip *skip) {
+  const conf_tensor *x = &c->inputs[0];
+  bool max = strcmp(c->node->op_type, "MaxPool") == 0;
+  if (max && c->n_outputs > 1)
+    return conf_refuse(skip, "MaxPool Indices output",
+                       "the second output (argmax indices) is not computed by the op API");
+  conf_outcome o = require_2d(x, skip);
+  window w = {{0, 0}, {1, 1}, {0, 0}};
+  if (o == CONF_RAN)
+    o = pair_attr(c->node, "kernel_shape", 0, w.kernel, skip);
+  if (o == CONF_RAN)
+    o = window_attrs(c->node, x->shape + 2, &w, skip);
+  if (o != CONF_RAN)
+    return o;
+  clrn_pool2d_desc desc = {(int)w.kernel[0],
+                           (int)w.kernel[1],
+                           (int)w.stride[0],
+                           (int)w.stride[1],
+                           (int)w.pad[0],
+                           (int)w.pad[1],
+                           conf_attr_int(c->node, "ceil_mode", 0) != 0,
+                           conf_attr_int(c->node, "count_include_pad", 0) != 0};
+  int oh = 0, ow = 0;
+  clrn_status status = clrn_pool2d_output_size(&desc, nchw(x, 2), nchw(x, 3), &oh, &ow);
+  if (status != CLRN_STATUS_SUCCESS &&
+      (desc.pad_h > desc.kernel_h / 2 || desc.pad_w > desc.kernel_w / 2))
+    return conf_refuse(skip, "padding over half the kernel", "%s", clrn_last_error());
+  if (status != CLRN_STATUS_SUCCESS)
+    return conf_error("clrn_pool2d_output_size", status);
+  int64_t shape[4] = {x->shape[0], x->shape[1], oh, ow};
+  conf_tensor_alloc(out, 4, shape);
+  pool_call call = {&desc, max};
+  int in[4] = {nchw(x, 0), nchw(x, 1), nchw(x, 2), nchw(x, 3)}, dims[4] = {in[0], in[1], oh, ow};
+  return conf_run_unary(context, max ? "clrn_maxpool2d_enqueue" : "clrn_avgpool2d_enqueue",
+                        enqueue_pool, &call, x, in, out, dims);
+}
+
+static clrn_status enqueue_global(void *user, clrn_context *context, cl_command_queue queue,
+                                  const clrn_tensor *input, const clrn_tensor *output,
+                                  cl_event *event) {
+  (void)user;
+  return clrn_adaptive_avgpool2d_enqueue(context, queue, input, output, 0, NULL, event);
+}
+
+conf_outcome conf_run_global_avgpool(clrn_context *context, const conf_case *c, conf_tensor *out,
+                                     conf_skip *skip) {
+  const conf_tensor *x = &c->inputs[0];
+  conf_outcome o = require_2d(x, skip);
+  if (o != CONF_RAN)
+    return o;
+  int64_t shape[4] = {x->shape[0], x->shape[1], 1, 1};
+  conf_tensor_alloc(out, 4, shape);
+  int in[4] = {nchw(x, 0), nchw(x, 1), nchw(x, 2), nchw(x, 3)}, dims[4] = {in[0], in[1], 1, 1};
+  return conf_run_unary(context, "clrn_adaptive_avgpool2d_enqueue", enqueue_global, NULL, x, in,
+                        out, dims);
+}

@@ -1,0 +1,31 @@
+# ONNX node conformance (label conformance): ONNX's own one-node tests from Debian's
+# libonnx-testdata run through the op API, one CTest per op family; see
+# tests/conformance/README.md. --min-pass is the number of cases that pass with
+# libonnx-testdata 1.12: fewer fails the test, so a case newly refused shows.
+add_executable(test_onnx_node conformance/test_onnx_node.c conformance/node_case.c
+                              conformance/run_window.c conformance/run_other.c)
+target_link_libraries(test_onnx_node PRIVATE clrn_test_harness m)
+target_compile_options(test_onnx_node PRIVATE ${CLRN_WARNINGS})
+target_compile_definitions(test_onnx_node PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
+
+set(CLRN_CONFORMANCE_FAMILIES
+    "conv:6:Conv" "pool:15:MaxPool AveragePool GlobalAveragePool"
+    "batchnorm:2:BatchNormalization" "relu:1:Relu" "add:1:Add"
+    "gemm:12:Gemm MatMul" "flatten:9:Flatten" "softmax:7:Softmax")
+foreach(family IN LISTS CLRN_CONFORMANCE_FAMILIES)
+  string(REPLACE ":" ";" parts "${family}")
+  list(GET parts 0 name)
+  list(GET parts 1 min_pass)
+  list(GET parts 2 ops)
+  separate_arguments(ops)
+  add_test(NAME conformance_${name} COMMAND test_onnx_node --min-pass ${min_pass} ${ops})
+  set_tests_properties(conformance_${name} PROPERTIES LABELS conformance SKIP_RETURN_CODE 77
+                       TIMEOUT 300 ENVIRONMENT "${CLRN_TEST_ENV}")
+endforeach()
+
+# The suite must notice a wrong answer (a doctored copy of test_relu).
+add_test(NAME conformance_detects_mismatch
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/conformance/mismatch.sh $<TARGET_FILE:test_onnx_node>
+                 /usr/share/libonnx-testdata/data/node ${CMAKE_CURRENT_BINARY_DIR}/conformance_mismatch)
+set_tests_properties(conformance_detects_mismatch PROPERTIES LABELS conformance
+                     SKIP_RETURN_CODE 77 TIMEOUT 120 ENVIRONMENT "${CLRN_TEST_ENV}")
