@@ -75,9 +75,10 @@ conf_outcome conf_error(const char *call, clrn_status status);
 Onnx__ModelProto *conf_model_load(const char *dir);
 
 /** Loads the data set in set_dir for the graph's single node into c: each node
- * input from input_<k>.pb (k its place among the graph's inputs), each output from
- * output_<k>.pb. Inputs that are not float32 are refused (skip filled); outputs that
- * are not keep only their type. CONF_ERROR when a file is missing or malformed. */
+ * input from the graph's initializers or else input_<k>.pb (k its place among the
+ * graph's inputs), each output from output_<k>.pb. Inputs that are not float32 are refused (skip
+ * filled); outputs that are not keep only their type. CONF_ERROR when a file is missing or
+ * malformed. */
 conf_outcome conf_case_load(const char *set_dir, const Onnx__GraphProto *graph, conf_case *c,
                             conf_skip *skip);
 

@@ -7,18 +7,19 @@ exe=$1 node_dir=$2 work=$3
 case_dir=$node_dir/test_relu
 [ -d "$case_dir" ] || { echo "no $case_dir: skipped"; exit 77; }
 rm -rf "$work"
-mkdir -p "$work/test_relu/test_data_set_0"
-cp "$case_dir/model.onnx" "$work/test_relu/"
-cp "$case_dir/test_data_set_0/input_0.pb" "$work/test_relu/test_data_set_0/input_0.pb"
-cp "$case_dir/test_data_set_0/input_0.pb" "$work/test_relu/test_data_set_0/output_0.pb"
+copy=$work/node/test_relu
+mkdir -p "$copy/test_data_set_0"
+cp "$case_dir/model.onnx" "$copy/"
+cp "$case_dir/test_data_set_0/input_0.pb" "$copy/test_data_set_0/input_0.pb"
+cp "$case_dir/test_data_set_0/input_0.pb" "$copy/test_data_set_0/output_0.pb"
 rc=0
-CLRN_ONNX_NODE_DIR=$work "$exe" Relu >"$work/log" 2>&1 || rc=$?
+"$exe" --data "$work/node" Relu >"$work/log" 2>&1 || rc=$?
 [ "$rc" -ne 77 ] || { echo "no device: skipped"; exit 77; }
 if [ "$rc" -eq 0 ]; then
   cat "$work/log"
   echo "the suite passed a Relu whose expected output is its input"
   exit 1
 fi
-grep -q "^FAIL test_relu" "$work/log" || { cat "$work/log"; echo "no FAIL line"; exit 1; }
+grep -q "^FAIL node/test_relu" "$work/log" || { cat "$work/log"; echo "no FAIL line"; exit 1; }
 grep -q "elements differ beyond rtol" "$work/log" || { cat "$work/log"; exit 1; }
 echo "a wrong expected output is reported as FAIL"

@@ -177,34 +177,45 @@ static int value_index(Onnx__ValueInfoProto **values, size_t count, const char *
   return -1;
 }
 
+/* Fills t from proto; refuses a non-float input. */
+static conf_outcome read_tensor(const Onnx__TensorProto *proto, const char *what, bool input,
+                                conf_tensor *t, conf_skip *skip) {
+  uint64_t elements = 0;
+  t->type = proto->data_type;
+  clrn_status status = clrn_onnx_tensor_shape(proto, &t->ndim, t->shape, &elements);
+  if (status != CLRN_STATUS_SUCCESS)
+    return conf_error("clrn_onnx_tensor_shape", status);
+  if (t->type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+    return input ? conf_refuse(skip, "not float32", "%s is %s", what, clrn_onnx_type_name(t->type))
+                 : CONF_RAN;
+  t->count = (size_t)elements;
+  t->data = malloc(t->count ? t->count * sizeof(float) : 1);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(t->data);
+  status = clrn_onnx_tensor_read_f32(proto, t->data, elements);
+  return status == CLRN_STATUS_SUCCESS ? CONF_RAN : conf_error("clrn_onnx_tensor_read_f32", status);
+}
+
 /* Reads <set_dir>/<prefix>_<k>.pb into t; refuses a non-float input. */
 static conf_outcome load_tensor(const char *set_dir, const char *prefix, int k, bool input,
                                 conf_tensor *t, conf_skip *skip) {
-  char path[4096];
+  char path[8192], what[64];
   snprintf(path, sizeof path, "%s/%s_%d.pb", set_dir, prefix, k);
+  snprintf(what, sizeof what, "%s %d", prefix, k);
   Onnx__TensorProto *proto = NULL;
   clrn_status status = clrn_onnx_tensor_load(path, &proto);
   if (status != CLRN_STATUS_SUCCESS)
     return conf_error("clrn_onnx_tensor_load", status);
-  conf_outcome outcome = CONF_RAN;
-  uint64_t elements = 0;
-  t->type = proto->data_type;
-  status = clrn_onnx_tensor_shape(proto, &t->ndim, t->shape, &elements);
-  if (status != CLRN_STATUS_SUCCESS) {
-    outcome = conf_error("clrn_onnx_tensor_shape", status);
-  } else if (t->type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
-    if (input)
-      outcome = conf_refuse(skip, "not float32", "input %d is %s", k, clrn_onnx_type_name(t->type));
-  } else {
-    t->count = (size_t)elements;
-    t->data = malloc(t->count ? t->count * sizeof(float) : 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t->data);
-    status = clrn_onnx_tensor_read_f32(proto, t->data, elements);
-    if (status != CLRN_STATUS_SUCCESS)
-      outcome = conf_error("clrn_onnx_tensor_read_f32", status);
-  }
+  conf_outcome outcome = read_tensor(proto, what, input, t, skip);
   onnx__tensor_proto__free_unpacked(proto, NULL);
   return outcome;
+}
+
+/* The graph's initializer called name (older tests keep weights there), or NULL. */
+static const Onnx__TensorProto *initializer(const Onnx__GraphProto *graph, const char *name) {
+  for (size_t i = 0; i < graph->n_initializer; i++)
+    if (graph->initializer[i]->name && strcmp(graph->initializer[i]->name, name) == 0)
+      return graph->initializer[i];
+  return NULL;
 }
 
 conf_outcome conf_case_load(const char *set_dir, const Onnx__GraphProto *graph, conf_case *c,
@@ -220,6 +231,13 @@ conf_outcome conf_case_load(const char *set_dir, const Onnx__GraphProto *graph, 
   for (size_t j = 0; j < node->n_input; j++) {
     if (!node->input[j][0])
       continue; /* an optional input left out */
+    const Onnx__TensorProto *init = initializer(graph, node->input[j]);
+    if (init) {
+      conf_outcome outcome = read_tensor(init, node->input[j], true, &c->inputs[j], skip);
+      if (outcome != CONF_RAN)
+        return outcome;
+      continue;
+    }
     int k = value_index(graph->input, graph->n_input, node->input[j]);
     if (k < 0) {
       printf("    node input '%s' is not a graph input\n", node->input[j]);

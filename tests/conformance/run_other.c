@@ -48,7 +48,10 @@ static clrn_status enqueue_batchnorm(void *user, clrn_context *context, cl_comma
 conf_outcome conf_run_batchnorm(clrn_context *context, const conf_case *c, conf_tensor *out,
                                 conf_skip *skip) {
   const conf_tensor *x = &c->inputs[0];
-  if (conf_attr_int(c->node, "training_mode", 0) != 0 || c->n_outputs > 1)
+  /* opset 14 on: training_mode (default 0); before 7: is_test (default 0, training) */
+  bool training = conf_attr_int(c->node, "training_mode", 0) != 0 ||
+                  (c->opset < 7 && conf_attr_int(c->node, "is_test", 0) == 0);
+  if (training || c->n_outputs > 1)
     return conf_refuse(skip, "BatchNormalization training mode",
                        "training_mode=1 (statistics of the batch, %d outputs): inference only",
                        c->n_outputs);

@@ -1,12 +1,14 @@
-/* ONNX node conformance suite: every one-node test of ONNX's data/node whose op is
- * named on the command line (Debian's libonnx-testdata; CLRN_ONNX_NODE_DIR
- * overrides the folder) runs through the op API and is compared with ONNX's
- * expected output at ONNX's own tolerance. Each case prints PASS, SKIP with its
- * reason, or FAIL; a summary counts them, skips by reason. The suite fails on any
- * FAIL and when fewer cases pass than --min-pass (so a case that starts being
- * refused shows). Exits 77 (skipped) without the test data or a device.
+/* ONNX node conformance suite: every one-node test whose op is named on the command
+ * line, from the folders of ONNX's test data given with --data (by default
+ * Debian's libonnx-testdata: data/node, ONNX's node tests, and data/pytorch-converted
+ * and data/pytorch-operator, PyTorch modules exported by ONNX's own suite), runs
+ * through the op API and is compared with ONNX's expected output at ONNX's own
+ * tolerance. Each case prints PASS, SKIP with its reason, or FAIL; a summary counts
+ * them, skips by reason. The suite fails on any FAIL and when fewer cases pass than
+ * --min-pass (so a case that starts being refused shows). Exits 77 (skipped)
+ * without the test data or a device.
  *
- *   test_onnx_node [--min-pass N] OpType...     e.g. test_onnx_node Conv */
+ *   test_onnx_node [--min-pass N] [--data DIR]... OpType...   e.g. test_onnx_node Conv */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,12 @@ static const struct {
 };
 #define RUNNER_COUNT (sizeof runners / sizeof *runners)
 
-static const char *data_dir = "/usr/share/libonnx-testdata/data/node";
+#define MAX_DIRS 8
+static const char *default_dirs[] = {"/usr/share/libonnx-testdata/data/node",
+                                     "/usr/share/libonnx-testdata/data/pytorch-converted",
+                                     "/usr/share/libonnx-testdata/data/pytorch-operator"};
+static const char *data_dirs[MAX_DIRS];
+static int dir_count;
 static const char *const *wanted; /* op types named on the command line */
 static int wanted_count;
 static long min_pass;
@@ -118,17 +125,19 @@ static conf_outcome run_case(const char *dir, const char *name, const Onnx__Mode
   return outcome;
 }
 
-static void test_node_cases(void) {
+/* Runs the wanted cases of one folder of test folders. */
+static void run_folder(const char *folder) {
+  const char *label = strrchr(folder, '/') ? strrchr(folder, '/') + 1 : folder;
   struct dirent **tests = NULL;
-  int count = scandir(data_dir, &tests, starts_with_test, alphasort);
-  CU_ASSERT_FATAL(count > 0);
+  int count = scandir(folder, &tests, starts_with_test, alphasort);
+  CU_ASSERT(count >= 0);
   for (int i = 0; i < count; i++) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s", data_dir, tests[i]->d_name);
+    snprintf(dir, sizeof dir, "%s/%s", folder, tests[i]->d_name);
     Onnx__ModelProto *model = conf_model_load(dir);
     conf_runner run = NULL;
     if (!model) {
-      printf("FAIL %s: unreadable model\n", tests[i]->d_name);
+      printf("FAIL %s/%s: unreadable model\n", label, tests[i]->d_name);
       tally.failed++;
     } else if (model->graph && model->graph->n_node == 1 && model->graph->node[0]->op_type) {
       run = runner_for(model->graph->node[0]->op_type);
@@ -137,13 +146,13 @@ static void test_node_cases(void) {
       conf_skip skip = {"", ""};
       conf_outcome outcome = run_case(dir, tests[i]->d_name, model, run, &skip);
       if (outcome == CONF_RAN) {
-        printf("PASS %s\n", tests[i]->d_name);
+        printf("PASS %s/%s\n", label, tests[i]->d_name);
         tally.passed++;
       } else if (outcome == CONF_SKIPPED) {
-        printf("SKIP %s: %s (%s)\n", tests[i]->d_name, skip.reason, skip.detail);
+        printf("SKIP %s/%s: %s (%s)\n", label, tests[i]->d_name, skip.reason, skip.detail);
         count_skip(skip.reason);
       } else {
-        printf("FAIL %s\n", tests[i]->d_name);
+        printf("FAIL %s/%s\n", label, tests[i]->d_name);
         tally.failed++;
       }
     }
@@ -152,6 +161,11 @@ static void test_node_cases(void) {
     free(tests[i]);
   }
   free(tests);
+}
+
+static void test_node_cases(void) {
+  for (int i = 0; i < dir_count; i++)
+    run_folder(data_dirs[i]);
   printf("ONNX node conformance (");
   for (int i = 0; i < wanted_count; i++)
     printf("%s%s", i ? " " : "", wanted[i]);
@@ -167,12 +181,17 @@ static void test_node_cases(void) {
 
 int main(int argc, char **argv) {
   int first = 1;
-  if (argc > 2 && strcmp(argv[1], "--min-pass") == 0) {
-    min_pass = strtol(argv[2], NULL, 10);
-    first = 3;
+  for (; first + 1 < argc && argv[first][0] == '-'; first += 2) {
+    if (strcmp(argv[first], "--min-pass") == 0) {
+      min_pass = strtol(argv[first + 1], NULL, 10);
+    } else if (strcmp(argv[first], "--data") == 0 && dir_count < MAX_DIRS) {
+      data_dirs[dir_count++] = argv[first + 1];
+    } else {
+      break;
+    }
   }
-  if (first >= argc) {
-    fprintf(stderr, "usage: %s [--min-pass N] OpType...\n", argv[0]);
+  if (first >= argc || argv[first][0] == '-') {
+    fprintf(stderr, "usage: %s [--min-pass N] [--data DIR]... OpType...\n", argv[0]);
     return 2;
   }
   wanted = (const char *const *)argv + first;
@@ -182,15 +201,19 @@ int main(int argc, char **argv) {
       fprintf(stderr, "%s: no runner for op %s\n", argv[0], argv[i]);
       return 2;
     }
-  const char *dir = getenv("CLRN_ONNX_NODE_DIR");
-  if (dir && *dir)
-    data_dir = dir;
-  struct stat st;
-  if (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    printf("no ONNX node tests in %s (install libonnx-testdata): skipped\n", data_dir);
+  if (!dir_count) /* the installed folders */
+    for (size_t i = 0; i < sizeof default_dirs / sizeof *default_dirs; i++) {
+      struct stat st;
+      if (stat(default_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+        data_dirs[dir_count++] = default_dirs[i];
+    }
+  if (!dir_count) {
+    printf("no ONNX test data in %s (install libonnx-testdata): skipped\n", default_dirs[0]);
     return CLRN_TEST_SKIP;
   }
   context = clrn_test_context(false);
+  printf("device: %s (%s)\n", clrn_context_device(context)->name,
+         clrn_context_device(context)->platform_name);
   clrn_test_add_suite("onnx_node", NULL, NULL, "cases", test_node_cases, NULL);
   int result = clrn_test_run();
   clrn_context_release(context);

@@ -1,7 +1,8 @@
 # ONNX node conformance (label conformance): ONNX's own one-node tests from Debian's
-# libonnx-testdata run through the op API, one CTest per op family; see
-# tests/conformance/README.md. --min-pass is the number of cases that pass with
-# libonnx-testdata 1.12: fewer fails the test, so a case newly refused shows.
+# libonnx-testdata (data/node, data/pytorch-converted, data/pytorch-operator) run
+# through the op API, one CTest per op family; see tests/conformance/README.md.
+# --min-pass is the number of cases that pass with libonnx-testdata 1.12: fewer
+# fails the test, so a case newly refused shows.
 add_executable(test_onnx_node conformance/test_onnx_node.c conformance/node_case.c
                               conformance/run_window.c conformance/run_other.c)
 target_link_libraries(test_onnx_node PRIVATE clrn_test_harness m)
@@ -9,9 +10,9 @@ target_compile_options(test_onnx_node PRIVATE ${CLRN_WARNINGS})
 target_compile_definitions(test_onnx_node PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
 
 set(CLRN_CONFORMANCE_FAMILIES
-    "conv:6:Conv" "pool:15:MaxPool AveragePool GlobalAveragePool"
-    "batchnorm:2:BatchNormalization" "relu:1:Relu" "add:1:Add"
-    "gemm:12:Gemm MatMul" "flatten:9:Flatten" "softmax:7:Softmax")
+    "conv:17:Conv" "pool:18:MaxPool AveragePool GlobalAveragePool"
+    "batchnorm:7:BatchNormalization" "relu:2:Relu" "add:1:Add"
+    "gemm:13:Gemm MatMul" "flatten:11:Flatten" "softmax:10:Softmax")
 foreach(family IN LISTS CLRN_CONFORMANCE_FAMILIES)
   string(REPLACE ":" ";" parts "${family}")
   list(GET parts 0 name)
@@ -34,3 +35,13 @@ set_tests_properties(conformance_detects_mismatch PROPERTIES LABELS conformance
 # (src/weights/onnx_tensor.c); registered here to keep tests/weights/tests.cmake
 # untouched by this branch.
 clrn_add_test(NAME test_weights_onnx_tensor SOURCES weights/test_onnx_tensor.c LABELS unit)
+
+# ONNX's node tests under Oclgrind (label oclgrind): their tensors are tiny, so
+# every op runs whole (CLBlast's kernels included) in seconds. (The PyTorch folders
+# hold a 20x16x50x40 convolution, too slow for the simulator.)
+add_test(NAME oclgrind_conformance
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/common/oclgrind_run.sh $<TARGET_FILE:test_onnx_node>
+                 --min-pass 53 --data /usr/share/libonnx-testdata/data/node Conv MaxPool AveragePool GlobalAveragePool BatchNormalization Relu
+                 Add Gemm MatMul Flatten Softmax)
+set_tests_properties(oclgrind_conformance PROPERTIES LABELS oclgrind SKIP_RETURN_CODE 77
+                     TIMEOUT 900 ENVIRONMENT "${CLRN_TEST_ENV};CLRN_TEST_SMALL=1")
