@@ -2,17 +2,19 @@
  * over 2-D (NCHW) inputs, through clrn_conv2d_*, clrn_maxpool2d_enqueue,
  * clrn_avgpool2d_enqueue and clrn_adaptive_avgpool2d_enqueue. ONNX's padding
  * (explicit pads, auto_pad SAME_UPPER / SAME_LOWER / VALID) becomes the op API's
- * symmetric padding; what the op API cannot express (asymmetric padding, dilations,
- * MaxPool's Indices output, 1-D and 3-D inputs) is refused with the reason. */
+ * padding before the input plus, for pooling, the difference after it; what the op
+ * API cannot express (asymmetric padding of a convolution, dilations, MaxPool's
+ * Indices output, 1-D and 3-D inputs) is refused with the reason. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conformance.h"
 
-/* The window attributes of a node over the two spatial axes (h, w). */
+/* The window attributes of a node over the two spatial axes (h, w): padding
+ * before (pad) and after (pad_end) the input. */
 typedef struct window {
-  int64_t kernel[2], stride[2], pad[2];
+  int64_t kernel[2], stride[2], pad[2], pad_end[2];
 } window;
 
 /* Reads an INTS attribute of two values (one per spatial axis) into v, or fallback
@@ -44,8 +46,7 @@ static conf_outcome require_2d(const conf_tensor *x, conf_skip *skip) {
 }
 
 /* Fills w from the node: strides (default 1), dilations (only 1), and the padding
- * of auto_pad or pads, which must come out the same at both ends of an axis.
- * w->kernel must be set. in holds the input's H and W. */
+ * of auto_pad or pads. w->kernel must be set. in holds the input's H and W. */
 static conf_outcome window_attrs(const Onnx__NodeProto *node, const int64_t *in, window *w,
                                  conf_skip *skip) {
   int64_t dilation[2] = {1, 1}, begin[2], end[2];
@@ -86,15 +87,22 @@ static conf_outcome window_attrs(const Onnx__NodeProto *node, const int64_t *in,
   } else {
     return conf_refuse(skip, "malformed attribute", "unknown auto_pad");
   }
-  if (begin[0] != end[0] || begin[1] != end[1])
-    return conf_refuse(skip, "asymmetric padding",
-                       "padding top %lld bottom %lld, left %lld right %lld: the op API pads "
-                       "both ends of an axis alike",
-                       (long long)begin[0], (long long)end[0], (long long)begin[1],
-                       (long long)end[1]);
-  w->pad[0] = begin[0];
-  w->pad[1] = begin[1];
+  for (int i = 0; i < 2; i++) {
+    w->pad[i] = begin[i];
+    w->pad_end[i] = end[i];
+  }
   return CONF_RAN;
+}
+
+/* Refuses padding that differs at the two ends of an axis, for ops without it. */
+static conf_outcome require_symmetric(const window *w, const char *op, conf_skip *skip) {
+  if (w->pad[0] == w->pad_end[0] && w->pad[1] == w->pad_end[1])
+    return CONF_RAN;
+  return conf_refuse(skip, "asymmetric padding",
+                     "padding top %lld bottom %lld, left %lld right %lld: %s pads both ends of "
+                     "an axis alike",
+                     (long long)w->pad[0], (long long)w->pad_end[0], (long long)w->pad[1],
+                     (long long)w->pad_end[1], op);
 }
 
 /* Runs one convolution variant; writes the output into out (already shaped). */
@@ -136,7 +144,7 @@ conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tenso
     return o;
   if (wt->ndim != 4)
     return conf_refuse(skip, "malformed attribute", "%d-D weight", wt->ndim);
-  window w = {{wt->shape[2], wt->shape[3]}, {1, 1}, {0, 0}};
+  window w = {{wt->shape[2], wt->shape[3]}, {1, 1}, {0, 0}, {0, 0}};
   int64_t kernel[2] = {0, 0};
   o = pair_attr(c->node, "kernel_shape", 0, kernel, skip);
   if (o != CONF_RAN)
@@ -144,6 +152,8 @@ conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tenso
   if (kernel[0] && (kernel[0] != w.kernel[0] || kernel[1] != w.kernel[1]))
     return conf_refuse(skip, "malformed attribute", "kernel_shape disagrees with the weight");
   o = window_attrs(c->node, x->shape + 2, &w, skip);
+  if (o == CONF_RAN)
+    o = require_symmetric(&w, "clrn_conv2d", skip);
   if (o != CONF_RAN)
     return o;
   int64_t groups = conf_attr_int(c->node, "group", 1);
@@ -201,7 +211,7 @@ conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tenso
     return conf_refuse(skip, "MaxPool Indices output",
                        "the second output (argmax indices) is not computed by the op API");
   conf_outcome o = require_2d(x, skip);
-  window w = {{0, 0}, {1, 1}, {0, 0}};
+  window w = {{0, 0}, {1, 1}, {0, 0}, {0, 0}};
   if (o == CONF_RAN)
     o = pair_attr(c->node, "kernel_shape", 0, w.kernel, skip);
   if (o == CONF_RAN)
@@ -215,11 +225,16 @@ conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tenso
                            (int)w.pad[0],
                            (int)w.pad[1],
                            conf_attr_int(c->node, "ceil_mode", 0) != 0,
-                           conf_attr_int(c->node, "count_include_pad", 0) != 0};
+                           conf_attr_int(c->node, "count_include_pad", 0) != 0,
+                           (int)(w.pad_end[0] - w.pad[0]),
+                           (int)(w.pad_end[1] - w.pad[1])};
+  if (!max && desc.count_include_pad && (desc.pad_bottom_extra || desc.pad_right_extra))
+    return require_symmetric(&w, "clrn_avgpool2d_enqueue with count_include_pad", skip);
   int oh = 0, ow = 0;
   clrn_status status = clrn_pool2d_output_size(&desc, nchw(x, 2), nchw(x, 3), &oh, &ow);
   if (status != CLRN_STATUS_SUCCESS &&
-      (desc.pad_h > desc.kernel_h / 2 || desc.pad_w > desc.kernel_w / 2))
+      (2 * w.pad[0] > w.kernel[0] || 2 * w.pad[1] > w.kernel[1] || 2 * w.pad_end[0] > w.kernel[0] ||
+       2 * w.pad_end[1] > w.kernel[1]))
     return conf_refuse(skip, "padding over half the kernel", "%s", clrn_last_error());
   if (status != CLRN_STATUS_SUCCESS)
     return conf_error("clrn_pool2d_output_size", status);
