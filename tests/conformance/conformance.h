@@ -91,6 +91,11 @@ void conf_case_free(conf_case *c);
 bool conf_compare(const char *name, const conf_tensor *got, const conf_tensor *want, double rtol,
                   double atol);
 
+/** The largest |got - want| / (atol + rtol |want|) among the elements that passed
+ * conf_compare so far, and the name it was compared under. */
+extern double conf_worst_ratio;
+extern char conf_worst_case[256];
+
 /* ---- node attributes -------------------------------------------------------- */
 
 /** The node's attribute called name, or NULL. */

@@ -269,6 +269,9 @@ void conf_case_free(conf_case *c) {
   memset(c->outputs, 0, sizeof c->outputs);
 }
 
+double conf_worst_ratio;
+char conf_worst_case[256];
+
 bool conf_compare(const char *name, const conf_tensor *got, const conf_tensor *want, double rtol,
                   double atol) {
   char a[128], b[128];
@@ -282,8 +285,12 @@ bool conf_compare(const char *name, const conf_tensor *got, const conf_tensor *w
   }
   size_t bad = 0;
   for (size_t i = 0; i < want->count; i++) {
-    double g = got->data[i], w = want->data[i];
-    bool ok = isnan(w) ? isnan(g) : isinf(w) ? g == w : fabs(g - w) <= atol + rtol * fabs(w);
+    double g = got->data[i], w = want->data[i], bound = atol + rtol * fabs(w);
+    bool ok = isnan(w) ? isnan(g) : isinf(w) ? g == w : fabs(g - w) <= bound;
+    if (ok && isfinite(w) && fabs(g - w) / bound > conf_worst_ratio) {
+      conf_worst_ratio = fabs(g - w) / bound;
+      snprintf(conf_worst_case, sizeof conf_worst_case, "%s", name);
+    }
     if (!ok && bad++ < 5)
       printf("    %s: element %zu is %.9g, ONNX expects %.9g\n", name, i, g, w);
   }

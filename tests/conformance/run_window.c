@@ -180,8 +180,10 @@ conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tenso
                                                  CLRN_CONV2D_VARIANT_BLOCKED};
   static const char *const names[] = {"direct", "blocked"};
   for (size_t v = 0; v < 2 && o == CONF_RAN; v++) {
+    char label[512];
+    snprintf(label, sizeof label, "%s (%s kernel)", c->name, names[v]);
     o = run_conv_variant(context, desc, variants[v], c, out);
-    if (o == CONF_RAN && !conf_compare(names[v], out, &c->outputs[0], CONF_RTOL, CONF_ATOL))
+    if (o == CONF_RAN && !conf_compare(label, out, &c->outputs[0], CONF_RTOL, CONF_ATOL))
       o = CONF_ERROR;
   }
   return o;

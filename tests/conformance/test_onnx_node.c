@@ -114,8 +114,9 @@ static conf_outcome run_case(const char *dir, const char *name, const Onnx__Mode
       outcome = conf_case_load(set_dir, model->graph, &c, skip);
     if (outcome == CONF_RAN)
       outcome = run(context, &c, &got, skip);
-    if (outcome == CONF_RAN &&
-        !conf_compare(sets[i]->d_name, &got, &c.outputs[0], CONF_RTOL, CONF_ATOL))
+    char label[4096 + 300];
+    snprintf(label, sizeof label, "%s/%s", name, sets[i]->d_name);
+    if (outcome == CONF_RAN && !conf_compare(label, &got, &c.outputs[0], CONF_RTOL, CONF_ATOL))
       outcome = CONF_ERROR;
     free(got.data);
     conf_case_free(&c);
@@ -172,7 +173,8 @@ static void test_node_cases(void) {
   printf("): passed %d, skipped %d, failed %d", tally.passed, tally.skipped, tally.failed);
   for (int i = 0; i < tally.reasons; i++)
     printf("%s%s %d", i ? ", " : "; skipped by reason: ", tally.reason[i], tally.reason_count[i]);
-  printf("\n");
+  printf("\nlargest error / tolerance (rtol %g, atol %g) among passing values: %.3g (%s)\n",
+         CONF_RTOL, CONF_ATOL, conf_worst_ratio, conf_worst_case[0] ? conf_worst_case : "none");
   CU_ASSERT_EQUAL(tally.failed, 0);
   if (tally.passed < min_pass)
     printf("expected at least %ld passing cases (libonnx-testdata 1.12)\n", min_pass);
