@@ -14,6 +14,7 @@
 
 #include "clresnet/clresnet.h"
 #include "onnx.pb-c.h"
+#include "ops_test.h"
 #include "weights/onnx_tensor.h"
 
 /* The tolerance of ONNX's own backend tests (onnx/backend/test/runner: numpy's
@@ -126,48 +127,45 @@ const char *conf_shape_string(const conf_tensor *t, char *buffer, size_t size);
 /** Whether every dimension fits an int (the op API's tensor fields). */
 bool conf_fits_int(const conf_tensor *t);
 
-/** Uploads count floats into a new device buffer (fails the test on error). */
-cl_mem conf_upload(clrn_context *context, const float *data, size_t count);
+/** A one-input op of the op API and what it needs besides its tensors. */
+typedef enum conf_op_kind {
+  CONF_OP_CONV,
+  CONF_OP_MAXPOOL,
+  CONF_OP_AVGPOOL,
+  CONF_OP_GLOBAL_AVGPOOL,
+  CONF_OP_BATCHNORM,
+  CONF_OP_RELU,
+  CONF_OP_SOFTMAX,
+  CONF_OP_LINEAR,
+} conf_op_kind;
 
-/** A device buffer of count floats, NaN-filled so that a missed element shows. */
-cl_mem conf_output_buffer(clrn_context *context, size_t count);
+typedef struct conf_op {
+  conf_op_kind kind;
+  const clrn_pool2d_desc *pool; /* MAXPOOL, AVGPOOL */
+  clrn_conv2d *conv;
+  clrn_batchnorm *batchnorm;
+  clrn_linear *linear;
+} conf_op;
 
-/** Waits for event (releasing it; NULL allowed) and reads count floats from buffer. */
-void conf_download(clrn_context *context, cl_event event, cl_mem buffer, float *out, size_t count);
-
-/** Enqueues a one-input op on queue (user: the op's own arguments). */
-typedef clrn_status (*conf_enqueue_fn)(void *user, clrn_context *context, cl_command_queue queue,
-                                       const clrn_tensor *input, const clrn_tensor *output,
-                                       cl_event *event);
-
-/** Runs a one-input op: uploads x viewed as the NCHW tensor in[4], runs fn into an
- * output viewed as out_nchw[4] (out already allocated with as many elements) and
- * reads it into out. call names fn in messages. */
-conf_outcome conf_run_unary(clrn_context *context, const char *call, conf_enqueue_fn fn, void *user,
-                            const conf_tensor *x, const int *in, conf_tensor *out,
-                            const int *out_nchw);
+/** Runs a one-input op: uploads x viewed as the NCHW tensor in[4], runs op into a
+ * NaN-filled output viewed as out_nchw[4] (out already allocated with as many
+ * elements) and reads it into out. */
+conf_outcome conf_run_op(clrn_context *context, const conf_op *op, const conf_tensor *x,
+                         const int *in, conf_tensor *out, const int *out_nchw);
 
 /* ---- runners (run_window.c, run_other.c) --------------------------------------- */
 
-conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip);
-conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip);
-conf_outcome conf_run_global_avgpool(clrn_context *context, const conf_case *c, conf_tensor *out,
-                                     conf_skip *skip);
-conf_outcome conf_run_batchnorm(clrn_context *context, const conf_case *c, conf_tensor *out,
-                                conf_skip *skip);
-conf_outcome conf_run_relu(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip);
-conf_outcome conf_run_add(clrn_context *context, const conf_case *c, conf_tensor *out,
-                          conf_skip *skip);
-conf_outcome conf_run_softmax(clrn_context *context, const conf_case *c, conf_tensor *out,
-                              conf_skip *skip);
-conf_outcome conf_run_flatten(clrn_context *context, const conf_case *c, conf_tensor *out,
-                              conf_skip *skip);
-conf_outcome conf_run_gemm(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip);
-conf_outcome conf_run_matmul(clrn_context *context, const conf_case *c, conf_tensor *out,
-                             conf_skip *skip);
+#define CONF_RUNNER(name)                                                                          \
+  conf_outcome name(clrn_context *context, const conf_case *c, conf_tensor *out, conf_skip *skip)
+CONF_RUNNER(conf_run_conv);
+CONF_RUNNER(conf_run_pool);
+CONF_RUNNER(conf_run_global_avgpool);
+CONF_RUNNER(conf_run_batchnorm);
+CONF_RUNNER(conf_run_relu);
+CONF_RUNNER(conf_run_add);
+CONF_RUNNER(conf_run_softmax);
+CONF_RUNNER(conf_run_flatten);
+CONF_RUNNER(conf_run_gemm);
+CONF_RUNNER(conf_run_matmul);
 
 #endif

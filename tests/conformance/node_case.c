@@ -92,48 +92,41 @@ bool conf_fits_int(const conf_tensor *t) {
   return true;
 }
 
-cl_mem conf_upload(clrn_context *context, const float *data, size_t count) {
-  cl_mem buffer = NULL;
-  CLRN_ASSERT_OK(clrn_buffer_create(context, CL_MEM_READ_WRITE, (count ? count : 1) * sizeof(float),
-                                    (void *)data, &buffer));
-  return buffer;
-}
-
-cl_mem conf_output_buffer(clrn_context *context, size_t count) {
-  float *nans = malloc((count ? count : 1) * sizeof *nans);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(nans);
-  for (size_t i = 0; i < count; i++)
-    nans[i] = NAN;
-  cl_mem buffer = conf_upload(context, count ? nans : NULL, count);
-  free(nans);
-  return buffer;
-}
-
-void conf_download(clrn_context *context, cl_event event, cl_mem buffer, float *out, size_t count) {
-  if (event) {
-    CU_ASSERT_EQUAL_FATAL(clWaitForEvents(1, &event), CL_SUCCESS);
-    clReleaseEvent(event);
+static clrn_status enqueue(clrn_context *context, const conf_op *op, cl_command_queue queue,
+                           const clrn_tensor *in, const clrn_tensor *out, cl_event *event) {
+  switch (op->kind) {
+  case CONF_OP_CONV: return clrn_conv2d_enqueue(op->conv, queue, in, NULL, out, 0, NULL, event);
+  case CONF_OP_MAXPOOL:
+    return clrn_maxpool2d_enqueue(context, queue, op->pool, in, out, 0, NULL, event);
+  case CONF_OP_AVGPOOL:
+    return clrn_avgpool2d_enqueue(context, queue, op->pool, in, out, 0, NULL, event);
+  case CONF_OP_GLOBAL_AVGPOOL:
+    return clrn_adaptive_avgpool2d_enqueue(context, queue, in, out, 0, NULL, event);
+  case CONF_OP_BATCHNORM:
+    return clrn_batchnorm_enqueue(op->batchnorm, queue, in, out, 0, NULL, event);
+  case CONF_OP_RELU: return clrn_relu_enqueue(context, queue, in, out, 0, NULL, event);
+  case CONF_OP_SOFTMAX: return clrn_softmax_enqueue(context, queue, in, out, 0, NULL, event);
+  case CONF_OP_LINEAR: return clrn_linear_enqueue(op->linear, queue, in, out, 0, NULL, event);
   }
-  cl_command_queue queue = clrn_context_queue(context, 0);
-  CU_ASSERT_EQUAL_FATAL(
-      clEnqueueReadBuffer(queue, buffer, CL_TRUE, 0, count * sizeof(float), out, 0, NULL, NULL),
-      CL_SUCCESS);
+  return CLRN_STATUS_INVALID_ARGUMENT;
 }
 
-conf_outcome conf_run_unary(clrn_context *context, const char *call, conf_enqueue_fn fn, void *user,
-                            const conf_tensor *x, const int *in, conf_tensor *out,
-                            const int *out_nchw) {
-  cl_mem src = conf_upload(context, x->data, x->count),
-         dst = conf_output_buffer(context, out->count);
+conf_outcome conf_run_op(clrn_context *context, const conf_op *op, const conf_tensor *x,
+                         const int *in, conf_tensor *out, const int *out_nchw) {
+  static const char *const names[] = {"clrn_conv2d_enqueue",    "clrn_maxpool2d_enqueue",
+                                      "clrn_avgpool2d_enqueue", "clrn_adaptive_avgpool2d_enqueue",
+                                      "clrn_batchnorm_enqueue", "clrn_relu_enqueue",
+                                      "clrn_softmax_enqueue",   "clrn_linear_enqueue"};
+  cl_mem src = ops_buffer(context, x->data, x->count), dst = ops_buffer(context, NULL, out->count);
   clrn_tensor ti = {src, in[0], in[1], in[2], in[3]};
   clrn_tensor to = {dst, out_nchw[0], out_nchw[1], out_nchw[2], out_nchw[3]};
   cl_event event = NULL;
-  clrn_status status = fn(user, context, clrn_context_queue(context, 0), &ti, &to, &event);
+  clrn_status status = enqueue(context, op, clrn_context_queue(context, 0), &ti, &to, &event);
   conf_outcome outcome = CONF_RAN;
   if (status == CLRN_STATUS_SUCCESS)
-    conf_download(context, event, dst, out->data, out->count);
+    ops_read(context, event, dst, out->data, out->count);
   else
-    outcome = conf_error(call, status);
+    outcome = conf_error(names[op->kind], status);
   clReleaseMemObject(src);
   clReleaseMemObject(dst);
   return outcome;

@@ -38,13 +38,6 @@ static void same_shape(const conf_tensor *x, conf_tensor *out) {
 
 /* ---- BatchNormalization ------------------------------------------------------- */
 
-static clrn_status enqueue_batchnorm(void *user, clrn_context *context, cl_command_queue queue,
-                                     const clrn_tensor *input, const clrn_tensor *output,
-                                     cl_event *event) {
-  (void)context;
-  return clrn_batchnorm_enqueue(user, queue, input, output, 0, NULL, event);
-}
-
 conf_outcome conf_run_batchnorm(clrn_context *context, const conf_case *c, conf_tensor *out,
                                 conf_skip *skip) {
   const conf_tensor *x = &c->inputs[0];
@@ -77,19 +70,13 @@ conf_outcome conf_run_batchnorm(clrn_context *context, const conf_case *c, conf_
     return conf_error("clrn_batchnorm_create", status);
   same_shape(x, out);
   int dims[4] = {(int)x->shape[0], channels, (int)span(x, 2, x->ndim), 1};
-  o = conf_run_unary(context, "clrn_batchnorm_enqueue", enqueue_batchnorm, bn, x, dims, out, dims);
+  conf_op op = {.kind = CONF_OP_BATCHNORM, .batchnorm = bn};
+  o = conf_run_op(context, &op, x, dims, out, dims);
   clrn_batchnorm_release(bn);
   return o;
 }
 
 /* ---- Relu, Add, Softmax, Flatten --------------------------------------------- */
-
-static clrn_status enqueue_relu(void *user, clrn_context *context, cl_command_queue queue,
-                                const clrn_tensor *input, const clrn_tensor *output,
-                                cl_event *event) {
-  (void)user;
-  return clrn_relu_enqueue(context, queue, input, output, 0, NULL, event);
-}
 
 conf_outcome conf_run_relu(clrn_context *context, const conf_case *c, conf_tensor *out,
                            conf_skip *skip) {
@@ -99,14 +86,15 @@ conf_outcome conf_run_relu(clrn_context *context, const conf_case *c, conf_tenso
     return o;
   same_shape(x, out);
   int dims[4] = {1, 1, 1, (int)x->count};
-  return conf_run_unary(context, "clrn_relu_enqueue", enqueue_relu, NULL, x, dims, out, dims);
+  conf_op op = {.kind = CONF_OP_RELU};
+  return conf_run_op(context, &op, x, dims, out, dims);
 }
 
 /* out = a + b elementwise on the device (count values each). */
 static conf_outcome add_on_device(clrn_context *context, const float *a, const float *b,
                                   size_t count, float *out) {
-  cl_mem da = conf_upload(context, a, count), db = conf_upload(context, b, count);
-  cl_mem dst = conf_output_buffer(context, count);
+  cl_mem da = ops_buffer(context, a, count), db = ops_buffer(context, b, count);
+  cl_mem dst = ops_buffer(context, NULL, count);
   clrn_tensor ta = {da, 1, 1, 1, (int)count}, tb = {db, 1, 1, 1, (int)count};
   clrn_tensor to = {dst, 1, 1, 1, (int)count};
   cl_event event = NULL;
@@ -114,7 +102,7 @@ static conf_outcome add_on_device(clrn_context *context, const float *a, const f
                                         false, 0, NULL, &event);
   conf_outcome o = CONF_RAN;
   if (status == CLRN_STATUS_SUCCESS)
-    conf_download(context, event, dst, out, count);
+    ops_read(context, event, dst, out, count);
   else
     o = conf_error("clrn_add_enqueue", status);
   clReleaseMemObject(da);
@@ -138,13 +126,6 @@ conf_outcome conf_run_add(clrn_context *context, const conf_case *c, conf_tensor
     return o;
   same_shape(a, out);
   return add_on_device(context, a->data, b->data, a->count, out->data);
-}
-
-static clrn_status enqueue_softmax(void *user, clrn_context *context, cl_command_queue queue,
-                                   const clrn_tensor *input, const clrn_tensor *output,
-                                   cl_event *event) {
-  (void)user;
-  return clrn_softmax_enqueue(context, queue, input, output, 0, NULL, event);
 }
 
 /* A Softmax or Flatten axis in [0, rank] (rank + 1 values for Flatten, rank for
@@ -172,7 +153,8 @@ conf_outcome conf_run_softmax(clrn_context *context, const conf_case *c, conf_te
   int64_t channels = one_axis ? x->shape[axis] : span(x, axis, x->ndim);
   same_shape(x, out);
   int dims[4] = {(int)span(x, 0, axis), (int)channels, (int)inner, 1};
-  return conf_run_unary(context, "clrn_softmax_enqueue", enqueue_softmax, NULL, x, dims, out, dims);
+  conf_op op = {.kind = CONF_OP_SOFTMAX};
+  return conf_run_op(context, &op, x, dims, out, dims);
 }
 
 conf_outcome conf_run_flatten(clrn_context *context, const conf_case *c, conf_tensor *out,
@@ -188,20 +170,13 @@ conf_outcome conf_run_flatten(clrn_context *context, const conf_case *c, conf_te
    * back, as the tensor a following op would get. */
   int64_t shape[2] = {span(x, 0, axis), span(x, axis, x->ndim)};
   conf_tensor_alloc(out, 2, shape);
-  cl_mem buffer = conf_upload(context, x->data, x->count);
-  conf_download(context, NULL, buffer, out->data, out->count);
+  cl_mem buffer = ops_buffer(context, x->data, x->count);
+  ops_read(context, NULL, buffer, out->data, out->count);
   clReleaseMemObject(buffer);
   return CONF_RAN;
 }
 
 /* ---- Gemm and MatMul -------------------------------------------------------- */
-
-static clrn_status enqueue_linear(void *user, clrn_context *context, cl_command_queue queue,
-                                  const clrn_tensor *input, const clrn_tensor *output,
-                                  cl_event *event) {
-  (void)context;
-  return clrn_linear_enqueue(user, queue, input, output, 0, NULL, event);
-}
 
 /* out[m x n] = a[m x k] w^T + bias through a clrn_linear of weight w [n][k]. */
 static conf_outcome linear(clrn_context *context, const float *a, int m, int k, const float *w,
@@ -213,8 +188,8 @@ static conf_outcome linear(clrn_context *context, const float *a, int m, int k, 
   conf_tensor x = {.ndim = 2, .shape = {m, k}, .count = (size_t)m * (size_t)k, .data = (float *)a};
   conf_tensor y = {.ndim = 2, .shape = {m, n}, .count = (size_t)m * (size_t)n, .data = out};
   int in[4] = {m, k, 1, 1}, dims[4] = {m, n, 1, 1};
-  conf_outcome o =
-      conf_run_unary(context, "clrn_linear_enqueue", enqueue_linear, layer, &x, in, &y, dims);
+  conf_op op = {.kind = CONF_OP_LINEAR, .linear = layer};
+  conf_outcome o = conf_run_op(context, &op, &x, in, &y, dims);
   clrn_linear_release(layer);
   return o;
 }

@@ -17,6 +17,9 @@ typedef struct window {
   int64_t kernel[2], stride[2], pad[2], pad_end[2];
 } window;
 
+/* Dimension i of a 4-D tensor, as the op API's int. */
+static int nchw(const conf_tensor *t, int i) { return (int)t->shape[i]; }
+
 /* Reads an INTS attribute of two values (one per spatial axis) into v, or fallback
  * when absent; refuses another count. */
 static conf_outcome pair_attr(const Onnx__NodeProto *node, const char *name, int64_t fallback,
@@ -117,21 +120,10 @@ static conf_outcome run_conv_variant(clrn_context *context, clrn_conv2d_desc des
       clrn_conv2d_create(context, &desc, c->inputs[1].data, bias, NULL, NULL, &conv);
   if (status != CLRN_STATUS_SUCCESS)
     return conf_error("clrn_conv2d_create", status);
-  cl_mem in = conf_upload(context, x->data, x->count),
-         dst = conf_output_buffer(context, out->count);
-  clrn_tensor ti = {in, (int)x->shape[0], (int)x->shape[1], (int)x->shape[2], (int)x->shape[3]};
-  clrn_tensor to = {dst, (int)out->shape[0], (int)out->shape[1], (int)out->shape[2],
-                    (int)out->shape[3]};
-  cl_event event = NULL;
-  status =
-      clrn_conv2d_enqueue(conv, clrn_context_queue(context, 0), &ti, NULL, &to, 0, NULL, &event);
-  conf_outcome outcome = CONF_RAN;
-  if (status == CLRN_STATUS_SUCCESS)
-    conf_download(context, event, dst, out->data, out->count);
-  else
-    outcome = conf_error("clrn_conv2d_enqueue", status);
-  clReleaseMemObject(in);
-  clReleaseMemObject(dst);
+  int in[4] = {nchw(x, 0), nchw(x, 1), nchw(x, 2), nchw(x, 3)};
+  int dims[4] = {nchw(out, 0), nchw(out, 1), nchw(out, 2), nchw(out, 3)};
+  conf_op op = {.kind = CONF_OP_CONV, .conv = conv};
+  conf_outcome outcome = conf_run_op(context, &op, x, in, out, dims);
   clrn_conv2d_release(conv);
   return outcome;
 }
@@ -189,22 +181,6 @@ conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tenso
   return o;
 }
 
-/* The arguments of a pooling enqueue. */
-typedef struct pool_call {
-  const clrn_pool2d_desc *desc;
-  bool max;
-} pool_call;
-
-static clrn_status enqueue_pool(void *user, clrn_context *context, cl_command_queue queue,
-                                const clrn_tensor *input, const clrn_tensor *output,
-                                cl_event *event) {
-  const pool_call *p = user;
-  return p->max ? clrn_maxpool2d_enqueue(context, queue, p->desc, input, output, 0, NULL, event)
-                : clrn_avgpool2d_enqueue(context, queue, p->desc, input, output, 0, NULL, event);
-}
-
-static int nchw(const conf_tensor *t, int i) { return (int)t->shape[i]; }
-
 conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tensor *out,
                            conf_skip *skip) {
   const conf_tensor *x = &c->inputs[0];
@@ -242,17 +218,9 @@ conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tenso
     return conf_error("clrn_pool2d_output_size", status);
   int64_t shape[4] = {x->shape[0], x->shape[1], oh, ow};
   conf_tensor_alloc(out, 4, shape);
-  pool_call call = {&desc, max};
+  conf_op op = {.kind = max ? CONF_OP_MAXPOOL : CONF_OP_AVGPOOL, .pool = &desc};
   int in[4] = {nchw(x, 0), nchw(x, 1), nchw(x, 2), nchw(x, 3)}, dims[4] = {in[0], in[1], oh, ow};
-  return conf_run_unary(context, max ? "clrn_maxpool2d_enqueue" : "clrn_avgpool2d_enqueue",
-                        enqueue_pool, &call, x, in, out, dims);
-}
-
-static clrn_status enqueue_global(void *user, clrn_context *context, cl_command_queue queue,
-                                  const clrn_tensor *input, const clrn_tensor *output,
-                                  cl_event *event) {
-  (void)user;
-  return clrn_adaptive_avgpool2d_enqueue(context, queue, input, output, 0, NULL, event);
+  return conf_run_op(context, &op, x, in, out, dims);
 }
 
 conf_outcome conf_run_global_avgpool(clrn_context *context, const conf_case *c, conf_tensor *out,
@@ -264,6 +232,6 @@ conf_outcome conf_run_global_avgpool(clrn_context *context, const conf_case *c, 
   int64_t shape[4] = {x->shape[0], x->shape[1], 1, 1};
   conf_tensor_alloc(out, 4, shape);
   int in[4] = {nchw(x, 0), nchw(x, 1), nchw(x, 2), nchw(x, 3)}, dims[4] = {in[0], in[1], 1, 1};
-  return conf_run_unary(context, "clrn_adaptive_avgpool2d_enqueue", enqueue_global, NULL, x, in,
-                        out, dims);
+  conf_op op = {.kind = CONF_OP_GLOBAL_AVGPOOL};
+  return conf_run_op(context, &op, x, in, out, dims);
 }

@@ -5,7 +5,7 @@
 # fails the test, so a case newly refused shows.
 add_executable(test_onnx_node conformance/test_onnx_node.c conformance/node_case.c
                               conformance/run_window.c conformance/run_other.c)
-target_link_libraries(test_onnx_node PRIVATE clrn_test_harness m)
+target_link_libraries(test_onnx_node PRIVATE clrn_ops_test clrn_test_harness m)
 target_compile_options(test_onnx_node PRIVATE ${CLRN_WARNINGS})
 target_compile_definitions(test_onnx_node PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
 

@@ -35,6 +35,13 @@ static Onnx__TensorProto make(int32_t type, int64_t *dims, size_t ndim) {
   return t;
 }
 
+/* Makes raw_data (len bytes) the place t's values are read from. */
+static void set_raw(Onnx__TensorProto *t, uint8_t *raw, size_t len) {
+  t->has_raw_data = 1;
+  t->raw_data.data = raw;
+  t->raw_data.len = len;
+}
+
 static void test_shape(void) {
   int64_t dims[3] = {2, 3, 4}, shape[CLRN_ONNX_MAX_DIMS];
   int ndim = 0;
@@ -87,9 +94,7 @@ static void test_float_raw_and_typed(void) {
   uint8_t raw[12] = {0, 0, 0x80, 0x3F, 0, 0, 0, 0xBF, 0, 0, 0x40, 0x40};
   t.float_data = NULL;
   t.n_float_data = 0;
-  t.has_raw_data = 1;
-  t.raw_data.data = raw;
-  t.raw_data.len = sizeof raw;
+  set_raw(&t, raw, sizeof raw);
   CLRN_ASSERT_OK(clrn_onnx_tensor_read_f32(&t, out, 3));
   CU_ASSERT_EQUAL(out[0], 1.0f);
   CU_ASSERT_EQUAL(out[1], -0.5f);
@@ -107,9 +112,7 @@ static void test_count_mismatch(void) {
   uint8_t raw[13] = {0};
   t.float_data = NULL;
   t.n_float_data = 0;
-  t.has_raw_data = 1;
-  t.raw_data.data = raw;
-  t.raw_data.len = sizeof raw; /* 3.25 floats */
+  set_raw(&t, raw, sizeof raw); /* 3.25 floats */
   ASSERT_FAILS(clrn_onnx_tensor_read_f32(&t, out, 4), CLRN_STATUS_INVALID_FORMAT,
                "where its shape needs 4");
   int64_t ints[2] = {1, 2}, iout[4];
@@ -126,9 +129,7 @@ static void test_half_and_double(void) {
   /* FLOAT16 raw: 1.0, -2.0, 0.5 */
   uint8_t half[6] = {0x00, 0x3C, 0x00, 0xC0, 0x00, 0x38};
   Onnx__TensorProto t = make(ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, dims, 1);
-  t.has_raw_data = 1;
-  t.raw_data.data = half;
-  t.raw_data.len = sizeof half;
+  set_raw(&t, half, sizeof half);
   CLRN_ASSERT_OK(clrn_onnx_tensor_read_f32(&t, out, 3));
   CU_ASSERT(out[0] == 1.0f && out[1] == -2.0f && out[2] == 0.5f);
   /* the same values as 16-bit patterns in int32_data */
@@ -156,9 +157,7 @@ static void test_half_and_double(void) {
                      0, 0, 0xF0, 0xBF, 0, 0, 0,    0,    0, 0, 0xF0, 0x7F};
   d.double_data = NULL;
   d.n_double_data = 0;
-  d.has_raw_data = 1;
-  d.raw_data.data = raw;
-  d.raw_data.len = sizeof raw;
+  set_raw(&d, raw, sizeof raw);
   CLRN_ASSERT_OK(clrn_onnx_tensor_read_f32(&d, out, 3));
   CU_ASSERT(out[0] == 0.25f && out[1] == -1.0f && isinf(out[2]) && out[2] > 0);
 }
@@ -168,16 +167,13 @@ static void test_integers(void) {
   /* INT64 raw: -2 and 2^40, little-endian */
   uint8_t raw64[16] = {0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 1, 0, 0};
   Onnx__TensorProto t = make(ONNX__TENSOR_PROTO__DATA_TYPE__INT64, dims, 1);
-  t.has_raw_data = 1;
-  t.raw_data.data = raw64;
-  t.raw_data.len = sizeof raw64;
+  set_raw(&t, raw64, sizeof raw64);
   CLRN_ASSERT_OK(clrn_onnx_tensor_read_i64(&t, out, 2));
   CU_ASSERT(out[0] == -2 && out[1] == INT64_C(1) << 40);
   /* INT32 raw: -3 sign-extended, 7 */
   uint8_t raw32[8] = {0xFD, 0xFF, 0xFF, 0xFF, 7, 0, 0, 0};
   t.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
-  t.raw_data.data = raw32;
-  t.raw_data.len = sizeof raw32;
+  set_raw(&t, raw32, sizeof raw32);
   CLRN_ASSERT_OK(clrn_onnx_tensor_read_i64(&t, out, 2));
   CU_ASSERT(out[0] == -3 && out[1] == 7);
   int32_t typed[2] = {-9, 9};
@@ -245,9 +241,7 @@ static void test_load(void) {
   float values[4] = {1, 2, 3, 4}, out[4];
   uint8_t raw[16] = {0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 0, 0, 0x40, 0x40, 0, 0, 0x80, 0x40};
   Onnx__TensorProto t = make(ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, dims, 2);
-  t.has_raw_data = 1;
-  t.raw_data.data = raw; /* 1, 2, 3, 4 little-endian */
-  t.raw_data.len = sizeof raw;
+  set_raw(&t, raw, sizeof raw); /* 1, 2, 3, 4 little-endian */
   size_t size = onnx__tensor_proto__get_packed_size(&t);
   uint8_t *packed = malloc(size);
   CU_ASSERT_PTR_NOT_NULL_FATAL(packed);
