@@ -38,8 +38,7 @@ static void same_shape(const conf_tensor *x, conf_tensor *out) {
 
 /* ---- BatchNormalization ------------------------------------------------------- */
 
-conf_outcome conf_run_batchnorm(clrn_context *context, const conf_case *c, conf_tensor *out,
-                                conf_skip *skip) {
+CONF_RUNNER(conf_run_batchnorm) {
   const conf_tensor *x = &c->inputs[0];
   /* opset 14 on: training_mode (default 0); before 7: is_test (default 0, training) */
   bool training = conf_attr_int(c->node, "training_mode", 0) != 0 ||
@@ -78,8 +77,7 @@ conf_outcome conf_run_batchnorm(clrn_context *context, const conf_case *c, conf_
 
 /* ---- Relu, Add, Softmax, Flatten --------------------------------------------- */
 
-conf_outcome conf_run_relu(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip) {
+CONF_RUNNER(conf_run_relu) {
   const conf_tensor *x = &c->inputs[0];
   conf_outcome o = require_int(x, skip);
   if (o != CONF_RAN)
@@ -111,8 +109,7 @@ static conf_outcome add_on_device(clrn_context *context, const float *a, const f
   return o;
 }
 
-conf_outcome conf_run_add(clrn_context *context, const conf_case *c, conf_tensor *out,
-                          conf_skip *skip) {
+CONF_RUNNER(conf_run_add) {
   const conf_tensor *a = &c->inputs[0], *b = &c->inputs[1];
   bool same = a->ndim == b->ndim;
   for (int i = 0; same && i < a->ndim; i++)
@@ -137,8 +134,7 @@ static int axis_of(const conf_case *c, int64_t fallback, int limit) {
   return axis >= 0 && axis < limit ? (int)axis : -1;
 }
 
-conf_outcome conf_run_softmax(clrn_context *context, const conf_case *c, conf_tensor *out,
-                              conf_skip *skip) {
+CONF_RUNNER(conf_run_softmax) {
   const conf_tensor *x = &c->inputs[0];
   conf_outcome o = require_int(x, skip);
   if (o != CONF_RAN)
@@ -157,8 +153,7 @@ conf_outcome conf_run_softmax(clrn_context *context, const conf_case *c, conf_te
   return conf_run_op(context, &op, x, dims, out, dims);
 }
 
-conf_outcome conf_run_flatten(clrn_context *context, const conf_case *c, conf_tensor *out,
-                              conf_skip *skip) {
+CONF_RUNNER(conf_run_flatten) {
   const conf_tensor *x = &c->inputs[0];
   conf_outcome o = require_int(x, skip);
   if (o != CONF_RAN)
@@ -194,6 +189,15 @@ static conf_outcome linear(clrn_context *context, const float *a, int m, int k, 
   return o;
 }
 
+/* Refuses A and B that do not multiply (multiplies false) or do not fit ints. */
+static conf_outcome check_product(const conf_tensor *a, const conf_tensor *b, bool multiplies,
+                                  conf_skip *skip) {
+  if (!multiplies)
+    return conf_refuse(skip, "malformed attribute", "A and B do not multiply");
+  conf_outcome o = require_int(a, skip);
+  return o == CONF_RAN ? require_int(b, skip) : o;
+}
+
 /* w[n][k] = scale * b^T for b [k][n], or scale * b when b is already [n][k]. */
 static float *weight_of(const float *b, int k, int n, bool transposed, float scale) {
   float *w = malloc((size_t)n * (size_t)k * sizeof *w);
@@ -204,8 +208,7 @@ static float *weight_of(const float *b, int k, int n, bool transposed, float sca
   return w;
 }
 
-conf_outcome conf_run_gemm(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip) {
+CONF_RUNNER(conf_run_gemm) {
   const conf_tensor *a = &c->inputs[0], *b = &c->inputs[1];
   const conf_tensor *bias = c->n_inputs > 2 && c->inputs[2].data ? &c->inputs[2] : NULL;
   char s[128];
@@ -214,11 +217,8 @@ conf_outcome conf_run_gemm(clrn_context *context, const conf_case *c, conf_tenso
                        "A %s transposed: clrn_linear reads its input as [batch][features]",
                        conf_shape_string(a, s, sizeof s));
   bool trans_b = conf_attr_int(c->node, "transB", 0) != 0;
-  if (a->ndim != 2 || b->ndim != 2 || a->shape[1] != b->shape[trans_b ? 1 : 0])
-    return conf_refuse(skip, "malformed attribute", "A and B do not multiply");
-  conf_outcome o = require_int(a, skip);
-  if (o == CONF_RAN)
-    o = require_int(b, skip);
+  conf_outcome o = check_product(
+      a, b, a->ndim == 2 && b->ndim == 2 && a->shape[1] == b->shape[trans_b ? 1 : 0], skip);
   if (o != CONF_RAN)
     return o;
   int m = (int)a->shape[0], k = (int)a->shape[1], n = (int)b->shape[trans_b ? 0 : 1];
@@ -246,8 +246,7 @@ conf_outcome conf_run_gemm(clrn_context *context, const conf_case *c, conf_tenso
   return o;
 }
 
-conf_outcome conf_run_matmul(clrn_context *context, const conf_case *c, conf_tensor *out,
-                             conf_skip *skip) {
+CONF_RUNNER(conf_run_matmul) {
   const conf_tensor *a = &c->inputs[0], *b = &c->inputs[1];
   char sa[128], sb[128];
   bool same_batch = a->ndim == b->ndim && a->ndim >= 2;
@@ -257,11 +256,7 @@ conf_outcome conf_run_matmul(clrn_context *context, const conf_case *c, conf_ten
     return conf_refuse(skip, "broadcasting", "%s x %s: batches must match and be at least 2-D",
                        conf_shape_string(a, sa, sizeof sa), conf_shape_string(b, sb, sizeof sb));
   int r = a->ndim;
-  if (a->shape[r - 1] != b->shape[r - 2])
-    return conf_refuse(skip, "malformed attribute", "A and B do not multiply");
-  conf_outcome o = require_int(a, skip);
-  if (o == CONF_RAN)
-    o = require_int(b, skip);
+  conf_outcome o = check_product(a, b, a->shape[r - 1] == b->shape[r - 2], skip);
   if (o != CONF_RAN)
     return o;
   int m = (int)a->shape[r - 2], k = (int)a->shape[r - 1], n = (int)b->shape[r - 1];

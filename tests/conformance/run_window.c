@@ -128,8 +128,7 @@ static conf_outcome run_conv_variant(clrn_context *context, clrn_conv2d_desc des
   return outcome;
 }
 
-conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip) {
+CONF_RUNNER(conf_run_conv) {
   const conf_tensor *x = &c->inputs[0], *wt = &c->inputs[1];
   conf_outcome o = require_2d(x, skip);
   if (o != CONF_RAN)
@@ -181,8 +180,7 @@ conf_outcome conf_run_conv(clrn_context *context, const conf_case *c, conf_tenso
   return o;
 }
 
-conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tensor *out,
-                           conf_skip *skip) {
+CONF_RUNNER(conf_run_pool) {
   const conf_tensor *x = &c->inputs[0];
   bool max = strcmp(c->node->op_type, "MaxPool") == 0;
   if (max && c->n_outputs > 1)
@@ -223,8 +221,7 @@ conf_outcome conf_run_pool(clrn_context *context, const conf_case *c, conf_tenso
   return conf_run_op(context, &op, x, in, out, dims);
 }
 
-conf_outcome conf_run_global_avgpool(clrn_context *context, const conf_case *c, conf_tensor *out,
-                                     conf_skip *skip) {
+CONF_RUNNER(conf_run_global_avgpool) {
   const conf_tensor *x = &c->inputs[0];
   conf_outcome o = require_2d(x, skip);
   if (o != CONF_RAN)
