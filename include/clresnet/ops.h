@@ -144,6 +144,11 @@ typedef struct clrn_pool2d_desc {
   int pad_h, pad_w; /**< at most half the kernel, as PyTorch requires */
   bool ceil_mode;
   bool count_include_pad; /**< average pooling: divide by the full window */
+  /** Padding after the input (bottom rows, right columns) minus pad_h and pad_w:
+   * ONNX's asymmetric pads and auto_pad SAME_UPPER / SAME_LOWER. 0 (PyTorch) pads
+   * both ends alike; the padding after must also be at least 0 and at most half
+   * the kernel. Average pooling with count_include_pad takes only 0. */
+  int pad_bottom_extra, pad_right_extra;
 } clrn_pool2d_desc;
 
 /** Output height and width of a pooling, or INVALID_ARGUMENT. */

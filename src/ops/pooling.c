@@ -1,5 +1,7 @@
 /* Pooling ops (kernels/pooling.cl): MaxPool2d, AvgPool2d and AdaptiveAvgPool2d with
- * PyTorch's output-size, padding, ceil_mode and divisor rules.
+ * PyTorch's output-size, padding, ceil_mode and divisor rules. ONNX's asymmetric
+ * padding (more or less of it after the input) only adds or removes outputs at
+ * the end: the kernels, which clip windows to the input, take the padding before.
  *
  * Window kernels run one work-item per output element, POOL_WG per group along the
  * output pixels of a plane. Adaptive pooling to 1x1 (ResNet's head) is a reduction
@@ -18,10 +20,11 @@ static long long floor_div(long long a, long long b) {
   return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
-/* One dimension of PyTorch's pooling_output_shape (dilation 1). */
-static long long output_extent(long long in, long long kernel, long long pad, long long stride,
-                               bool ceil_mode) {
-  long long out = floor_div(in + 2 * pad - kernel + (ceil_mode ? stride - 1 : 0), stride) + 1;
+/* One dimension of PyTorch's pooling_output_shape (dilation 1), with pad before
+ * the input and pad_end after it. */
+static long long output_extent(long long in, long long kernel, long long pad, long long pad_end,
+                               long long stride, bool ceil_mode) {
+  long long out = floor_div(in + pad + pad_end - kernel + (ceil_mode ? stride - 1 : 0), stride) + 1;
   if (ceil_mode && (out - 1) * stride >= in + pad)
     out--; /* the last window must start inside the input or the left padding */
   return out;
@@ -43,11 +46,20 @@ clrn_status clrn_pool2d_output_size(const clrn_pool2d_desc *desc, int in_h, int 
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                      "%s: padding %dx%d must be at least 0 and at most half the kernel %dx%d", op,
                      desc->pad_h, desc->pad_w, desc->kernel_h, desc->kernel_w);
+  long long bottom = (long long)desc->pad_h + desc->pad_bottom_extra;
+  long long right = (long long)desc->pad_w + desc->pad_right_extra;
+  if (bottom < 0 || right < 0 || bottom > desc->kernel_h / 2 || right > desc->kernel_w / 2)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "%s: padding after the input %lldx%lld must be at least 0 and at most half "
+                     "the kernel %dx%d",
+                     op, bottom, right, desc->kernel_h, desc->kernel_w);
   if (in_h < 1 || in_w < 1)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: input %dx%d must be positive", op, in_h,
                      in_w);
-  long long oh = output_extent(in_h, desc->kernel_h, desc->pad_h, desc->stride_h, desc->ceil_mode);
-  long long ow = output_extent(in_w, desc->kernel_w, desc->pad_w, desc->stride_w, desc->ceil_mode);
+  long long oh =
+      output_extent(in_h, desc->kernel_h, desc->pad_h, bottom, desc->stride_h, desc->ceil_mode);
+  long long ow =
+      output_extent(in_w, desc->kernel_w, desc->pad_w, right, desc->stride_w, desc->ceil_mode);
   if (oh < 1 || ow < 1)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                      "%s: input %dx%d with padding %dx%d is smaller than the kernel %dx%d", op,
@@ -231,6 +243,10 @@ clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue
   static const char op[] = "clrn_avgpool2d_enqueue";
   CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
   CLRN_TRY(check_window(op, desc, input, output));
+  /* The kernel clips count_include_pad's window at pad_h and pad_w after the input. */
+  if (desc->count_include_pad && (desc->pad_bottom_extra || desc->pad_right_extra))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "%s: count_include_pad with asymmetric padding is not supported", op);
   return clrn_avgpool2d_launch(context, queue, desc, input, output, num_wait, wait, event);
 }
 

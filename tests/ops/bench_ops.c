@@ -138,7 +138,7 @@ static void bench_all(void) {
     clrn_batchnorm_release(t.bn);
     free(stats);
   }
-  clrn_pool2d_desc stem = {3, 3, 2, 2, 1, 1, false, false};
+  clrn_pool2d_desc stem = {3, 3, 2, 2, 1, 1, false, false, 0, 0};
   t.pool = stem;
   run("maxpool 3x3 s2 p1", do_maxpool, &t, n, 64, 112, 112, 64, 56, 56, 1, 0);
   run("adaptive avgpool to 1x1", do_gap, &t, n, 2048, 7, 7, 2048, 1, 1, 1, 0);

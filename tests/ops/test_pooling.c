@@ -35,7 +35,7 @@ static void golden_input(float *x, size_t count) {
 
 static clrn_pool2d_desc make_desc(int kh, int kw, int sh, int sw, int ph, int pw, bool ceil_mode,
                                   bool include_pad) {
-  clrn_pool2d_desc d = {kh, kw, sh, sw, ph, pw, ceil_mode, include_pad};
+  clrn_pool2d_desc d = {kh, kw, sh, sw, ph, pw, ceil_mode, include_pad, 0, 0};
   return d;
 }
 
@@ -61,6 +61,10 @@ static void run_device(bool avg, const clrn_pool2d_desc *d, const float *x, int 
   clReleaseMemObject(out);
 }
 
+/* The padding after the input (asymmetric when it differs from pad_h, pad_w). */
+static int pad_bottom(const clrn_pool2d_desc *d) { return d->pad_h + d->pad_bottom_extra; }
+static int pad_right(const clrn_pool2d_desc *d) { return d->pad_w + d->pad_right_extra; }
+
 /* The average pooling tolerance of every output (see the top of the file). */
 static void avg_tolerance(const float *x, int n, int c, int h, int w, const clrn_pool2d_desc *d,
                           const double *want, size_t out_count, double *tol) {
@@ -68,17 +72,20 @@ static void avg_tolerance(const float *x, int n, int c, int h, int w, const clrn
   float *ax = ops_malloc(in_count * sizeof *ax);
   for (size_t i = 0; i < in_count; i++)
     ax[i] = fabsf(x[i]);
-  ref_avgpool2d(ax, n, c, h, w, d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h,
-                d->pad_w, d->ceil_mode, d->count_include_pad, tol);
+  ref_avgpool2d_ends(ax, n, c, h, w, d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h,
+                     d->pad_w, pad_bottom(d), pad_right(d), d->ceil_mode, d->count_include_pad,
+                     tol);
   for (size_t i = 0; i < out_count; i++)
     tol[i] = ops_gamma(d->kernel_h * d->kernel_w - 1) * tol[i] + ops_gamma(5) * fabs(want[i]);
   free(ax);
 }
 
-/* One max and one average pooling (both include_pad settings) of random data. */
+/* One max and one average pooling (both include_pad settings; only without it for
+ * asymmetric padding) of random data. */
 static void run_case(int n, int c, int h, int w, const clrn_pool2d_desc *d, const float *x_in) {
-  int oh = ref_pool_extent(h, d->kernel_h, d->stride_h, d->pad_h, d->ceil_mode);
-  int ow = ref_pool_extent(w, d->kernel_w, d->stride_w, d->pad_w, d->ceil_mode);
+  int oh = ref_pool_extent_ends(h, d->kernel_h, d->stride_h, d->pad_h, pad_bottom(d), d->ceil_mode);
+  int ow = ref_pool_extent_ends(w, d->kernel_w, d->stride_w, d->pad_w, pad_right(d), d->ceil_mode);
+  bool asymmetric = d->pad_bottom_extra || d->pad_right_extra;
   CU_ASSERT_FATAL(oh > 0 && ow > 0);
   size_t in_count = (size_t)n * c * h * w, out_count = (size_t)n * c * oh * ow;
   float *x = ops_malloc(in_count * sizeof *x), *got = ops_malloc(out_count * sizeof *got),
@@ -89,17 +96,19 @@ static void run_case(int n, int c, int h, int w, const clrn_pool2d_desc *d, cons
   else
     ops_fill(x, in_count, (uint32_t)(in_count + (size_t)oh), -5.0f, 5.0f);
   char label[128];
-  snprintf(label, sizeof label, "%dx%dx%dx%d k%dx%d s%dx%d p%dx%d ceil=%d", n, c, h, w, d->kernel_h,
-           d->kernel_w, d->stride_h, d->stride_w, d->pad_h, d->pad_w, d->ceil_mode);
-  ref_maxpool2d(x, n, c, h, w, d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h,
-                d->pad_w, d->ceil_mode, want_max);
+  snprintf(label, sizeof label, "%dx%dx%dx%d k%dx%d s%dx%d p%dx%d end %dx%d ceil=%d", n, c, h, w,
+           d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h, d->pad_w, pad_bottom(d),
+           pad_right(d), d->ceil_mode);
+  ref_maxpool2d_ends(x, n, c, h, w, d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->pad_h,
+                     d->pad_w, pad_bottom(d), pad_right(d), d->ceil_mode, want_max);
   run_device(false, d, x, n, c, h, w, got, oh, ow);
   ops_check_exact("maxpool2d", label, got, want_max, out_count);
-  for (int include = 0; include < 2; include++) {
+  for (int include = 0; include < (asymmetric ? 1 : 2); include++) {
     clrn_pool2d_desc a = *d;
     a.count_include_pad = include;
-    ref_avgpool2d(x, n, c, h, w, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h, a.pad_w,
-                  a.ceil_mode, a.count_include_pad, want);
+    ref_avgpool2d_ends(x, n, c, h, w, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_h,
+                       a.pad_w, pad_bottom(&a), pad_right(&a), a.ceil_mode, a.count_include_pad,
+                       want);
     avg_tolerance(x, n, c, h, w, &a, want, out_count, tol);
     run_device(true, &a, x, n, c, h, w, got, oh, ow);
     ops_check_bound(include ? "avgpool2d include_pad" : "avgpool2d", label, got, want, tol,
@@ -294,11 +303,54 @@ static void test_invalid(void) {
   clReleaseMemObject(out);
 }
 
+/* ONNX's asymmetric padding (auto_pad SAME_UPPER and SAME_LOWER among it): more or
+ * less padding after the input than before, both signs, with and without
+ * ceil_mode, against the reference; count_include_pad with it is refused. */
+static void test_asymmetric(void) {
+  static const int cases[][8] = {
+      /* kh, kw, sh, sw, ph, pw, bottom extra, right extra */
+      {2, 2, 1, 1, 0, 0, 1, 1},   /* SAME_UPPER, 2x2 stride 1 */
+      {2, 2, 1, 1, 1, 1, -1, -1}, /* SAME_LOWER, 2x2 stride 1 */
+      {3, 3, 2, 2, 0, 1, 1, -1},  /* mixed */
+      {4, 5, 2, 3, 1, 2, 1, -2},  /* wider kernels */
+      {3, 3, 2, 2, 1, 0, -1, 0},  /* one axis symmetric */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    for (int ceil_mode = 0; ceil_mode < 2; ceil_mode++) {
+      const int *k = cases[i];
+      clrn_pool2d_desc d = make_desc(k[0], k[1], k[2], k[3], k[4], k[5], ceil_mode, false);
+      d.pad_bottom_extra = k[6];
+      d.pad_right_extra = k[7];
+      run_case(2, 3, 9, 10, &d, NULL);
+      run_case(1, 2, 16, 7, &d, NULL);
+    }
+  /* SAME_UPPER on 32x32 (ONNX's test_maxpool_2d_same_upper) keeps the size */
+  clrn_pool2d_desc d = make_desc(2, 2, 1, 1, 0, 0, false, false);
+  d.pad_bottom_extra = d.pad_right_extra = 1;
+  int oh = 0, ow = 0;
+  CLRN_ASSERT_OK(clrn_pool2d_output_size(&d, 32, 32, &oh, &ow));
+  CU_ASSERT(oh == 32 && ow == 32);
+  d.pad_right_extra = 2; /* 2 after a 2-wide kernel */
+  OPS_ASSERT_INVALID(clrn_pool2d_output_size(&d, 8, 8, &oh, &ow), "padding after the input 1x2");
+  d.pad_right_extra = -1; /* -1 after */
+  OPS_ASSERT_INVALID(clrn_pool2d_output_size(&d, 8, 8, &oh, &ow), "at least 0");
+  d.pad_right_extra = 1;
+  d.count_include_pad = true;
+  cl_mem in = ops_buffer(context, NULL, 64), out = ops_buffer(context, NULL, 64);
+  clrn_tensor ti = ops_tensor(in, 1, 1, 8, 8), to = ops_tensor(out, 1, 1, 8, 8);
+  OPS_ASSERT_INVALID(
+      clrn_avgpool2d_enqueue(context, clrn_context_queue(context, 0), &d, &ti, &to, 0, NULL, NULL),
+      "count_include_pad with asymmetric padding");
+  clReleaseMemObject(in);
+  clReleaseMemObject(out);
+}
+
 int main(void) {
   clrn_test_add_suite("pooling", setup, teardown, "output size (PyTorch's table)", test_output_size,
                       "PyTorch's outputs", test_golden, "shapes against the reference", test_shapes,
                       "NaN and infinities", test_special_values, "wait list and event",
-                      test_wait_list, "invalid arguments", test_invalid, NULL);
+                      test_wait_list, "invalid arguments", test_invalid,
+                      "asymmetric padding (ONNX)", test_asymmetric, NULL);
   int result = clrn_test_run();
   ops_print_tally();
   return result;

@@ -30,9 +30,14 @@ void ref_add(const float *a, const float *b, size_t count, bool relu, float *y) 
 }
 
 int ref_pool_extent(int in, int kernel, int stride, int pad, bool ceil_mode) {
-  if (kernel < 1 || stride < 1 || pad < 0 || 2 * pad > kernel)
+  return ref_pool_extent_ends(in, kernel, stride, pad, pad, ceil_mode);
+}
+
+int ref_pool_extent_ends(int in, int kernel, int stride, int pad, int pad_end, bool ceil_mode) {
+  if (kernel < 1 || stride < 1 || pad < 0 || pad_end < 0 || 2 * pad > kernel ||
+      2 * pad_end > kernel)
     return 0;
-  double span = (double)(in + 2 * pad - kernel) / stride;
+  double span = (double)(in + pad + pad_end - kernel) / stride;
   int out = (int)(ceil_mode ? ceil(span) : floor(span)) + 1;
   /* ceil_mode: the last window must start inside the input or the left padding */
   if (ceil_mode && (out - 1) * stride >= in + pad)
@@ -42,8 +47,13 @@ int ref_pool_extent(int in, int kernel, int stride, int pad, bool ceil_mode) {
 
 void ref_maxpool2d(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
                    int ph, int pw, bool ceil_mode, float *y) {
-  int oh = ref_pool_extent(h, kh, sh, ph, ceil_mode),
-      ow = ref_pool_extent(w, kw, sw, pw, ceil_mode);
+  ref_maxpool2d_ends(x, n, c, h, w, kh, kw, sh, sw, ph, pw, ph, pw, ceil_mode, y);
+}
+
+void ref_maxpool2d_ends(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
+                        int ph, int pw, int ph_end, int pw_end, bool ceil_mode, float *y) {
+  int oh = ref_pool_extent_ends(h, kh, sh, ph, ph_end, ceil_mode),
+      ow = ref_pool_extent_ends(w, kw, sw, pw, pw_end, ceil_mode);
   for (int plane = 0; plane < n * c; plane++)
     for (int oy = 0; oy < oh; oy++)
       for (int ox = 0; ox < ow; ox++) {
@@ -63,8 +73,15 @@ void ref_maxpool2d(const float *x, int n, int c, int h, int w, int kh, int kw, i
 
 void ref_avgpool2d(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
                    int ph, int pw, bool ceil_mode, bool count_include_pad, double *y) {
-  int oh = ref_pool_extent(h, kh, sh, ph, ceil_mode),
-      ow = ref_pool_extent(w, kw, sw, pw, ceil_mode);
+  ref_avgpool2d_ends(x, n, c, h, w, kh, kw, sh, sw, ph, pw, ph, pw, ceil_mode, count_include_pad,
+                     y);
+}
+
+void ref_avgpool2d_ends(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
+                        int ph, int pw, int ph_end, int pw_end, bool ceil_mode,
+                        bool count_include_pad, double *y) {
+  int oh = ref_pool_extent_ends(h, kh, sh, ph, ph_end, ceil_mode),
+      ow = ref_pool_extent_ends(w, kw, sw, pw, pw_end, ceil_mode);
   for (int plane = 0; plane < n * c; plane++)
     for (int oy = 0; oy < oh; oy++)
       for (int ox = 0; ox < ow; ox++) {
@@ -74,7 +91,7 @@ void ref_avgpool2d(const float *x, int n, int c, int h, int w, int kh, int kw, i
           for (int kx = 0; kx < kw; kx++) {
             int iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
             /* count_include_pad counts the padding, not what ceil_mode hangs past it */
-            if (iy < h + ph && ix < w + pw)
+            if (iy < h + ph_end && ix < w + pw_end)
               padded++;
             if (iy < 0 || iy >= h || ix < 0 || ix >= w)
               continue;

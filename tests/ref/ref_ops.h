@@ -24,14 +24,27 @@ void ref_add(const float *a, const float *b, size_t count, bool relu, float *y);
  * is invalid (pad over half the kernel, no window fits). */
 int ref_pool_extent(int in, int kernel, int stride, int pad, bool ceil_mode);
 
+/** ref_pool_extent with pad before the input and pad_end after it (ONNX's
+ * asymmetric padding). */
+int ref_pool_extent_ends(int in, int kernel, int stride, int pad, int pad_end, bool ceil_mode);
+
 /** MaxPool2d: -inf padding, NaN propagates. Output oh x ow from ref_pool_extent. */
 void ref_maxpool2d(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
                    int ph, int pw, bool ceil_mode, float *y);
+
+/** ref_maxpool2d with ph_end, pw_end of padding after the input. */
+void ref_maxpool2d_ends(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
+                        int ph, int pw, int ph_end, int pw_end, bool ceil_mode, float *y);
 
 /** AvgPool2d with PyTorch's divisor: the window clipped to the padded input when
  * count_include_pad, else the number of input elements in it. */
 void ref_avgpool2d(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
                    int ph, int pw, bool ceil_mode, bool count_include_pad, double *y);
+
+/** ref_avgpool2d with ph_end, pw_end of padding after the input. */
+void ref_avgpool2d_ends(const float *x, int n, int c, int h, int w, int kh, int kw, int sh, int sw,
+                        int ph, int pw, int ph_end, int pw_end, bool ceil_mode,
+                        bool count_include_pad, double *y);
 
 /** AdaptiveAvgPool2d to oh x ow: rows floor(i*h/oh) .. ceil((i+1)*h/oh). */
 void ref_adaptive_avgpool2d(const float *x, int n, int c, int h, int w, int oh, int ow, double *y);
