@@ -8,13 +8,16 @@
  *
  * A padded convolution on the blocked variant launches twice: conv2d_pad copies
  * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
- * then the blocked kernel reads it with no border checks. */
+ * then the blocked kernel reads it with no border checks. The implicit-GEMM
+ * variant checks the border itself; its device checks and grid are in
+ * conv2d_igemm.c. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "clrn_abi.h"
+#include "ops/conv2d_igemm.h"
 #include "ops/conv2d_packed.h"
 #include "ops/conv2d_pad.h"
 #include "ops/op_launch.h"
@@ -23,7 +26,8 @@
 _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
                    CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED &&
-                   CLRN_CONV_GEMM == (int)CLRN_CONV2D_VARIANT_GEMM,
+                   CLRN_CONV_GEMM == (int)CLRN_CONV2D_VARIANT_GEMM &&
+                   CLRN_CONV_IGEMM == (int)CLRN_CONV2D_VARIANT_IGEMM,
                "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
 struct clrn_conv2d {
@@ -138,6 +142,8 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   if (conv->padded)
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
   set_fixed_args(conv);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM)
+    CLRN_GOTO(clrn_conv2d_igemm_check(context, conv->kernel, &conv->config), fail, status);
   conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
   *out = conv;
   return CLRN_STATUS_SUCCESS;
@@ -290,7 +296,10 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
       (residual ? CLRN_CONV2D_FLAG_RESIDUAL : 0) | (conv->desc.relu ? CLRN_CONV2D_FLAG_RELU : 0);
   size_t global[3], local[3] = {conv->local0, 1, 1};
   cl_uint dims;
-  if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM) {
+    dims = 2;
+    clrn_conv2d_igemm_grid(&conv->config, conv->desc.groups, pixels, global, local);
+  } else if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
     dims = 3;
     global[0] = (size_t)output->h * output->w;
     global[1] = (size_t)output->c;

@@ -209,6 +209,7 @@ static clrn_conv2d_variant run_case(const conv_case *c, int epilogue, clrn_conv2
   const char *name = clrn_conv2d_variant_name(conv);
   clrn_conv2d_variant ran = strcmp(name, "blocked") == 0 ? CLRN_CONV2D_VARIANT_BLOCKED
                             : strcmp(name, "gemm") == 0  ? CLRN_CONV2D_VARIANT_GEMM
+                            : strcmp(name, "igemm") == 0 ? CLRN_CONV2D_VARIANT_IGEMM
                                                          : CLRN_CONV2D_VARIANT_DIRECT;
   if (variant != CLRN_CONV2D_VARIANT_AUTO)
     CU_ASSERT_EQUAL(ran, variant);
@@ -250,6 +251,7 @@ static void run_variants(const conv_case *c, int epilogue) {
   run_case(c, epilogue, CLRN_CONV2D_VARIANT_BLOCKED);
   if (gemm_fits(c))
     run_case(c, epilogue, CLRN_CONV2D_VARIANT_GEMM);
+  run_case(c, epilogue, CLRN_CONV2D_VARIANT_IGEMM);
 }
 
 static void run_cases(const conv_case *cases, size_t count, int epilogue) {
@@ -805,7 +807,8 @@ static int teardown(void) {
     fprintf(stderr, "  %-8s %.3f of the bound (error %.3g, tolerance %.3g) over %ld outputs; %s\n",
             v == CLRN_CONV2D_VARIANT_DIRECT    ? "direct"
             : v == CLRN_CONV2D_VARIANT_BLOCKED ? "blocked"
-                                               : "gemm",
+            : v == CLRN_CONV2D_VARIANT_GEMM    ? "gemm"
+                                               : "igemm",
             w->ratio, w->error, w->tolerance, w->outputs, w->where);
   }
   return 0;

@@ -1,0 +1,39 @@
+/* The implicit-GEMM convolution's device checks and launch grid (see
+ * conv2d_igemm.h and kernels/conv2d_igemm.cl). */
+#include "ops/conv2d_igemm.h"
+
+#include "base/error.h"
+
+/* Bytes of the kernel's local arrays: two A tiles (BK x BM) and two B tiles (BK x BN). */
+static size_t local_bytes(const clrn_conv2d_config *c) {
+  return 2 * (size_t)c->depth * ((size_t)c->cout_block + (size_t)c->pix_block) * sizeof(float);
+}
+
+clrn_status clrn_conv2d_igemm_check(const clrn_context *context, const clrn_kernel *kernel,
+                                    const clrn_conv2d_config *config) {
+  const clrn_device_info *device = clrn_context_device(context);
+  size_t wg = config->work_group, bytes = local_bytes(config);
+  if (wg > kernel->work_group_size || wg > device->max_work_group_size ||
+      wg > device->max_work_item_sizes[0])
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "conv2d: the implicit GEMM needs work-groups of %zu work-items "
+                     "(IGEMM_BM/IGEMM_TM x IGEMM_BN/IGEMM_TN), %s allows %zu for %s: choose "
+                     "smaller tiles",
+                     wg, device->name, kernel->work_group_size, kernel->name);
+  if (bytes > device->local_mem_bytes)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "conv2d: the implicit GEMM's tiles need %zu bytes of local memory "
+                     "(2 x IGEMM_BK x (IGEMM_BM + IGEMM_BN) floats), %s has %llu: choose "
+                     "smaller tiles",
+                     bytes, device->name, (unsigned long long)device->local_mem_bytes);
+  return CLRN_STATUS_SUCCESS;
+}
+
+void clrn_conv2d_igemm_grid(const clrn_conv2d_config *config, int groups, int pixels,
+                            size_t global[2], size_t local[2]) {
+  size_t tile = (size_t)config->pix_block;
+  local[0] = config->work_group;
+  local[1] = 1;
+  global[0] = ((size_t)pixels + tile - 1) / tile * config->work_group;
+  global[1] = (size_t)groups * (size_t)config->blocks_g;
+}
