@@ -29,8 +29,9 @@
  * _k7 are the same code with the window size a constant (1x1 layers are the plain
  * GEMM then: k is the input channel); conv2d_igemm takes any size.
  *
- * Arguments: CLRN_CONV2D_ARGS (clrn_abi.h), like every conv2d kernel; flags
- * carries RESIDUAL and RELU. Macros from the tuning table (src/runtime/tuning.c,
+ * Arguments: CLRN_CONV2D_ARGS (clrn_abi.h), like every conv2d kernel (flags
+ * carries RESIDUAL and RELU), then the two tiles' local memory: 2 * IGEMM_BK *
+ * IGEMM_BM and 2 * IGEMM_BK * IGEMM_BN floats. Macros from the tuning table (src/runtime/tuning.c,
  * which also checks the rules below): IGEMM_BM, IGEMM_BN (16..128), IGEMM_BK
  * (4..32), IGEMM_TM, IGEMM_TN (2, 4 or 8). OpenCL C 1.2, no extensions.
  */
@@ -114,7 +115,7 @@ CLRN_INLINE float igemm_finish(float t, __global const float *residual, int o, i
   return t;
 }
 
-/* The body of every kernel; a_tile and b_tile are the kernel's local arrays
+/* The body of every kernel; a_tile and b_tile are the local arrays
  * [2][IGEMM_BK][IGEMM_BM] and [2][IGEMM_BK][IGEMM_BN]. kh_count and kw_count are
  * constants in the specialised kernels (forced inline). */
 CLRN_INLINE void conv_igemm(IGEMM_PARAMS, __local float *a_tile, __local float *b_tile,
@@ -238,10 +239,11 @@ CLRN_INLINE void conv_igemm(IGEMM_PARAMS, __local float *a_tile, __local float *
   }
 }
 
+/* The tiles come as __local arguments (the host sizes them): Oclgrind adds up the
+ * __local arrays of every kernel of a program against the device's limit. */
 #define IGEMM_KERNEL(NAME, KH, KW)                                                                 \
-  __kernel __attribute__((reqd_work_group_size(IGEMM_WG, 1, 1))) void NAME(IGEMM_ARGS) {           \
-    __local float a_tile[2 * IGEMM_BK * IGEMM_BM];                                                 \
-    __local float b_tile[2 * IGEMM_BK * IGEMM_BN];                                                 \
+  __kernel __attribute__((reqd_work_group_size(IGEMM_WG, 1, 1))) void NAME(                        \
+      IGEMM_ARGS, __local float *a_tile, __local float *b_tile) {                                  \
     conv_igemm(IGEMM_NAMES, a_tile, b_tile, KH, KW);                                               \
   }
 IGEMM_KERNEL(conv2d_igemm, kernel_h, kernel_w)

@@ -326,7 +326,8 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
       global[1] = pixel_blocks;
     }
   }
-  clrn_op_arg args[CLRN_CONV2D_ARG_COUNT];
+  clrn_op_arg args[CLRN_CONV2D_ARG_COUNT + 2]; /* igemm: its two tiles after the rest */
+  size_t arg_count = CLRN_CONV2D_ARG_COUNT, tiles[2];
   for (int i = 0; i < CLRN_CONV2D_ARG_COUNT; i++)
     args[i] = CLRN_ARG(v[i]);
   args[CLRN_CONV2D_ARG_input] = CLRN_ARG(source);
@@ -335,8 +336,13 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
   args[CLRN_CONV2D_ARG_residual] =
       (clrn_op_arg){sizeof(cl_mem), residual ? &residual->buffer : NULL, false};
   args[CLRN_CONV2D_ARG_output] = CLRN_ARG(output->buffer);
-  clrn_status status = clrn_op_launch(conv->kernel, queue, args, CLRN_CONV2D_ARG_COUNT, dims,
-                                      global, local, num_wait, wait, event);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM) {
+    clrn_conv2d_igemm_local_bytes(&conv->config, tiles);
+    args[arg_count++] = CLRN_ARG_LOCAL(tiles[0]);
+    args[arg_count++] = CLRN_ARG_LOCAL(tiles[1]);
+  }
+  clrn_status status = clrn_op_launch(conv->kernel, queue, args, arg_count, dims, global, local,
+                                      num_wait, wait, event);
   if (status != CLRN_STATUS_SUCCESS)
     clrn_fail_prefix(status, "conv2d %dx%dx%dx%d -> %dx%dx%dx%d", input->n, input->c, input->h,
                      input->w, output->n, output->c, output->h, output->w);

@@ -4,15 +4,17 @@
 
 #include "base/error.h"
 
-/* Bytes of the kernel's local arrays: two A tiles (BK x BM) and two B tiles (BK x BN). */
-static size_t local_bytes(const clrn_conv2d_config *c) {
-  return 2 * (size_t)c->depth * ((size_t)c->cout_block + (size_t)c->pix_block) * sizeof(float);
+void clrn_conv2d_igemm_local_bytes(const clrn_conv2d_config *c, size_t bytes[2]) {
+  bytes[0] = 2 * (size_t)c->depth * (size_t)c->cout_block * sizeof(float);
+  bytes[1] = 2 * (size_t)c->depth * (size_t)c->pix_block * sizeof(float);
 }
 
 clrn_status clrn_conv2d_igemm_check(const clrn_context *context, const clrn_kernel *kernel,
                                     const clrn_conv2d_config *config) {
   const clrn_device_info *device = clrn_context_device(context);
-  size_t wg = config->work_group, bytes = local_bytes(config);
+  size_t tiles[2];
+  clrn_conv2d_igemm_local_bytes(config, tiles);
+  size_t wg = config->work_group, bytes = tiles[0] + tiles[1];
   if (wg > kernel->work_group_size || wg > device->max_work_group_size ||
       wg > device->max_work_item_sizes[0])
     return clrn_fail(CLRN_STATUS_UNSUPPORTED,

@@ -16,6 +16,11 @@
 clrn_status clrn_conv2d_igemm_check(const clrn_context *context, const clrn_kernel *kernel,
                                     const clrn_conv2d_config *config);
 
+/** Bytes of the kernel's two __local arguments after CLRN_CONV2D_ARGS: the
+ * double-buffered A tiles (2 x IGEMM_BK x IGEMM_BM floats) and B tiles
+ * (2 x IGEMM_BK x IGEMM_BN). */
+void clrn_conv2d_igemm_local_bytes(const clrn_conv2d_config *config, size_t bytes[2]);
+
 /** The launch grid of a convolution with groups groups over pixels output pixels
  * (the batch's): dimension 0 one work-group per IGEMM_BN pixels, dimension 1 one
  * work-group row per output-channel block of every group. */

@@ -388,7 +388,7 @@ static void test_auto(void) {
 
 /* Other blockings, through CLRN_TUNE in fresh contexts: vector widths 1, 4 and 8,
  * blocks that are not powers of two, one pixel per work-item, each grid order,
- * and the GPU-style values of devices/default.json. */
+ * the GPU-style values of devices/default.json, and the implicit GEMM's tiles. */
 static void test_other_blockings(void) {
   if (small)
     return;
@@ -400,6 +400,15 @@ static void test_other_blockings(void) {
       "GEMM_MR=3,GEMM_NR=4,GEMM_WG=1,CONV_PIXELS_FIRST=0,CONV_AUTO_GEMM=1",
       "GEMM_MR=16,GEMM_NR=8,GEMM_WG=7,CONV_PIXELS_FIRST=1",
       "GEMM_MR=1,GEMM_NR=16,GEMM_WG=64,CONV_PIXELS_FIRST=2",
+      /* The implicit GEMM: the tiles of devices/nvidia-hopper.json and intel-gpu.json
+       * (an A tile smaller than the work-group; nvidia.json's and amd.json's run in
+       * the network tests), the smallest and the largest register tiles, K steps
+       * of 4 and 32. */
+      "IGEMM_BM=128,IGEMM_BN=64,IGEMM_BK=16,IGEMM_TM=8,IGEMM_TN=4",
+      "IGEMM_BM=32,IGEMM_BN=64,IGEMM_BK=8,IGEMM_TM=4,IGEMM_TN=4",
+      "IGEMM_BM=16,IGEMM_BN=16,IGEMM_BK=4,IGEMM_TM=2,IGEMM_TN=2",
+      "IGEMM_BM=128,IGEMM_BN=128,IGEMM_BK=32,IGEMM_TM=8,IGEMM_TN=8",
+      "IGEMM_BM=32,IGEMM_BN=16,IGEMM_BK=8,IGEMM_TM=2,IGEMM_TN=8",
   };
   const conv_case cases[] = {
       {2, 5, 6, 7, 11, 3, 3, 1, 1, 1, 1, 1},
@@ -409,6 +418,12 @@ static void test_other_blockings(void) {
   };
   const conv_case pointwise[] = {{2, 17, 5, 7, 19, 1, 1, 1, 1, 0, 0, 1},
                                  {1, 40, 4, 8, 48, 1, 1, 1, 1, 0, 0, 1}};
+  /* Several K steps, channel blocks and pixel tiles, batch > 1, partial tiles of
+   * each, groups with full blocks, the stem. */
+  const conv_case igemm_cases[] = {{3, 37, 9, 7, 150, 3, 3, 1, 1, 1, 1, 1},
+                                   {2, 70, 11, 11, 33, 1, 1, 2, 2, 0, 0, 1},
+                                   {2, 64, 6, 5, 256, 3, 3, 1, 1, 1, 1, 2},
+                                   {2, 3, 21, 19, 64, 7, 7, 2, 2, 3, 3, 1}};
   clrn_context *saved = context;
   cl_command_queue saved_queue = queue;
   char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
@@ -416,11 +431,15 @@ static void test_other_blockings(void) {
     setenv("CLRN_TUNE", tunings[t], 1);
     context = clrn_test_context(false);
     queue = clrn_context_queue(context, 0);
+    bool igemm = strstr(tunings[t], "IGEMM_") != NULL;
     for (size_t i = 0; i < COUNT(cases); i++)
-      run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_BLOCKED);
+      run_case(&cases[i], EPI_ALL, igemm ? CLRN_CONV2D_VARIANT_IGEMM : CLRN_CONV2D_VARIANT_BLOCKED);
     run_case(&cases[0], EPI_ALL, CLRN_CONV2D_VARIANT_DIRECT);
     for (size_t i = 0; i < COUNT(pointwise); i++)
-      run_case(&pointwise[i], EPI_ALL, CLRN_CONV2D_VARIANT_GEMM);
+      run_case(&pointwise[i], EPI_ALL,
+               igemm ? CLRN_CONV2D_VARIANT_IGEMM : CLRN_CONV2D_VARIANT_GEMM);
+    for (size_t i = 0; igemm && i < COUNT(igemm_cases); i++)
+      run_case(&igemm_cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
     clrn_context_release(context);
   }
   if (old)
@@ -761,12 +780,17 @@ static void test_bad_arguments(void) {
 
   /* Profile values the kernels cannot be built with (through CLRN_TUNE) are refused
    * when the context is made, naming CLRN_TUNE, never the device profile. */
-  const char *bad_tunings[][2] = {{"CONV_VEC=3", "CLRN_TUNE: CONV_VEC=3 "},
-                                  {"CONV_VEC=8,CONV_COUT_BLOCK=12", "CONV_COUT_BLOCK=12 (from "
-                                                                    "CLRN_TUNE)"},
-                                  {"CONV_PIX_BLOCK=0", "CLRN_TUNE: CONV_PIX_BLOCK=0 "},
-                                  {"CONV_PIXELS_FIRST=3", "CLRN_TUNE: CONV_PIXELS_FIRST=3 "},
-                                  {"CONV_BLOCK_WG=0", "CLRN_TUNE: CONV_BLOCK_WG=0 "}};
+  const char *bad_tunings[][2] = {
+      {"CONV_VEC=3", "CLRN_TUNE: CONV_VEC=3 "},
+      {"CONV_VEC=8,CONV_COUT_BLOCK=12", "CONV_COUT_BLOCK=12 (from "
+                                        "CLRN_TUNE)"},
+      {"CONV_PIX_BLOCK=0", "CLRN_TUNE: CONV_PIX_BLOCK=0 "},
+      {"CONV_PIXELS_FIRST=3", "CLRN_TUNE: CONV_PIXELS_FIRST=3 "},
+      {"CONV_BLOCK_WG=0", "CLRN_TUNE: CONV_BLOCK_WG=0 "},
+      {"IGEMM_TM=3", "CLRN_TUNE: IGEMM_TM=3 "},
+      {"IGEMM_BM=16,IGEMM_TM=8", "do not fit together"},
+      {"IGEMM_BM=128,IGEMM_BN=128,IGEMM_TM=2,IGEMM_TN=2", "do not fit together"},
+      {"IGEMM_BK=4,IGEMM_BM=128,IGEMM_TM=4,IGEMM_TN=4", "IGEMM_BK=4 (from CLRN_TUNE)"}};
   char *saved_tune = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
   clrn_device_info device = *clrn_context_device(context);
   for (size_t i = 0; i < COUNT(bad_tunings); i++) {
