@@ -388,10 +388,9 @@ static void test_auto(void) {
 
 /* Other blockings, through CLRN_TUNE in fresh contexts: vector widths 1, 4 and 8,
  * blocks that are not powers of two, one pixel per work-item, each grid order,
- * the GPU-style values of devices/default.json, and the implicit GEMM's tiles. */
+ * the GPU-style values of devices/default.json, and the implicit GEMM's tiles
+ * (those also under Oclgrind, on one small case). */
 static void test_other_blockings(void) {
-  if (small)
-    return;
   const char *tunings[] = {
       "CONV_VEC=1,CONV_COUT_BLOCK=3,CONV_PIX_BLOCK=1,CONV_BLOCK_WG=3,CONV_PIXELS_FIRST=0",
       "CONV_VEC=4,CONV_COUT_BLOCK=12,CONV_PIX_BLOCK=5,CONV_BLOCK_WG=1,CONV_PIXELS_FIRST=1",
@@ -407,8 +406,8 @@ static void test_other_blockings(void) {
       "IGEMM_BM=128,IGEMM_BN=64,IGEMM_BK=16,IGEMM_TM=8,IGEMM_TN=4",
       "IGEMM_BM=32,IGEMM_BN=64,IGEMM_BK=8,IGEMM_TM=4,IGEMM_TN=4",
       "IGEMM_BM=16,IGEMM_BN=16,IGEMM_BK=4,IGEMM_TM=2,IGEMM_TN=2",
-      "IGEMM_BM=128,IGEMM_BN=128,IGEMM_BK=32,IGEMM_TM=8,IGEMM_TN=8",
-      "IGEMM_BM=32,IGEMM_BN=16,IGEMM_BK=8,IGEMM_TM=2,IGEMM_TN=8",
+      "IGEMM_BM=128,IGEMM_BN=128,IGEMM_BK=16,IGEMM_TM=8,IGEMM_TN=8",
+      "IGEMM_BM=32,IGEMM_BN=16,IGEMM_BK=32,IGEMM_TM=2,IGEMM_TN=8",
   };
   const conv_case cases[] = {
       {2, 5, 6, 7, 11, 3, 3, 1, 1, 1, 1, 1},
@@ -427,8 +426,18 @@ static void test_other_blockings(void) {
   clrn_context *saved = context;
   cl_command_queue saved_queue = queue;
   char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
-  for (size_t t = 0; t < COUNT(tunings); t++) {
+  /* Oclgrind: the implicit GEMM's tilings on one small case each. */
+  size_t first = small ? COUNT(tunings) - 5 : 0;
+  const conv_case tiny = {2, 5, 5, 6, 9, 3, 3, 1, 1, 1, 1, 1};
+  for (size_t t = first; t < COUNT(tunings); t++) {
     setenv("CLRN_TUNE", tunings[t], 1);
+    if (small) {
+      context = clrn_test_context(false);
+      queue = clrn_context_queue(context, 0);
+      run_case(&tiny, EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
+      clrn_context_release(context);
+      continue;
+    }
     context = clrn_test_context(false);
     queue = clrn_context_queue(context, 0);
     bool igemm = strstr(tunings[t], "IGEMM_") != NULL;
@@ -817,6 +826,40 @@ static void test_bad_arguments(void) {
   clReleaseMemObject(tiny);
 }
 
+/* Implicit-GEMM tiles beyond the device's local memory (64 KiB here; Oclgrind has
+ * 32 KiB) are refused when the convolution is made, with a message that says what
+ * to change; where they fit, the convolution is right. */
+static void test_igemm_limits(void) {
+  const char *tune = "IGEMM_BM=128,IGEMM_BN=128,IGEMM_BK=32,IGEMM_TM=8,IGEMM_TN=8";
+  char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
+  setenv("CLRN_TUNE", tune, 1);
+  clrn_context *saved = context;
+  cl_command_queue saved_queue = queue;
+  context = clrn_test_context(false);
+  queue = clrn_context_queue(context, 0);
+  const conv_case c = {1, 8, 5, 5, 8, 3, 3, 1, 1, 1, 1, 1};
+  if (clrn_context_device(context)->local_mem_bytes >= 65536) {
+    run_case(&c, EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
+  } else {
+    float weight[8 * 8 * 9] = {0};
+    clrn_conv2d_desc d = desc_of(&c, false, CLRN_CONV2D_VARIANT_IGEMM);
+    clrn_conv2d *conv = NULL;
+    CU_ASSERT_EQUAL(clrn_conv2d_create(context, &d, weight, NULL, NULL, NULL, &conv),
+                    CLRN_STATUS_UNSUPPORTED);
+    CU_ASSERT_PTR_NULL(conv);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "65536 bytes of local memory"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "choose smaller tiles"));
+  }
+  clrn_context_release(context);
+  context = saved;
+  queue = saved_queue;
+  if (old)
+    setenv("CLRN_TUNE", old, 1);
+  else
+    unsetenv("CLRN_TUNE");
+  free(old);
+}
+
 static int setup(void) {
   context = clrn_test_context(false);
   queue = clrn_context_queue(context, 0);
@@ -846,7 +889,7 @@ int main(void) {
                       test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
                       test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
                       "wait list", test_wait_list, "reuse", test_reuse, "two queues",
-                      test_two_queues, "lent workspace", test_workspace, "bad arguments",
-                      test_bad_arguments, NULL);
+                      test_two_queues, "lent workspace", test_workspace, "igemm limits",
+                      test_igemm_limits, "bad arguments", test_bad_arguments, NULL);
   return clrn_test_run();
 }
