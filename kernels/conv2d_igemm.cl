@@ -155,7 +155,7 @@ CLRN_INLINE void conv_igemm(IGEMM_PARAMS, __local float *a_tile, __local float *
   for (int j = 0; j < IGEMM_A_LOADS; j++) {
     const int i = lid + j * IGEMM_WG;
     if (i < IGEMM_A_VECS)
-      vstore4(igemm_a(w, i, 0, k_count), i, a_tile);
+      vstore4(igemm_a(w, i, 0, k_count), (size_t)i, a_tile);
   }
 #pragma unroll
   for (int j = 0; j < IGEMM_B_LOADS; j++) {
@@ -197,7 +197,7 @@ CLRN_INLINE void conv_igemm(IGEMM_PARAMS, __local float *a_tile, __local float *
       for (int j = 0; j < IGEMM_A_LOADS; j++) {
         const int i = lid + j * IGEMM_WG;
         if (i < IGEMM_A_VECS)
-          vstore4(a_next[j], i, an);
+          vstore4(a_next[j], (size_t)i, an);
       }
 #pragma unroll
       for (int j = 0; j < IGEMM_B_LOADS; j++)
