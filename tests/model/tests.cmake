@@ -25,8 +25,14 @@ endforeach()
 # on the test device: CLRN_PROFILE picks the profile whatever the device is, so CI
 # without a GPU runs what an NVIDIA, AMD or Intel GPU would, at small odd sizes.
 # Runs of one network share its reference data, made by the first (RESOURCE_LOCK).
+# ResNeXt's grouped layers (igemm where a group has IGEMM_BM/2 channels or more,
+# the other kernels below that) under one of them.
 foreach(profile nvidia amd intel-gpu)
-  foreach(arch resnet18 resnet50)
+  set(archs resnet18 resnet50)
+  if(profile STREQUAL "nvidia")
+    list(APPEND archs resnext50_32x4d)
+  endif()
+  foreach(arch ${archs})
     add_test(NAME network_${profile}_${arch} COMMAND test_network ${arch} small)
     set_tests_properties(network_${profile}_${arch} PROPERTIES LABELS "network;device;gpu-profile"
                          SKIP_RETURN_CODE 77 TIMEOUT 1800 RESOURCE_LOCK network_small_${arch}
