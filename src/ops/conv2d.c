@@ -143,7 +143,8 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
   set_fixed_args(conv);
   if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM)
-    CLRN_GOTO(clrn_conv2d_igemm_check(context, conv->kernel, &conv->config), fail, status);
+    CLRN_GOTO(clrn_conv2d_igemm_check(context, conv->kernel, &conv->config, packed->weight_count),
+              fail, status);
   conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
   *out = conv;
   return CLRN_STATUS_SUCCESS;

@@ -2,6 +2,8 @@
  * conv2d_igemm.h and kernels/conv2d_igemm.cl). */
 #include "ops/conv2d_igemm.h"
 
+#include <limits.h>
+
 #include "base/error.h"
 
 void clrn_conv2d_igemm_local_bytes(const clrn_conv2d_config *c, size_t bytes[2]) {
@@ -10,7 +12,7 @@ void clrn_conv2d_igemm_local_bytes(const clrn_conv2d_config *c, size_t bytes[2])
 }
 
 clrn_status clrn_conv2d_igemm_check(const clrn_context *context, const clrn_kernel *kernel,
-                                    const clrn_conv2d_config *config) {
+                                    const clrn_conv2d_config *config, size_t weight_count) {
   const clrn_device_info *device = clrn_context_device(context);
   size_t tiles[2];
   clrn_conv2d_igemm_local_bytes(config, tiles);
@@ -28,6 +30,11 @@ clrn_status clrn_conv2d_igemm_check(const clrn_context *context, const clrn_kern
                      "(2 x IGEMM_BK x (IGEMM_BM + IGEMM_BN) floats), %s has %llu: choose "
                      "smaller tiles",
                      bytes, device->name, (unsigned long long)device->local_mem_bytes);
+  if (weight_count > INT_MAX)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "conv2d: the implicit GEMM's weight padded to blocks of IGEMM_BM=%d "
+                     "channels has %zu floats, 2^31 or more",
+                     config->cout_block, weight_count);
   return CLRN_STATUS_SUCCESS;
 }
 

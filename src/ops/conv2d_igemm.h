@@ -10,11 +10,12 @@
 #include "runtime/kernel_cache.h"
 
 /** Checks that kernel (built from config's tile sizes) runs on context's device:
- * the work-group of config->work_group work-items the kernel requires, and its
- * two double-buffered tiles in local memory. Fails with CLRN_STATUS_UNSUPPORTED
- * and a message naming the tuning values otherwise. */
+ * the work-group of config->work_group work-items the kernel requires, its two
+ * double-buffered tiles in local memory, and a packed weight of weight_count
+ * floats that int offsets reach. Fails with CLRN_STATUS_UNSUPPORTED and a message
+ * naming the tuning values otherwise. */
 clrn_status clrn_conv2d_igemm_check(const clrn_context *context, const clrn_kernel *kernel,
-                                    const clrn_conv2d_config *config);
+                                    const clrn_conv2d_config *config, size_t weight_count);
 
 /** Bytes of the kernel's two __local arguments after CLRN_CONV2D_ARGS: the
  * double-buffered A tiles (2 x IGEMM_BK x IGEMM_BM floats) and B tiles
