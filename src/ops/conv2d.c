@@ -8,13 +8,16 @@
  *
  * A padded convolution on the blocked variant launches twice: conv2d_pad copies
  * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
- * then the blocked kernel reads it with no border checks. */
+ * then the blocked kernel reads it with no border checks. The implicit-GEMM
+ * variant checks the border itself; its device checks and grid are in
+ * conv2d_igemm.c. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "clrn_abi.h"
+#include "ops/conv2d_igemm.h"
 #include "ops/conv2d_packed.h"
 #include "ops/conv2d_pad.h"
 #include "ops/op_launch.h"
@@ -23,7 +26,8 @@
 _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
                    CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED &&
-                   CLRN_CONV_GEMM == (int)CLRN_CONV2D_VARIANT_GEMM,
+                   CLRN_CONV_GEMM == (int)CLRN_CONV2D_VARIANT_GEMM &&
+                   CLRN_CONV_IGEMM == (int)CLRN_CONV2D_VARIANT_IGEMM,
                "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
 struct clrn_conv2d {
@@ -138,6 +142,9 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   if (conv->padded)
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
   set_fixed_args(conv);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM)
+    CLRN_GOTO(clrn_conv2d_igemm_check(context, conv->kernel, &conv->config, packed->weight_count),
+              fail, status);
   conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
   *out = conv;
   return CLRN_STATUS_SUCCESS;
@@ -290,7 +297,10 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
       (residual ? CLRN_CONV2D_FLAG_RESIDUAL : 0) | (conv->desc.relu ? CLRN_CONV2D_FLAG_RELU : 0);
   size_t global[3], local[3] = {conv->local0, 1, 1};
   cl_uint dims;
-  if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM) {
+    dims = 2;
+    clrn_conv2d_igemm_grid(&conv->config, conv->desc.groups, pixels, global, local);
+  } else if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
     dims = 3;
     global[0] = (size_t)output->h * output->w;
     global[1] = (size_t)output->c;
@@ -317,7 +327,8 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
       global[1] = pixel_blocks;
     }
   }
-  clrn_op_arg args[CLRN_CONV2D_ARG_COUNT];
+  clrn_op_arg args[CLRN_CONV2D_ARG_COUNT + 2]; /* igemm: its two tiles after the rest */
+  size_t arg_count = CLRN_CONV2D_ARG_COUNT, tiles[2];
   for (int i = 0; i < CLRN_CONV2D_ARG_COUNT; i++)
     args[i] = CLRN_ARG(v[i]);
   args[CLRN_CONV2D_ARG_input] = CLRN_ARG(source);
@@ -326,8 +337,13 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
   args[CLRN_CONV2D_ARG_residual] =
       (clrn_op_arg){sizeof(cl_mem), residual ? &residual->buffer : NULL, false};
   args[CLRN_CONV2D_ARG_output] = CLRN_ARG(output->buffer);
-  clrn_status status = clrn_op_launch(conv->kernel, queue, args, CLRN_CONV2D_ARG_COUNT, dims,
-                                      global, local, num_wait, wait, event);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM) {
+    clrn_conv2d_igemm_local_bytes(&conv->config, tiles);
+    args[arg_count++] = CLRN_ARG_LOCAL(tiles[0]);
+    args[arg_count++] = CLRN_ARG_LOCAL(tiles[1]);
+  }
+  clrn_status status = clrn_op_launch(conv->kernel, queue, args, arg_count, dims, global, local,
+                                      num_wait, wait, event);
   if (status != CLRN_STATUS_SUCCESS)
     clrn_fail_prefix(status, "conv2d %dx%dx%dx%d -> %dx%dx%dx%d", input->n, input->c, input->h,
                      input->w, output->n, output->c, output->h, output->w);

@@ -16,23 +16,30 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_DIRECT: return "direct";
   case CLRN_CONV_BLOCKED: return "blocked";
   case CLRN_CONV_GEMM: return "gemm";
+  case CLRN_CONV_IGEMM: return "igemm";
   default: break;
   }
   return "unknown";
 }
 
-/* The blocked kernel specialised for a square window of this size, if any. */
-static const char *blocked_kernel(const clrn_conv_shape *s) {
+/* The kernel of a family ("conv2d_blocked", "conv2d_igemm") specialised for a
+ * square window of this size (name_k1, _k3, _k7), else the general one. */
+static const char *window_kernel(const clrn_conv_shape *s, const char *const names[4]) {
   if (s->kernel_h == s->kernel_w) {
     if (s->kernel_h == 1)
-      return "conv2d_blocked_k1";
+      return names[1];
     if (s->kernel_h == 3)
-      return "conv2d_blocked_k3";
+      return names[2];
     if (s->kernel_h == 7)
-      return "conv2d_blocked_k7";
+      return names[3];
   }
-  return "conv2d_blocked";
+  return names[0];
 }
+
+static const char *const blocked_kernels[4] = {"conv2d_blocked", "conv2d_blocked_k1",
+                                               "conv2d_blocked_k3", "conv2d_blocked_k7"};
+static const char *const igemm_kernels[4] = {"conv2d_igemm", "conv2d_igemm_k1", "conv2d_igemm_k3",
+                                             "conv2d_igemm_k7"};
 
 void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   /* The values kernels/conv2d.cl is built with; the profile checked them against
@@ -49,6 +56,12 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
   t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
   t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
+  t->igemm_bm = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_BM);
+  t->igemm_bn = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_BN);
+  t->igemm_bk = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_BK);
+  t->igemm_tm = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_TM);
+  t->igemm_tn = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_TN);
+  t->auto_igemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_IGEMM);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -56,7 +69,9 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
          a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
-         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane;
+         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane &&
+         a->igemm_bm == b->igemm_bm && a->igemm_bn == b->igemm_bn && a->igemm_bk == b->igemm_bk &&
+         a->igemm_tm == b->igemm_tm && a->igemm_tn == b->igemm_tn && a->auto_igemm == b->auto_igemm;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -74,6 +89,10 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     variant = CLRN_CONV_GEMM;
   if (variant == CLRN_CONV_GEMM && !clrn_conv2d_gemm_fits(shape))
     variant = CLRN_CONV_BLOCKED;
+  /* The implicit GEMM where at most half of its channel tile would be padding
+   * (ResNeXt's narrow groups stay on the other kernels). */
+  if (variant == CLRN_CONV_AUTO && t->auto_igemm && 2L * cout_g >= t->igemm_bm)
+    variant = CLRN_CONV_IGEMM;
   if (variant == CLRN_CONV_AUTO)
     /* Blocked when the profile prefers it and at most half of a block's output
      * channels would be padding (depthwise and tiny layers stay direct). */
@@ -91,11 +110,23 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->pix_block = (int)t->gemm_nr;
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)t->gemm_wg;
+  } else if (variant == CLRN_CONV_IGEMM) {
+    /* The blocked weight layout with a block of IGEMM_BM channels. */
+    config->program = "conv2d_igemm";
+    config->kernel_name = window_kernel(shape, igemm_kernels);
+    config->vec = 4;
+    config->cout_block = (int)t->igemm_bm;
+    config->pix_block = (int)t->igemm_bn;
+    config->depth = (int)t->igemm_bk;
+    config->micro_m = (int)t->igemm_tm;
+    config->micro_n = (int)t->igemm_tn;
+    config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
+    config->work_group = (size_t)((t->igemm_bm / t->igemm_tm) * (t->igemm_bn / t->igemm_tn));
   } else if (variant == CLRN_CONV_DIRECT) {
     config->kernel_name = "conv2d_direct";
     config->work_group = (size_t)t->direct_wg;
   } else {
-    config->kernel_name = blocked_kernel(shape);
+    config->kernel_name = window_kernel(shape, blocked_kernels);
     config->vec = (int)t->vec;
     config->cout_block = (int)t->cout_block;
     config->pix_block = (int)t->pix_block;
@@ -108,6 +139,9 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   if (c->variant == CLRN_CONV_BLOCKED)
     snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d", c->cout_block, c->pix_block, c->vec,
              c->work_group, c->pixels_first);
+  else if (c->variant == CLRN_CONV_IGEMM)
+    snprintf(text, size, "igemm %dx%dx%d t%dx%d wg%zu", c->cout_block, c->pix_block, c->depth,
+             c->micro_m, c->micro_n, c->work_group);
   else if (c->variant == CLRN_CONV_GEMM)
     snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
              c->pixels_first);
@@ -150,8 +184,10 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
   size_t cin_g = (size_t)(d->in_channels / d->groups),
          cout_g = (size_t)(d->out_channels / d->groups);
   size_t taps = (size_t)d->kernel_h * d->kernel_w, per_channel = cin_g * taps;
-  /* The GEMM variant reads the blocked layout (one tap, GEMM_MR channels a block). */
-  bool blocked = config->variant == CLRN_CONV_BLOCKED || config->variant == CLRN_CONV_GEMM;
+  /* The GEMM variant reads the blocked layout (one tap, GEMM_MR channels a block),
+   * the implicit GEMM too (IGEMM_BM channels a block). */
+  bool blocked = config->variant == CLRN_CONV_BLOCKED || config->variant == CLRN_CONV_GEMM ||
+                 config->variant == CLRN_CONV_IGEMM;
   size_t block = blocked ? (size_t)config->cout_block : 1;
   size_t channels =
       blocked ? (size_t)d->groups * config->blocks_g * block : (size_t)d->out_channels;

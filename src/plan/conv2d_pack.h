@@ -14,7 +14,13 @@
 
 /* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
  * above; conv2d.c checks that they agree). */
-enum { CLRN_CONV_AUTO = 0, CLRN_CONV_DIRECT = 1, CLRN_CONV_BLOCKED = 2, CLRN_CONV_GEMM = 3 };
+enum {
+  CLRN_CONV_AUTO = 0,
+  CLRN_CONV_DIRECT = 1,
+  CLRN_CONV_BLOCKED = 2,
+  CLRN_CONV_GEMM = 3,
+  CLRN_CONV_IGEMM = 4
+};
 
 /** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
 typedef struct clrn_conv_shape {
@@ -29,26 +35,31 @@ typedef struct clrn_conv_shape {
 /** The convolution tuning values of a device profile: all a plan needs to know
  * about a device. Devices whose values are equal share one plan. */
 typedef struct clrn_conv_tuning {
-  long vec, cout_block, pix_block; /**< CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK */
-  long direct_wg, blocked_wg;      /**< CONV_WG, CONV_BLOCK_WG */
-  long auto_blocked;               /**< CONV_AUTO_BLOCKED */
-  long pixels_first;               /**< CONV_PIXELS_FIRST */
-  long gemm_mr, gemm_nr, gemm_wg;  /**< GEMM_MR, GEMM_NR, GEMM_WG */
-  long auto_gemm;                  /**< CONV_AUTO_GEMM */
-  long gemm_min_plane;             /**< GEMM_MIN_PLANE */
+  long vec, cout_block, pix_block;   /**< CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK */
+  long direct_wg, blocked_wg;        /**< CONV_WG, CONV_BLOCK_WG */
+  long auto_blocked;                 /**< CONV_AUTO_BLOCKED */
+  long pixels_first;                 /**< CONV_PIXELS_FIRST */
+  long gemm_mr, gemm_nr, gemm_wg;    /**< GEMM_MR, GEMM_NR, GEMM_WG */
+  long auto_gemm;                    /**< CONV_AUTO_GEMM */
+  long gemm_min_plane;               /**< GEMM_MIN_PLANE */
+  long igemm_bm, igemm_bn, igemm_bk; /**< IGEMM_BM, IGEMM_BN, IGEMM_BK */
+  long igemm_tm, igemm_tn;           /**< IGEMM_TM, IGEMM_TN */
+  long auto_igemm;                   /**< CONV_AUTO_IGEMM */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
  * plan records per convolution step. */
 typedef struct clrn_conv2d_config {
-  int variant;             /**< CLRN_CONV_DIRECT, CLRN_CONV_BLOCKED or CLRN_CONV_GEMM, never AUTO */
-  const char *program;     /**< kernel program: "conv2d" or "conv2d_gemm" */
-  const char *kernel_name; /**< kernel of that program */
+  int variant;                    /**< CLRN_CONV_DIRECT, _BLOCKED, _GEMM or _IGEMM, never AUTO */
+  const char *program;            /**< kernel program: "conv2d", "conv2d_gemm" or "conv2d_igemm" */
+  const char *kernel_name;        /**< kernel of that program */
   int vec, cout_block, pix_block; /**< blocked: CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK;
-                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR */
-  int blocks_g;                   /**< output-channel blocks per group (blocked, gemm), else 0 */
-  size_t work_group;              /**< wanted work-group size along dimension 0 */
-  int pixels_first; /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
+                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR;
+                                       igemm: 4, IGEMM_BM, IGEMM_BN */
+  int blocks_g; /**< output-channel blocks per group (blocked, gemm, igemm), else 0 */
+  int depth, micro_m, micro_n; /**< igemm: IGEMM_BK, IGEMM_TM, IGEMM_TN (else 0) */
+  size_t work_group; /**< wanted work-group size along dimension 0 (igemm: the exact one) */
+  int pixels_first;  /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
 } clrn_conv2d_config;
 
 /** Host copies of the arrays a variant reads. */
@@ -69,7 +80,7 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
 
 /** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
- * CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
+ * CONV_AUTO_IGEMM, CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
  * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
  * tuning values that variant is launched with. */
 void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
@@ -84,12 +95,14 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *shape, const clrn_conv2d_con
 /** Frees the arrays of packed (not packed itself). */
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed);
 
-/** "direct", "blocked", "gemm" (or "auto" for AUTO). */
+/** "direct", "blocked", "gemm", "igemm" (or "auto" for AUTO). */
 const char *clrn_conv2d_variant_string(int variant);
 
 /** Writes the variant and its parameters into text: "direct wg64",
  * "blocked oc16x6 v8 wg4 pf2" (output channels x pixels per work-item, vector
- * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2". */
+ * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2",
+ * "igemm 64x32x16 t4x4 wg128" (IGEMM_BM x IGEMM_BN x IGEMM_BK, register tile
+ * IGEMM_TM x IGEMM_TN, work-group size). */
 void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, size_t size);
 
 /** Bytes of the zero-padded input copy the blocked variant reads, per image, for

@@ -16,6 +16,9 @@
 
 static const long vector_widths[] = {1, 2, 4, 8, 16};
 static const long gemm_widths[] = {4, 8, 16};
+static const long igemm_tiles[] = {16, 32, 64, 128};
+static const long igemm_depths[] = {4, 8, 16, 32};
+static const long igemm_micro[] = {2, 4, 8};
 
 #define DEFINE CLRN_TUNING_KIND_DEFINE
 #define HOST CLRN_TUNING_KIND_HOST
@@ -49,6 +52,21 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
     [CLRN_TUNING_GEMM_MIN_PLANE] = {"GEMM_MIN_PLANE", "conv2d_gemm", HOST, 0, 0, NEVER, NULL, 0,
                                     "smallest output plane (height x width) a plan runs on the "
                                     "GEMM kernel under CONV_AUTO_GEMM"},
+    [CLRN_TUNING_IGEMM_BM] = {"IGEMM_BM", "conv2d_igemm", DEFINE, 64, 16, 128, igemm_tiles, 4,
+                              "output channels per work-group tile of the implicit-GEMM "
+                              "convolution"},
+    [CLRN_TUNING_IGEMM_BN] = {"IGEMM_BN", "conv2d_igemm", DEFINE, 32, 16, 128, igemm_tiles, 4,
+                              "pixels per work-group tile of the implicit-GEMM convolution"},
+    [CLRN_TUNING_IGEMM_BK] = {"IGEMM_BK", "conv2d_igemm", DEFINE, 16, 4, 32, igemm_depths, 4,
+                              "depth (input channels x taps) of each local-memory step of the "
+                              "implicit-GEMM convolution"},
+    [CLRN_TUNING_IGEMM_TM] = {"IGEMM_TM", "conv2d_igemm", DEFINE, 4, 2, 8, igemm_micro, 3,
+                              "output channels of a work-item's register tile (implicit GEMM)"},
+    [CLRN_TUNING_IGEMM_TN] = {"IGEMM_TN", "conv2d_igemm", DEFINE, 4, 2, 8, igemm_micro, 3,
+                              "pixels of a work-item's register tile (implicit GEMM)"},
+    [CLRN_TUNING_CONV_AUTO_IGEMM] = {"CONV_AUTO_IGEMM", "conv2d_igemm", HOST, 0, 0, 1, NULL, 0,
+                                     "1: AUTO runs convolutions with at least IGEMM_BM/2 output "
+                                     "channels per group on the implicit-GEMM kernel"},
     [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
                                 "work-group size of element-wise kernels and the linear "
                                 "layer's kernels"},
@@ -157,6 +175,27 @@ clrn_status clrn_tuning_parse(const char *source, const char *key, const char *t
   return CLRN_STATUS_SUCCESS;
 }
 
+/* The rules kernels/conv2d_igemm.cl checks with #error (all values are powers of
+ * two): a work-group of (BM/TM)*(BN/TN) work-items, at most 1024, loads whole rows
+ * of the B tile, so it must span BN pixels and BK must be a multiple of the rows it
+ * stores per pass, (BM/TM)/TN; the register tile must fit the work-group tile. */
+static clrn_status check_igemm(const long v[CLRN_TUNING_COUNT],
+                               const char *const src[CLRN_TUNING_COUNT]) {
+  long bm = v[CLRN_TUNING_IGEMM_BM], bn = v[CLRN_TUNING_IGEMM_BN], bk = v[CLRN_TUNING_IGEMM_BK];
+  long tm = v[CLRN_TUNING_IGEMM_TM], tn = v[CLRN_TUNING_IGEMM_TN];
+  long wg = (bm / tm) * (bn / tn);
+  if (bm < tm || bn < tn || bm / tm < tn || bk % ((bm / tm) / tn) != 0 || wg > 1024)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "IGEMM_BM=%ld (from %s), IGEMM_BN=%ld (from %s), IGEMM_BK=%ld (from %s), "
+                     "IGEMM_TM=%ld (from %s), IGEMM_TN=%ld (from %s) do not fit together: "
+                     "BM/TM must be at least TN, BK a multiple of BM/(TM*TN), and "
+                     "(BM/TM)*(BN/TN) work-items at most 1024",
+                     bm, src[CLRN_TUNING_IGEMM_BM], bn, src[CLRN_TUNING_IGEMM_BN], bk,
+                     src[CLRN_TUNING_IGEMM_BK], tm, src[CLRN_TUNING_IGEMM_TM], tn,
+                     src[CLRN_TUNING_IGEMM_TN]);
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_tuning_check_set(const long values[CLRN_TUNING_COUNT],
                                   const char *const sources[CLRN_TUNING_COUNT]) {
   long vec = values[CLRN_TUNING_CONV_VEC], block = values[CLRN_TUNING_CONV_COUT_BLOCK];
@@ -165,5 +204,5 @@ clrn_status clrn_tuning_check_set(const long values[CLRN_TUNING_COUNT],
                      "CONV_COUT_BLOCK=%ld (from %s) is not a multiple of CONV_VEC=%ld (from %s)",
                      block, sources[CLRN_TUNING_CONV_COUT_BLOCK], vec,
                      sources[CLRN_TUNING_CONV_VEC]);
-  return CLRN_STATUS_SUCCESS;
+  return check_igemm(values, sources);
 }

@@ -34,6 +34,12 @@ typedef enum clrn_tuning_id {
   CLRN_TUNING_GEMM_WG,
   CLRN_TUNING_CONV_AUTO_GEMM,
   CLRN_TUNING_GEMM_MIN_PLANE,
+  CLRN_TUNING_IGEMM_BM,
+  CLRN_TUNING_IGEMM_BN,
+  CLRN_TUNING_IGEMM_BK,
+  CLRN_TUNING_IGEMM_TM,
+  CLRN_TUNING_IGEMM_TN,
+  CLRN_TUNING_CONV_AUTO_IGEMM,
   CLRN_TUNING_ELTWISE_WG,
   CLRN_TUNING_BN_WG,
   CLRN_TUNING_POOL_WG,
@@ -73,7 +79,8 @@ clrn_status clrn_tuning_parse(const char *source, const char *key, const char *t
                               clrn_tuning_id *id, long *value);
 
 /** Checks the rules that tie parameters together (CONV_COUT_BLOCK a multiple of
- * CONV_VEC) over a full set of values; sources[i] names where values[i] came from. */
+ * CONV_VEC, the implicit-GEMM tile sizes that fit together) over a full set of values; sources[i]
+ * names where values[i] came from. */
 clrn_status clrn_tuning_check_set(const long values[CLRN_TUNING_COUNT],
                                   const char *const sources[CLRN_TUNING_COUNT]);
 

@@ -209,6 +209,7 @@ static clrn_conv2d_variant run_case(const conv_case *c, int epilogue, clrn_conv2
   const char *name = clrn_conv2d_variant_name(conv);
   clrn_conv2d_variant ran = strcmp(name, "blocked") == 0 ? CLRN_CONV2D_VARIANT_BLOCKED
                             : strcmp(name, "gemm") == 0  ? CLRN_CONV2D_VARIANT_GEMM
+                            : strcmp(name, "igemm") == 0 ? CLRN_CONV2D_VARIANT_IGEMM
                                                          : CLRN_CONV2D_VARIANT_DIRECT;
   if (variant != CLRN_CONV2D_VARIANT_AUTO)
     CU_ASSERT_EQUAL(ran, variant);
@@ -250,6 +251,7 @@ static void run_variants(const conv_case *c, int epilogue) {
   run_case(c, epilogue, CLRN_CONV2D_VARIANT_BLOCKED);
   if (gemm_fits(c))
     run_case(c, epilogue, CLRN_CONV2D_VARIANT_GEMM);
+  run_case(c, epilogue, CLRN_CONV2D_VARIANT_IGEMM);
 }
 
 static void run_cases(const conv_case *cases, size_t count, int epilogue) {
@@ -386,10 +388,9 @@ static void test_auto(void) {
 
 /* Other blockings, through CLRN_TUNE in fresh contexts: vector widths 1, 4 and 8,
  * blocks that are not powers of two, one pixel per work-item, each grid order,
- * and the GPU-style values of devices/default.json. */
+ * the GPU-style values of devices/default.json, and the implicit GEMM's tiles
+ * (those also under Oclgrind, on one small case). */
 static void test_other_blockings(void) {
-  if (small)
-    return;
   const char *tunings[] = {
       "CONV_VEC=1,CONV_COUT_BLOCK=3,CONV_PIX_BLOCK=1,CONV_BLOCK_WG=3,CONV_PIXELS_FIRST=0",
       "CONV_VEC=4,CONV_COUT_BLOCK=12,CONV_PIX_BLOCK=5,CONV_BLOCK_WG=1,CONV_PIXELS_FIRST=1",
@@ -398,6 +399,15 @@ static void test_other_blockings(void) {
       "GEMM_MR=3,GEMM_NR=4,GEMM_WG=1,CONV_PIXELS_FIRST=0,CONV_AUTO_GEMM=1",
       "GEMM_MR=16,GEMM_NR=8,GEMM_WG=7,CONV_PIXELS_FIRST=1",
       "GEMM_MR=1,GEMM_NR=16,GEMM_WG=64,CONV_PIXELS_FIRST=2",
+      /* The implicit GEMM: the tiles of devices/nvidia-hopper.json and intel-gpu.json
+       * (an A tile smaller than the work-group; nvidia.json's and amd.json's run in
+       * the network tests), the smallest and the largest register tiles, K steps
+       * of 4 and 32. */
+      "IGEMM_BM=128,IGEMM_BN=64,IGEMM_BK=16,IGEMM_TM=8,IGEMM_TN=4",
+      "IGEMM_BM=32,IGEMM_BN=64,IGEMM_BK=8,IGEMM_TM=4,IGEMM_TN=4",
+      "IGEMM_BM=16,IGEMM_BN=16,IGEMM_BK=4,IGEMM_TM=2,IGEMM_TN=2",
+      "IGEMM_BM=128,IGEMM_BN=128,IGEMM_BK=16,IGEMM_TM=8,IGEMM_TN=8",
+      "IGEMM_BM=32,IGEMM_BN=16,IGEMM_BK=32,IGEMM_TM=2,IGEMM_TN=8",
   };
   const conv_case cases[] = {
       {2, 5, 6, 7, 11, 3, 3, 1, 1, 1, 1, 1},
@@ -407,18 +417,38 @@ static void test_other_blockings(void) {
   };
   const conv_case pointwise[] = {{2, 17, 5, 7, 19, 1, 1, 1, 1, 0, 0, 1},
                                  {1, 40, 4, 8, 48, 1, 1, 1, 1, 0, 0, 1}};
+  /* Several K steps, channel blocks and pixel tiles, batch > 1, partial tiles of
+   * each, groups with full blocks, the stem. */
+  const conv_case igemm_cases[] = {{3, 37, 9, 7, 150, 3, 3, 1, 1, 1, 1, 1},
+                                   {2, 70, 11, 11, 33, 1, 1, 2, 2, 0, 0, 1},
+                                   {2, 64, 6, 5, 256, 3, 3, 1, 1, 1, 1, 2},
+                                   {2, 3, 21, 19, 64, 7, 7, 2, 2, 3, 3, 1}};
   clrn_context *saved = context;
   cl_command_queue saved_queue = queue;
   char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
-  for (size_t t = 0; t < COUNT(tunings); t++) {
+  /* Oclgrind: the implicit GEMM's tilings on one small case each. */
+  size_t first = small ? COUNT(tunings) - 5 : 0;
+  const conv_case tiny = {2, 5, 5, 6, 9, 3, 3, 1, 1, 1, 1, 1};
+  for (size_t t = first; t < COUNT(tunings); t++) {
     setenv("CLRN_TUNE", tunings[t], 1);
+    if (small) {
+      context = clrn_test_context(false);
+      queue = clrn_context_queue(context, 0);
+      run_case(&tiny, EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
+      clrn_context_release(context);
+      continue;
+    }
     context = clrn_test_context(false);
     queue = clrn_context_queue(context, 0);
+    bool igemm = strstr(tunings[t], "IGEMM_") != NULL;
     for (size_t i = 0; i < COUNT(cases); i++)
-      run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_BLOCKED);
+      run_case(&cases[i], EPI_ALL, igemm ? CLRN_CONV2D_VARIANT_IGEMM : CLRN_CONV2D_VARIANT_BLOCKED);
     run_case(&cases[0], EPI_ALL, CLRN_CONV2D_VARIANT_DIRECT);
     for (size_t i = 0; i < COUNT(pointwise); i++)
-      run_case(&pointwise[i], EPI_ALL, CLRN_CONV2D_VARIANT_GEMM);
+      run_case(&pointwise[i], EPI_ALL,
+               igemm ? CLRN_CONV2D_VARIANT_IGEMM : CLRN_CONV2D_VARIANT_GEMM);
+    for (size_t i = 0; igemm && i < COUNT(igemm_cases); i++)
+      run_case(&igemm_cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
     clrn_context_release(context);
   }
   if (old)
@@ -759,12 +789,17 @@ static void test_bad_arguments(void) {
 
   /* Profile values the kernels cannot be built with (through CLRN_TUNE) are refused
    * when the context is made, naming CLRN_TUNE, never the device profile. */
-  const char *bad_tunings[][2] = {{"CONV_VEC=3", "CLRN_TUNE: CONV_VEC=3 "},
-                                  {"CONV_VEC=8,CONV_COUT_BLOCK=12", "CONV_COUT_BLOCK=12 (from "
-                                                                    "CLRN_TUNE)"},
-                                  {"CONV_PIX_BLOCK=0", "CLRN_TUNE: CONV_PIX_BLOCK=0 "},
-                                  {"CONV_PIXELS_FIRST=3", "CLRN_TUNE: CONV_PIXELS_FIRST=3 "},
-                                  {"CONV_BLOCK_WG=0", "CLRN_TUNE: CONV_BLOCK_WG=0 "}};
+  const char *bad_tunings[][2] = {
+      {"CONV_VEC=3", "CLRN_TUNE: CONV_VEC=3 "},
+      {"CONV_VEC=8,CONV_COUT_BLOCK=12", "CONV_COUT_BLOCK=12 (from "
+                                        "CLRN_TUNE)"},
+      {"CONV_PIX_BLOCK=0", "CLRN_TUNE: CONV_PIX_BLOCK=0 "},
+      {"CONV_PIXELS_FIRST=3", "CLRN_TUNE: CONV_PIXELS_FIRST=3 "},
+      {"CONV_BLOCK_WG=0", "CLRN_TUNE: CONV_BLOCK_WG=0 "},
+      {"IGEMM_TM=3", "CLRN_TUNE: IGEMM_TM=3 "},
+      {"IGEMM_BM=16,IGEMM_TM=8", "do not fit together"},
+      {"IGEMM_BM=128,IGEMM_BN=128,IGEMM_TM=2,IGEMM_TN=2", "do not fit together"},
+      {"IGEMM_BK=4,IGEMM_BM=128,IGEMM_TM=4,IGEMM_TN=4", "IGEMM_BK=4 (from CLRN_TUNE)"}};
   char *saved_tune = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
   clrn_device_info device = *clrn_context_device(context);
   for (size_t i = 0; i < COUNT(bad_tunings); i++) {
@@ -791,6 +826,40 @@ static void test_bad_arguments(void) {
   clReleaseMemObject(tiny);
 }
 
+/* Implicit-GEMM tiles beyond the device's local memory (64 KiB here; Oclgrind has
+ * 32 KiB) are refused when the convolution is made, with a message that says what
+ * to change; where they fit, the convolution is right. */
+static void test_igemm_limits(void) {
+  const char *tune = "IGEMM_BM=128,IGEMM_BN=128,IGEMM_BK=32,IGEMM_TM=8,IGEMM_TN=8";
+  char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
+  setenv("CLRN_TUNE", tune, 1);
+  clrn_context *saved = context;
+  cl_command_queue saved_queue = queue;
+  context = clrn_test_context(false);
+  queue = clrn_context_queue(context, 0);
+  const conv_case c = {1, 8, 5, 5, 8, 3, 3, 1, 1, 1, 1, 1};
+  if (clrn_context_device(context)->local_mem_bytes >= 65536) {
+    run_case(&c, EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
+  } else {
+    float weight[8 * 8 * 9] = {0};
+    clrn_conv2d_desc d = desc_of(&c, false, CLRN_CONV2D_VARIANT_IGEMM);
+    clrn_conv2d *conv = NULL;
+    CU_ASSERT_EQUAL(clrn_conv2d_create(context, &d, weight, NULL, NULL, NULL, &conv),
+                    CLRN_STATUS_UNSUPPORTED);
+    CU_ASSERT_PTR_NULL(conv);
+    CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "65536 bytes of local memory"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(clrn_last_error(), "choose smaller tiles"));
+  }
+  clrn_context_release(context);
+  context = saved;
+  queue = saved_queue;
+  if (old)
+    setenv("CLRN_TUNE", old, 1);
+  else
+    unsetenv("CLRN_TUNE");
+  free(old);
+}
+
 static int setup(void) {
   context = clrn_test_context(false);
   queue = clrn_context_queue(context, 0);
@@ -805,7 +874,8 @@ static int teardown(void) {
     fprintf(stderr, "  %-8s %.3f of the bound (error %.3g, tolerance %.3g) over %ld outputs; %s\n",
             v == CLRN_CONV2D_VARIANT_DIRECT    ? "direct"
             : v == CLRN_CONV2D_VARIANT_BLOCKED ? "blocked"
-                                               : "gemm",
+            : v == CLRN_CONV2D_VARIANT_GEMM    ? "gemm"
+                                               : "igemm",
             w->ratio, w->error, w->tolerance, w->outputs, w->where);
   }
   return 0;
@@ -819,7 +889,7 @@ int main(void) {
                       test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
                       test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
                       "wait list", test_wait_list, "reuse", test_reuse, "two queues",
-                      test_two_queues, "lent workspace", test_workspace, "bad arguments",
-                      test_bad_arguments, NULL);
+                      test_two_queues, "lent workspace", test_workspace, "igemm limits",
+                      test_igemm_limits, "bad arguments", test_bad_arguments, NULL);
   return clrn_test_run();
 }

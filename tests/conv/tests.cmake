@@ -7,3 +7,10 @@ add_executable(bench_conv2d conv/bench_conv2d.c)
 target_link_libraries(bench_conv2d PRIVATE clrn_test_harness)
 target_compile_options(bench_conv2d PRIVATE ${CLRN_WARNINGS})
 target_compile_definitions(bench_conv2d PRIVATE _POSIX_C_SOURCE=200809L)
+# The implicit-GEMM kernel through clang's strict OpenCL C 1.2 front end for NVIDIA and
+# SPIR targets, with every GPU profile's tiles: what a vendor compiler stricter than
+# PoCL's would refuse, checked without a GPU.
+add_test(NAME igemm_strict_compile
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/conv/check_igemm_strict.py
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(igemm_strict_compile PROPERTIES LABELS "unit" SKIP_RETURN_CODE 77)

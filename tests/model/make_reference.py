@@ -2,7 +2,7 @@
 """Writes torchvision reference data for one network of torchvision's resnet.py
 into a folder, for two input sizes per network (CASES: 224x224 and the odd 99x117;
 the three largest, the 101-layer ResNeXts and Wide ResNet, at 64x80 and the odd
-67x83 to keep the tests' time in check):
+67x83 to keep the tests' time in check, as any network with --small):
 
   weights.safetensors   seeded random weights with non-trivial BatchNorm statistics
                         (tools/export_torchvision.py --seed)
@@ -67,7 +67,10 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", required=True, choices=sorted(SEEDS))
     parser.add_argument("--out", required=True, help="folder to write into")
+    parser.add_argument("--small", action="store_true",
+                        help="the small cases (64x80 and the odd 67x83) for any network")
     args = parser.parse_args()
+    cases = SMALL if args.small else CASES[args.arch]
     os.makedirs(args.out, exist_ok=True)
     weights = os.path.join(args.out, "weights.safetensors")
     export("--arch", args.arch, "--seed", str(SEEDS[args.arch]), "-o", weights)
@@ -76,7 +79,7 @@ def main():
     normalize = transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
     image = Image.open(os.path.join(ROOT, "data", "dog.jpg")).convert("RGB")
     lines, runs = [], []
-    for name, size in CASES[args.arch].items():
+    for name, size in cases.items():
         resize = [transforms.Resize(256), transforms.CenterCrop(224)] if name == "224" else \
             [transforms.Resize(size)]
         photo = transforms.Compose(resize + [transforms.ToTensor(), normalize])(image)

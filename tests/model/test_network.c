@@ -17,7 +17,10 @@
  *    two float32 computations of the same network with independent rounding err
  *    by the same order (measured ratios 0.7..1.4 here), so clresnet is as accurate as
  *    the reference it is judged by. This is what separates a genuine float32 floor
- *    from a bug when check 1 is close. */
+ *    from a bug when check 1 is close.
+ *
+ * "test_network ARCH small" takes make_reference.py's small cases (64x80 and the
+ * odd 67x83) instead, for the runs under the GPU profiles (CLRN_PROFILE). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@
 #define TOLERANCE 1e-4
 
 static const char *arch_name;
+static bool small_cases; /* "small" on the command line: make_reference.py --small */
 static char dir[1024];
 
 /* The two cases of cases.txt: file name part and size. */
@@ -55,8 +59,8 @@ static int make_reference(void) {
   if (exists(marker))
     return 0;
   snprintf(command, sizeof command,
-           "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s", CLRN_SOURCE_DIR,
-           arch_name, dir);
+           "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s%s",
+           CLRN_SOURCE_DIR, arch_name, dir, small_cases ? " --small" : "");
   fprintf(stderr, "%s\n", command);
   int status = system(command);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -154,17 +158,19 @@ static void test_second_fused(void) { compare(cases[1].name, true); }
 static void test_second_unfused(void) { compare(cases[1].name, false); }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: test_network ARCH (resnet18 ... wide_resnet101_2)\n");
+  if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "small") != 0)) {
+    fprintf(stderr, "usage: test_network ARCH [small] (ARCH: resnet18 ... wide_resnet101_2)\n");
     return 2;
   }
   arch_name = argv[1];
+  small_cases = argc == 3;
   clrn_arch arch;
   if (clrn_arch_parse(arch_name, &arch) != CLRN_STATUS_SUCCESS) {
     fprintf(stderr, "%s\n", clrn_last_error());
     return 2;
   }
-  snprintf(dir, sizeof dir, "%s/network/%s", CLRN_TEST_BINARY_DIR, arch_name);
+  snprintf(dir, sizeof dir, "%s/network/%s%s", CLRN_TEST_BINARY_DIR, arch_name,
+           small_cases ? "-small" : "");
   int made = make_reference();
   if (made == CLRN_TEST_SKIP)
     return CLRN_TEST_SKIP;

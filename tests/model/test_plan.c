@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "plan/plan.h"
+#include "runtime/profile.h"
 #include "weights/weights.h"
 
 #define SIZE 64
@@ -32,6 +33,64 @@ static const clrn_step *find_step(const clrn_plan *p, const char *name) {
     if (strcmp(p->steps[i].name, name) == 0)
       return &p->steps[i];
   return NULL;
+}
+
+/* The GPU profiles (devices/nvidia.json, amd.json, intel-gpu.json, resolved by name
+ * as CLRN_PROFILE does) choose the implicit GEMM, so the network tests under them
+ * run it. With those values a ResNeXt-50 plan runs every convolution on it except
+ * the grouped ones with fewer than IGEMM_BM/2 output channels per group, with the
+ * kernel specialised for the window and the blocked layout of IGEMM_BM channels. */
+static void test_igemm_choices(void) {
+  static const char *const gpus[] = {"nvidia", "nvidia-hopper", "amd", "intel-gpu"};
+  clrn_device_info device;
+  memset(&device, 0, sizeof device);
+  for (size_t g = 0; g < sizeof gpus / sizeof gpus[0]; g++) {
+    clrn_profile *profile = NULL;
+    CLRN_ASSERT_OK(clrn_profile_resolve(&device, gpus[g], &profile));
+    CU_ASSERT_EQUAL(clrn_profile_value(profile, CLRN_TUNING_CONV_AUTO_IGEMM), 1);
+    clrn_profile_free(profile);
+  }
+  clrn_conv_tuning igemm = blocked;
+  igemm.auto_igemm = 1;
+  igemm.igemm_bm = 64;
+  igemm.igemm_bn = 32;
+  igemm.igemm_bk = 8;
+  igemm.igemm_tm = 4;
+  igemm.igemm_tn = 2;
+  CU_ASSERT(!clrn_conv_tuning_equal(&igemm, &blocked));
+  clrn_weights *wx = NULL;
+  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNEXT50_32X4D, CLASSES, 7, &wx));
+  clrn_plan p;
+  CLRN_ASSERT_OK(clrn_plan_build(&igemm, wx, 67, 83, true, &p));
+  int igemms = 0, others = 0;
+  for (size_t i = 0; i < p.step_count; i++) {
+    const clrn_step *s = &p.steps[i];
+    if (s->kind != CLRN_STEP_CONV)
+      continue;
+    int cout_g = s->conv.out_channels / s->conv.groups;
+    if (2 * cout_g < 64) {
+      CU_ASSERT_NOT_EQUAL(s->config.variant, CLRN_CONV_IGEMM);
+      others++;
+      continue;
+    }
+    CU_ASSERT_EQUAL_FATAL(s->config.variant, CLRN_CONV_IGEMM);
+    igemms++;
+    CU_ASSERT_STRING_EQUAL(s->kernel, "conv2d/igemm");
+    CU_ASSERT_STRING_EQUAL(s->choice, "igemm 64x32x8 t4x2 wg256");
+    const char *want = s->conv.kernel_h == 1   ? "conv2d_igemm_k1"
+                       : s->conv.kernel_h == 3 ? "conv2d_igemm_k3"
+                                               : "conv2d_igemm_k7";
+    CU_ASSERT_STRING_EQUAL(s->config.kernel_name, want);
+    size_t lanes = (size_t)(cout_g + 63) / 64 * 64 * (size_t)s->conv.groups;
+    CU_ASSERT_EQUAL(s->packed.weight_count, lanes * (size_t)(s->conv.in_channels / s->conv.groups) *
+                                                (size_t)(s->conv.kernel_h * s->conv.kernel_w));
+    CU_ASSERT_EQUAL(s->packed.epilogue_count, 3 * lanes);
+  }
+  /* the grouped 3x3 of layers 1-3 (4, 8, 16 channels per group): 3 + 4 + 6 blocks */
+  CU_ASSERT_EQUAL(others, 13);
+  CU_ASSERT_EQUAL(igemms, 53 - 13);
+  clrn_plan_free(&p);
+  clrn_weights_close(wx);
 }
 
 static void test_choices(void) {
@@ -270,8 +329,8 @@ static int teardown(void) {
 
 int main(void) {
   clrn_test_add_suite("plan", setup, teardown, "per-step choices", test_choices, "gemm choices",
-                      test_gemm_choices, "folded and packed weights", test_folded_and_packed,
-                      "memory needs", test_memory_needs, "grouped convolutions", test_grouped,
-                      NULL);
+                      test_gemm_choices, "igemm choices", test_igemm_choices,
+                      "folded and packed weights", test_folded_and_packed, "memory needs",
+                      test_memory_needs, "grouped convolutions", test_grouped, NULL);
   return clrn_test_run();
 }

@@ -21,6 +21,25 @@ foreach(arch resnet18 resnet34 resnet50 resnet101 resnet152 resnext50_32x4d resn
                        TIMEOUT 1800 ENVIRONMENT "${CLRN_TEST_ENV}")
 endforeach()
 
+# The GPU profiles' paths (the implicit-GEMM convolution with each profile's tiles)
+# on the test device: CLRN_PROFILE picks the profile whatever the device is, so CI
+# without a GPU runs what an NVIDIA, AMD or Intel GPU would, at small odd sizes.
+# Runs of one network share its reference data, made by the first (RESOURCE_LOCK).
+# ResNeXt's grouped layers (igemm where a group has IGEMM_BM/2 channels or more,
+# the other kernels below that) under one of them.
+foreach(profile nvidia amd intel-gpu)
+  set(archs resnet18 resnet50)
+  if(profile STREQUAL "nvidia")
+    list(APPEND archs resnext50_32x4d)
+  endif()
+  foreach(arch ${archs})
+    add_test(NAME network_${profile}_${arch} COMMAND test_network ${arch} small)
+    set_tests_properties(network_${profile}_${arch} PROPERTIES LABELS "network;device;gpu-profile"
+                         SKIP_RETURN_CODE 77 TIMEOUT 1800 RESOURCE_LOCK network_small_${arch}
+                         ENVIRONMENT "${CLRN_TEST_ENV};CLRN_PROFILE=${profile}")
+  endforeach()
+endforeach()
+
 # Several devices: two PoCL devices, and two platforms (PoCL + Oclgrind) through an
 # ICD folder made here, with small inputs so the simulator stays quick.
 clrn_add_test(NAME test_multidevice SOURCES model/test_multidevice.c LABELS multidevice device
