@@ -16,6 +16,7 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_DIRECT: return "direct";
   case CLRN_CONV_BLOCKED: return "blocked";
   case CLRN_CONV_GEMM: return "gemm";
+  case CLRN_CONV_WINOGRAD: return "winograd";
   default: break;
   }
   return "unknown";
@@ -49,6 +50,12 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
   t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
   t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
+  t->wino_tile = clrn_context_tuning_value(context, CLRN_TUNING_WINO_TILE);
+  t->wino_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_WINO_MIN_PLANE);
+  t->wino_mr = clrn_context_tuning_value(context, CLRN_TUNING_WINO_MR);
+  t->wino_nr = clrn_context_tuning_value(context, CLRN_TUNING_WINO_NR);
+  t->wino_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_WG);
+  t->wino_xform_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_XFORM_WG);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -56,7 +63,10 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
          a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
-         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane;
+         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane &&
+         a->wino_tile == b->wino_tile && a->wino_min_plane == b->wino_min_plane &&
+         a->wino_mr == b->wino_mr && a->wino_nr == b->wino_nr && a->wino_wg == b->wino_wg &&
+         a->wino_xform_wg == b->wino_xform_wg;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -64,10 +74,22 @@ bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
          s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
 }
 
+bool clrn_conv2d_winograd_fits(const clrn_conv_shape *s) {
+  return s->kernel_h == 3 && s->kernel_w == 3 && s->stride_h == 1 && s->stride_w == 1 &&
+         s->groups == 1;
+}
+
 void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
   int cout_g = shape->out_channels / shape->groups;
+  /* Winograd first: where it fits it does a quarter of the multiplications or
+   * fewer; on small planes the tiles past the border waste much of that. */
+  if (variant == CLRN_CONV_AUTO && t->wino_tile && clrn_conv2d_winograd_fits(shape) &&
+      (plane == 0 || plane >= t->wino_min_plane))
+    variant = CLRN_CONV_WINOGRAD;
+  if (variant == CLRN_CONV_WINOGRAD && !clrn_conv2d_winograd_fits(shape))
+    variant = CLRN_CONV_BLOCKED;
   /* Small planes waste much of the GEMM kernel's last pixel tile. */
   if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
       (plane == 0 || plane >= t->gemm_min_plane))
@@ -91,6 +113,16 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->pix_block = (int)t->gemm_nr;
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)t->gemm_wg;
+  } else if (variant == CLRN_CONV_WINOGRAD) {
+    config->program = "conv2d_winograd";
+    config->kernel_name = "conv2d_wino_gemm";
+    config->tile = t->wino_tile ? (int)t->wino_tile : 4;
+    config->vec = (int)t->wino_nr;
+    config->cout_block = (int)t->wino_mr;
+    config->pix_block = (int)t->wino_nr;
+    config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
+    config->work_group = (size_t)t->wino_wg;
+    config->transform_work_group = (size_t)t->wino_xform_wg;
   } else if (variant == CLRN_CONV_DIRECT) {
     config->kernel_name = "conv2d_direct";
     config->work_group = (size_t)t->direct_wg;
@@ -108,6 +140,9 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   if (c->variant == CLRN_CONV_BLOCKED)
     snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d", c->cout_block, c->pix_block, c->vec,
              c->work_group, c->pixels_first);
+  else if (c->variant == CLRN_CONV_WINOGRAD)
+    snprintf(text, size, "winograd F%d oc%dx%d wg%zu pf%d", c->tile, c->cout_block, c->pix_block,
+             c->work_group, c->pixels_first);
   else if (c->variant == CLRN_CONV_GEMM)
     snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
              c->pixels_first);
@@ -117,7 +152,16 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
 
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_config *config,
                                 int out_h, int out_w) {
-  if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w) || out_h < 1 || out_w < 1)
+  if (out_h < 1 || out_w < 1)
+    return 0;
+  if (config->variant == CLRN_CONV_WINOGRAD) {
+    size_t tiles = (size_t)((out_h + config->tile - 1) / config->tile) *
+                   (size_t)((out_w + config->tile - 1) / config->tile);
+    /* One image's tiles plus the rounding of a whole batch's. */
+    return clrn_conv2d_winograd_floats(s, config, tiles + (size_t)config->pix_block - 1) *
+           sizeof(float);
+  }
+  if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w))
     return 0;
   /* The planes reach as far as the windows do (see conv2d.c). */
   size_t h = (size_t)(out_h - 1) * (size_t)s->stride_h + (size_t)s->kernel_h;
@@ -131,10 +175,8 @@ void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {
   memset(packed, 0, sizeof *packed);
 }
 
-/* Fills epilogue [3][count] with bias, scale and shift of output channel
- * channel_of(i), or 0, 1, 0 where absent or where i is padding (channel < 0). */
-static void fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,
-                          const float *scale, const float *shift) {
+void clrn_conv2d_fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,
+                               const float *scale, const float *shift) {
   for (size_t i = 0; i < count; i++) {
     int c = channel[i];
     epilogue[i] = c >= 0 && bias ? bias[c] : 0.0f;
@@ -147,6 +189,8 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
                              const float *weight, const float *bias, const float *scale,
                              const float *shift, clrn_conv2d_packed *packed) {
   memset(packed, 0, sizeof *packed);
+  if (config->variant == CLRN_CONV_WINOGRAD)
+    return clrn_conv2d_winograd_pack(d, config, weight, bias, scale, shift, packed);
   size_t cin_g = (size_t)(d->in_channels / d->groups),
          cout_g = (size_t)(d->out_channels / d->groups);
   size_t taps = (size_t)d->kernel_h * d->kernel_w, per_channel = cin_g * taps;
@@ -185,7 +229,7 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
         dst[k * block] = src[k];
     }
   }
-  fill_epilogue(packed->epilogue, channels, channel, bias, scale, shift);
+  clrn_conv2d_fill_epilogue(packed->epilogue, channels, channel, bias, scale, shift);
   free(channel);
   return CLRN_STATUS_SUCCESS;
 }

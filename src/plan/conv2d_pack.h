@@ -14,7 +14,13 @@
 
 /* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
  * above; conv2d.c checks that they agree). */
-enum { CLRN_CONV_AUTO = 0, CLRN_CONV_DIRECT = 1, CLRN_CONV_BLOCKED = 2, CLRN_CONV_GEMM = 3 };
+enum {
+  CLRN_CONV_AUTO = 0,
+  CLRN_CONV_DIRECT = 1,
+  CLRN_CONV_BLOCKED = 2,
+  CLRN_CONV_GEMM = 3,
+  CLRN_CONV_WINOGRAD = 4
+};
 
 /** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
 typedef struct clrn_conv_shape {
@@ -36,18 +42,24 @@ typedef struct clrn_conv_tuning {
   long gemm_mr, gemm_nr, gemm_wg;  /**< GEMM_MR, GEMM_NR, GEMM_WG */
   long auto_gemm;                  /**< CONV_AUTO_GEMM */
   long gemm_min_plane;             /**< GEMM_MIN_PLANE */
+  long wino_tile, wino_min_plane;  /**< WINO_TILE, WINO_MIN_PLANE */
+  long wino_mr, wino_nr, wino_wg;  /**< WINO_MR, WINO_NR, WINO_WG */
+  long wino_xform_wg;              /**< WINO_XFORM_WG */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
  * plan records per convolution step. */
 typedef struct clrn_conv2d_config {
-  int variant;             /**< CLRN_CONV_DIRECT, CLRN_CONV_BLOCKED or CLRN_CONV_GEMM, never AUTO */
-  const char *program;     /**< kernel program: "conv2d" or "conv2d_gemm" */
-  const char *kernel_name; /**< kernel of that program */
+  int variant;             /**< CLRN_CONV_DIRECT, _BLOCKED, _GEMM or _WINOGRAD, never AUTO */
+  const char *program;     /**< kernel program: "conv2d", "conv2d_gemm" or "conv2d_winograd" */
+  const char *kernel_name; /**< kernel of that program (winograd: its GEMM) */
   int vec, cout_block, pix_block; /**< blocked: CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK;
-                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR */
-  int blocks_g;                   /**< output-channel blocks per group (blocked, gemm), else 0 */
-  size_t work_group;              /**< wanted work-group size along dimension 0 */
+                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR;
+                                       winograd: WINO_NR, WINO_MR, WINO_NR */
+  int tile;                    /**< winograd: the output tile m of F(m x m, 3x3), 4 or 6; else 0 */
+  size_t transform_work_group; /**< winograd: WINO_XFORM_WG, its transforms' work-group size */
+  int blocks_g;                /**< output-channel blocks per group (blocked, gemm), else 0 */
+  size_t work_group;           /**< wanted work-group size along dimension 0 */
   int pixels_first; /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
 } clrn_conv2d_config;
 
@@ -68,10 +80,16 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
  * no padding, one group. */
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
 
-/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
- * CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
- * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
- * tuning values that variant is launched with. */
+/** Whether the Winograd variant can run a convolution of this shape: 3x3,
+ * stride 1, one group (any padding). */
+bool clrn_conv2d_winograd_fits(const clrn_conv_shape *shape);
+
+/** Resolves variant (CLRN_CONV_AUTO: Winograd where WINO_TILE is set, the shape
+ * fits and the plane reaches WINO_MIN_PLANE, else from CONV_AUTO_GEMM,
+ * GEMM_MIN_PLANE, CONV_AUTO_BLOCKED, the shape and plane, the output's height x
+ * width where known, else 0; GEMM or Winograd on a shape it does not fit:
+ * blocked; Winograd forced while WINO_TILE is 0: F(4x4,3x3)) and fills config
+ * with the tuning values that variant is launched with. */
 void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config);
 
@@ -81,20 +99,43 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *shape, const clrn_conv2d_con
                              const float *weight, const float *bias, const float *scale,
                              const float *shift, clrn_conv2d_packed *packed);
 
+/** clrn_conv2d_pack for the Winograd variant (conv2d_wino_pack.c): the weight
+ * transformed as G g G^T in double, rounded once to float, packed as
+ * [A*A][blocks][in_c][WINO_MR]; the epilogue [3][blocks * WINO_MR]. */
+clrn_status clrn_conv2d_winograd_pack(const clrn_conv_shape *shape,
+                                      const clrn_conv2d_config *config, const float *weight,
+                                      const float *bias, const float *scale, const float *shift,
+                                      clrn_conv2d_packed *packed);
+
+/** Fills epilogue [3][count] with bias, scale and shift of output channel
+ * channel[i], or 0, 1, 0 where absent or where i is padding (channel[i] < 0). */
+void clrn_conv2d_fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,
+                               const float *scale, const float *shift);
+
 /** Frees the arrays of packed (not packed itself). */
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed);
 
-/** "direct", "blocked", "gemm" (or "auto" for AUTO). */
+/** "direct", "blocked", "gemm", "winograd" (or "auto" for AUTO). */
 const char *clrn_conv2d_variant_string(int variant);
 
 /** Writes the variant and its parameters into text: "direct wg64",
  * "blocked oc16x6 v8 wg4 pf2" (output channels x pixels per work-item, vector
- * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2". */
+ * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2",
+ * "winograd F4 oc8x16 wg4 pf2" (F(4x4,3x3), channels x tiles of its GEMM). */
 void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, size_t size);
 
-/** Bytes of the zero-padded input copy the blocked variant reads, per image, for
- * an output of out_h x out_w (0 when the convolution reads its input directly). */
+/** Bytes of the zero-padded input copy the blocked variant reads, or of the
+ * transformed tiles Winograd keeps, per image, for an output of out_h x out_w (0
+ * when the convolution needs no workspace). Winograd's count covers a batch's
+ * tiles rounded up to its GEMM's vector: batch times it is always enough. */
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
                                 int out_h, int out_w);
+
+/** Floats of Winograd's workspace for a batch of tiles: the transformed input
+ * [A*A][in_c][tpad] then the GEMM's result [A*A][kpad][tpad], A = tile + 2, tpad
+ * tiles rounded up to config's vector, kpad the output channels rounded up to
+ * its block. */
+size_t clrn_conv2d_winograd_floats(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
+                                   size_t tiles);
 
 #endif
