@@ -3,8 +3,9 @@
  * Bound. F(m x m, 3x3), A = m + 2, computes each output as
  *   y = sum_c A^T [ (G g_c G^T) . (B^T d_c B) ] A
  * where every step is a sum of products of an input or weight with exact
- * coefficients (the points 0, +-1, +-2, +-1/2 make B and A exact in binary; G is
- * applied in double on the host and rounded once). Along the longest path an
+ * coefficients (B and A hold small integers for F(4x4,3x3) on the points 0,
+ * +-2/3, +-3/2, and multiples of powers of 2 for F(6x6,3x3) on 0, +-1, +-2,
+ * +-1/2; G is applied in double on the host and rounded once). Along the longest path an
  * input term passes through at most: A roundings in each of the two passes of
  * B^T d B (a product and A - 1 additions), 2 for the transformed weight (its
  * rounding to float plus the double computation, well below one more), 1 for the
@@ -20,16 +21,17 @@
 #include <string.h>
 
 /* Absolute values of B^T, G and A^T for F(4x4,3x3) and F(6x6,3x3). */
-static const double bt4_abs[6][6] = {{4, 0, 5, 0, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 4, 4, 1, 1, 0},
-                                     {0, 2, 1, 2, 1, 0}, {0, 2, 1, 2, 1, 0}, {0, 4, 0, 5, 0, 1}};
-static const double g4_abs[6][3] = {{0.25, 0, 0},
-                                    {1 / 6.0, 1 / 6.0, 1 / 6.0},
-                                    {1 / 6.0, 1 / 6.0, 1 / 6.0},
-                                    {1 / 24.0, 1 / 12.0, 1 / 6.0},
-                                    {1 / 24.0, 1 / 12.0, 1 / 6.0},
-                                    {0, 0, 1}};
+static const double bt4_abs[6][6] = {{36, 0, 97, 0, 36, 0}, {0, 18, 27, 8, 12, 0},
+                                     {0, 18, 27, 8, 12, 0}, {0, 12, 8, 27, 18, 0},
+                                     {0, 12, 8, 27, 18, 0}, {0, 36, 0, 97, 0, 36}};
+static const double g4_abs[6][3] = {{1 / 36.0, 0, 0},
+                                    {1 / 520.0, 1 / 780.0, 1 / 1170.0},
+                                    {1 / 520.0, 1 / 780.0, 1 / 1170.0},
+                                    {1 / 1170.0, 1 / 780.0, 1 / 520.0},
+                                    {1 / 1170.0, 1 / 780.0, 1 / 520.0},
+                                    {0, 0, 1 / 36.0}};
 static const double at4_abs[4][6] = {
-    {1, 1, 1, 1, 1, 0}, {0, 1, 1, 2, 2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, 1, 8, 8, 1}};
+    {1, 27, 27, 8, 8, 0}, {0, 18, 18, 12, 12, 0}, {0, 12, 12, 18, 18, 0}, {0, 8, 8, 27, 27, 1}};
 static const double bt6_abs[8][8] = {
     {1, 0, 5.25, 0, 5.25, 0, 1, 0},     {0, 1, 1, 4.25, 4.25, 1, 1, 0},
     {0, 1, 1, 4.25, 4.25, 1, 1, 0},     {0, 0.5, 0.25, 2.5, 1.25, 2, 1, 0},
