@@ -157,9 +157,9 @@ size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_conf
   if (config->variant == CLRN_CONV_WINOGRAD) {
     size_t tiles = (size_t)((out_h + config->tile - 1) / config->tile) *
                    (size_t)((out_w + config->tile - 1) / config->tile);
-    /* One image's tiles plus the rounding of a whole batch's. */
-    return clrn_conv2d_winograd_floats(s, config, tiles + (size_t)config->pix_block - 1) *
-           sizeof(float);
+    /* One image's tiles rounded up to the GEMM's vector: batch times that is at
+     * least a batch's tiles rounded up. */
+    return clrn_conv2d_winograd_floats(s, config, tiles) * sizeof(float);
   }
   if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w))
     return 0;

@@ -126,8 +126,8 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, s
 
 /** Bytes of the zero-padded input copy the blocked variant reads, or of the
  * transformed tiles Winograd keeps, per image, for an output of out_h x out_w (0
- * when the convolution needs no workspace). Winograd's count covers a batch's
- * tiles rounded up to its GEMM's vector: batch times it is always enough. */
+ * when the convolution needs no workspace). Winograd's count rounds one image's
+ * tiles up to its GEMM's vector, so batch times it is always enough. */
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
                                 int out_h, int out_w);
 
