@@ -175,6 +175,21 @@ void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {
   memset(packed, 0, sizeof *packed);
 }
 
+clrn_status clrn_conv2d_packed_alloc(clrn_conv2d_packed *packed, size_t weights, size_t channels,
+                                     int **channel) {
+  packed->weight_count = weights;
+  packed->epilogue_count = 3 * channels;
+  packed->weight = calloc(weights, sizeof(float));
+  packed->epilogue = malloc(packed->epilogue_count * sizeof(float));
+  *channel = malloc(channels * sizeof **channel);
+  if (packed->weight && packed->epilogue && *channel)
+    return CLRN_STATUS_SUCCESS;
+  free(*channel);
+  *channel = NULL;
+  clrn_conv2d_packed_free(packed);
+  return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu packed weights", weights);
+}
+
 void clrn_conv2d_fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,
                                const float *scale, const float *shift) {
   for (size_t i = 0; i < count; i++) {
@@ -199,17 +214,8 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
   size_t block = blocked ? (size_t)config->cout_block : 1;
   size_t channels =
       blocked ? (size_t)d->groups * config->blocks_g * block : (size_t)d->out_channels;
-  packed->weight_count = channels * per_channel;
-  packed->epilogue_count = 3 * channels;
-  packed->weight = calloc(packed->weight_count, sizeof(float));
-  packed->epilogue = malloc(packed->epilogue_count * sizeof(float));
-  int *channel = malloc(channels * sizeof *channel);
-  if (!packed->weight || !packed->epilogue || !channel) {
-    free(channel);
-    clrn_conv2d_packed_free(packed);
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu packed weights",
-                     channels * per_channel);
-  }
+  int *channel = NULL;
+  CLRN_TRY(clrn_conv2d_packed_alloc(packed, channels * per_channel, channels, &channel));
   if (!blocked) {
     memcpy(packed->weight, weight, packed->weight_count * sizeof(float));
     for (size_t c = 0; c < channels; c++)

@@ -107,6 +107,12 @@ clrn_status clrn_conv2d_winograd_pack(const clrn_conv_shape *shape,
                                       const float *bias, const float *scale, const float *shift,
                                       clrn_conv2d_packed *packed);
 
+/** Allocates packed's arrays, weights floats (zeroed) and an epilogue of 3 x channels,
+ * and *channel, channels ints for clrn_conv2d_fill_epilogue (the caller frees it). On
+ * failure frees all and fails with CLRN_STATUS_OUT_OF_HOST_MEMORY. */
+clrn_status clrn_conv2d_packed_alloc(clrn_conv2d_packed *packed, size_t weights, size_t channels,
+                                     int **channel);
+
 /** Fills epilogue [3][count] with bias, scale and shift of output channel
  * channel[i], or 0, 1, 0 where absent or where i is padding (channel[i] < 0). */
 void clrn_conv2d_fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,

@@ -68,17 +68,8 @@ clrn_status clrn_conv2d_winograd_pack(const clrn_conv_shape *d, const clrn_conv2
   size_t a = (size_t)config->tile + 2, aa = a * a;
   size_t mr = (size_t)config->cout_block, blocks = (size_t)config->blocks_g;
   size_t cin = (size_t)d->in_channels, channels = blocks * mr;
-  packed->weight_count = aa * channels * cin;
-  packed->epilogue_count = 3 * channels;
-  packed->weight = calloc(packed->weight_count, sizeof(float));
-  packed->epilogue = malloc(packed->epilogue_count * sizeof(float));
-  int *channel = malloc(channels * sizeof *channel);
-  if (!packed->weight || !packed->epilogue || !channel) {
-    free(channel);
-    clrn_conv2d_packed_free(packed);
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu Winograd weights",
-                     aa * channels * cin);
-  }
+  int *channel = NULL;
+  CLRN_TRY(clrn_conv2d_packed_alloc(packed, aa * channels * cin, channels, &channel));
   for (size_t k = 0; k < channels; k++) {
     channel[k] = k < (size_t)d->out_channels ? (int)k : -1;
     if (channel[k] < 0)

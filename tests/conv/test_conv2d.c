@@ -404,6 +404,40 @@ static void test_auto(void) {
                       CLRN_CONV2D_VARIANT_GEMM);
 }
 
+/* The suite's context while use_tuning() has replaced it, and CLRN_TUNE's value. */
+static clrn_context *suite_context;
+static cl_command_queue suite_queue;
+static char *suite_tune;
+
+/* Makes context (and queue) a fresh one under CLRN_TUNE=tuning, keeping the
+ * suite's (and releasing the last such context) until restore_tuning(). */
+static void use_tuning(const char *tuning) {
+  if (!suite_context) {
+    suite_context = context;
+    suite_queue = queue;
+    suite_tune = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
+  } else {
+    clrn_context_release(context);
+  }
+  setenv("CLRN_TUNE", tuning, 1);
+  context = clrn_test_context(false);
+  queue = clrn_context_queue(context, 0);
+}
+
+/* Releases use_tuning()'s context and brings back the suite's and CLRN_TUNE. */
+static void restore_tuning(void) {
+  clrn_context_release(context);
+  if (suite_tune)
+    setenv("CLRN_TUNE", suite_tune, 1);
+  else
+    unsetenv("CLRN_TUNE");
+  free(suite_tune);
+  suite_tune = NULL;
+  context = suite_context;
+  queue = suite_queue;
+  suite_context = NULL;
+}
+
 /* Other blockings, through CLRN_TUNE in fresh contexts: vector widths 1, 4 and 8,
  * blocks that are not powers of two, one pixel per work-item, each grid order,
  * and the GPU-style values of devices/default.json. */
@@ -427,27 +461,15 @@ static void test_other_blockings(void) {
   };
   const conv_case pointwise[] = {{2, 17, 5, 7, 19, 1, 1, 1, 1, 0, 0, 1},
                                  {1, 40, 4, 8, 48, 1, 1, 1, 1, 0, 0, 1}};
-  clrn_context *saved = context;
-  cl_command_queue saved_queue = queue;
-  char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
   for (size_t t = 0; t < COUNT(tunings); t++) {
-    setenv("CLRN_TUNE", tunings[t], 1);
-    context = clrn_test_context(false);
-    queue = clrn_context_queue(context, 0);
+    use_tuning(tunings[t]);
     for (size_t i = 0; i < COUNT(cases); i++)
       run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_BLOCKED);
     run_case(&cases[0], EPI_ALL, CLRN_CONV2D_VARIANT_DIRECT);
     for (size_t i = 0; i < COUNT(pointwise); i++)
       run_case(&pointwise[i], EPI_ALL, CLRN_CONV2D_VARIANT_GEMM);
-    clrn_context_release(context);
   }
-  if (old)
-    setenv("CLRN_TUNE", old, 1);
-  else
-    unsetenv("CLRN_TUNE");
-  free(old);
-  context = saved;
-  queue = saved_queue;
+  restore_tuning();
 }
 
 /* Both Winograd tiles and other GEMM blockings, through CLRN_TUNE in fresh
@@ -469,13 +491,8 @@ static void test_winograd_tiles(void) {
       {1, 4, 2, 2, 6, 3, 3, 1, 1, 1, 1, 1},     {2, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1},
   };
   size_t tuning_count = small ? 2 : COUNT(tunings), case_count = small ? 2 : COUNT(cases);
-  clrn_context *saved = context;
-  cl_command_queue saved_queue = queue;
-  char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
   for (size_t t = 0; t < tuning_count; t++) {
-    setenv("CLRN_TUNE", tunings[t], 1);
-    context = clrn_test_context(false);
-    queue = clrn_context_queue(context, 0);
+    use_tuning(tunings[t]);
     for (size_t i = 0; i < case_count; i++) {
       run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_WINOGRAD);
       if (!small)
@@ -486,15 +503,8 @@ static void test_winograd_tiles(void) {
     const conv_case strided = {1, 8, 7, 7, 8, 3, 3, 2, 2, 1, 1, 1};
     CU_ASSERT_NOT_EQUAL(run_case(&strided, 0, CLRN_CONV2D_VARIANT_AUTO),
                         CLRN_CONV2D_VARIANT_WINOGRAD);
-    clrn_context_release(context);
   }
-  if (old)
-    setenv("CLRN_TUNE", old, 1);
-  else
-    unsetenv("CLRN_TUNE");
-  free(old);
-  context = saved;
-  queue = saved_queue;
+  restore_tuning();
 }
 
 /* The wait list reaches the launch: nothing runs before a user event completes. */
