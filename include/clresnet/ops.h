@@ -43,10 +43,12 @@ CLRN_API size_t clrn_tensor_elements(const clrn_tensor *tensor);
  * simplest correct kernel and runs everywhere. */
 typedef enum clrn_conv2d_variant {
   CLRN_CONV2D_VARIANT_AUTO = 0,
-  CLRN_CONV2D_VARIANT_DIRECT,  /**< one output element per work-item */
-  CLRN_CONV2D_VARIANT_BLOCKED, /**< register-blocked over output channels and pixels */
-  CLRN_CONV2D_VARIANT_GEMM,    /**< 1x1 stride-1 unpadded ungrouped only: a GEMM micro-kernel */
-  CLRN_CONV2D_VARIANT_IGEMM,   /**< implicit GEMM with local-memory tiles (GPUs); any shape */
+  CLRN_CONV2D_VARIANT_DIRECT,   /**< one output element per work-item */
+  CLRN_CONV2D_VARIANT_BLOCKED,  /**< register-blocked over output channels and pixels */
+  CLRN_CONV2D_VARIANT_GEMM,     /**< 1x1 stride-1 unpadded ungrouped only: a GEMM micro-kernel */
+  CLRN_CONV2D_VARIANT_IGEMM,    /**< implicit GEMM with local-memory tiles (GPUs); any shape */
+  CLRN_CONV2D_VARIANT_WINOGRAD, /**< 3x3 stride-1 ungrouped only: Winograd F(4x4,3x3) or F(6x6,3x3)
+                                 */
   CLRN_CONV2D_VARIANT_COUNT
 } clrn_conv2d_variant;
 

@@ -10,7 +10,9 @@
  * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
  * then the blocked kernel reads it with no border checks. The implicit-GEMM
  * variant checks the border itself; its device checks and grid are in
- * conv2d_igemm.c. */
+ * conv2d_igemm.c. The Winograd variant launches three times through a workspace
+ * of its own (conv2d_winograd.c). The first launch of a convolution that takes
+ * several is kept for profiles (clrn_conv2d_first_event). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "ops/conv2d_igemm.h"
 #include "ops/conv2d_packed.h"
 #include "ops/conv2d_pad.h"
+#include "ops/conv2d_winograd.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
 
@@ -27,7 +30,8 @@ _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
                    CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED &&
                    CLRN_CONV_GEMM == (int)CLRN_CONV2D_VARIANT_GEMM &&
-                   CLRN_CONV_IGEMM == (int)CLRN_CONV2D_VARIANT_IGEMM,
+                   CLRN_CONV_IGEMM == (int)CLRN_CONV2D_VARIANT_IGEMM &&
+                   CLRN_CONV_WINOGRAD == (int)CLRN_CONV2D_VARIANT_WINOGRAD,
                "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
 struct clrn_conv2d {
@@ -39,6 +43,8 @@ struct clrn_conv2d {
   int ints[CLRN_CONV2D_ARG_COUNT]; /* the int arguments that stay fixed */
   bool padded;                     /* the blocked kernel reads a padded copy of the input */
   clrn_conv2d_pad pad;             /* makes that copy */
+  clrn_conv2d_wino wino;           /* the Winograd variant's kernels and workspace */
+  cl_event first;                  /* the first launch of the last enqueue, if it took several */
   size_t local0;                   /* work-group size along dimension 0 */
   double weight_bytes;             /* size of the packed weight */
 };
@@ -97,6 +103,13 @@ static clrn_status check_desc(const clrn_conv2d_desc *d) {
   return CLRN_STATUS_SUCCESS;
 }
 
+/* The plan's record of a convolution's shape. */
+static void shape_of(const clrn_conv2d_desc *desc, clrn_conv_shape *shape) {
+  *shape = (clrn_conv_shape){desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w,
+                             desc->stride_h,    desc->stride_w,     desc->pad_h,    desc->pad_w,
+                             desc->groups,      desc->relu};
+}
+
 /* Works out the int arguments that stay fixed for the object's life. */
 static void set_fixed_args(clrn_conv2d *conv) {
   const clrn_conv2d_desc *d = &conv->desc;
@@ -141,6 +154,8 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
       conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w);
   if (conv->padded)
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_WINOGRAD)
+    CLRN_GOTO(clrn_conv2d_wino_init(&conv->wino, context, &conv->config), fail, status);
   set_fixed_args(conv);
   if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM)
     CLRN_GOTO(clrn_conv2d_igemm_check(context, conv->kernel, &conv->config, packed->weight_count),
@@ -161,13 +176,16 @@ clrn_status clrn_conv2d_create(clrn_context *context, const clrn_conv2d_desc *de
   if (!context || !desc || !weight || !out)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_create: NULL argument");
   CLRN_TRY(check_desc(desc));
-  clrn_conv_shape shape = {desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w,
-                           desc->stride_h,    desc->stride_w,     desc->pad_h,    desc->pad_w,
-                           desc->groups,      desc->relu};
+  clrn_conv_shape shape;
+  shape_of(desc, &shape);
   if (desc->variant == CLRN_CONV2D_VARIANT_GEMM && !clrn_conv2d_gemm_fits(&shape))
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                      "conv2d: the gemm variant runs only 1x1 stride-1 unpadded convolutions of "
                      "one group");
+  if (desc->variant == CLRN_CONV2D_VARIANT_WINOGRAD && !clrn_conv2d_winograd_fits(&shape))
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
+                     "conv2d: the winograd variant runs only 3x3 stride-1 convolutions of one "
+                     "group");
   clrn_conv_tuning tuning;
   clrn_conv_tuning_read(context, &tuning);
   clrn_conv2d_config config;
@@ -234,8 +252,15 @@ static void padded_size(const clrn_conv2d *conv, int out_h, int out_w, long long
 
 size_t clrn_conv2d_workspace_size(const clrn_conv2d *conv, int n, int in_h, int in_w) {
   int out_h, out_w;
-  if (!conv || !conv->padded || n < 1 ||
+  if (!conv || n < 1 ||
       clrn_conv2d_output_size(&conv->desc, in_h, in_w, &out_h, &out_w) != CLRN_STATUS_SUCCESS)
+    return 0;
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_WINOGRAD) {
+    clrn_conv_shape shape;
+    shape_of(&conv->desc, &shape);
+    return clrn_conv2d_wino_workspace(&shape, &conv->config, n, out_h, out_w);
+  }
+  if (!conv->padded)
     return 0;
   long long ph, pw;
   padded_size(conv, out_h, out_w, &ph, &pw);
@@ -247,6 +272,8 @@ clrn_status clrn_conv2d_set_workspace(clrn_conv2d *conv, cl_mem buffer, size_t b
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_conv2d_set_workspace: NULL argument");
   if (conv->padded)
     clrn_conv2d_pad_lend(&conv->pad, buffer, bytes);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_WINOGRAD)
+    clrn_conv2d_pad_lend(&conv->wino.scratch, buffer, bytes);
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -350,9 +377,34 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
   return status;
 }
 
+/* Keeps first (taken over) as the first launch of the last enqueue. */
+static void keep_first(clrn_conv2d *conv, cl_event first) {
+  if (conv->first)
+    clReleaseEvent(conv->first);
+  conv->first = first;
+}
+
+cl_event clrn_conv2d_first_event(const clrn_conv2d *conv) { return conv->first; }
+
 clrn_status clrn_conv2d_launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,
                                const clrn_tensor *residual, const clrn_tensor *output,
                                cl_uint num_wait, const cl_event *wait, cl_event *event) {
+  keep_first(conv, NULL);
+  if (conv->config.variant == CLRN_CONV2D_VARIANT_WINOGRAD) {
+    clrn_conv_shape shape;
+    shape_of(&conv->desc, &shape);
+    int flags =
+        (residual ? CLRN_CONV2D_FLAG_RESIDUAL : 0) | (conv->desc.relu ? CLRN_CONV2D_FLAG_RELU : 0);
+    cl_event first = NULL;
+    clrn_status status = clrn_conv2d_wino_enqueue(&conv->wino, queue, &shape, &conv->config,
+                                                  conv->weight, conv->epilogue, input, residual,
+                                                  output, flags, num_wait, wait, &first, event);
+    keep_first(conv, first);
+    if (status != CLRN_STATUS_SUCCESS)
+      clrn_fail_prefix(status, "conv2d %dx%dx%dx%d -> %dx%dx%dx%d", input->n, input->c, input->h,
+                       input->w, output->n, output->c, output->h, output->w);
+    return status;
+  }
   if (!conv->padded)
     return launch(conv, queue, input, input->buffer, input->h, input->w, residual, output, num_wait,
                   wait, event);
@@ -367,6 +419,8 @@ clrn_status clrn_conv2d_launch(clrn_conv2d *conv, cl_command_queue queue, const 
                     &padded_event, &launched);
   if (status == CLRN_STATUS_SUCCESS) {
     clrn_conv2d_pad_used(&conv->pad, launched);
+    keep_first(conv, padded_event);
+    padded_event = NULL;
     if (event) {
       *event = launched;
       launched = NULL;
@@ -391,5 +445,7 @@ void clrn_conv2d_release(clrn_conv2d *conv) {
   if (conv->epilogue)
     clReleaseMemObject(conv->epilogue);
   clrn_conv2d_pad_release(&conv->pad);
+  clrn_conv2d_wino_release(&conv->wino);
+  keep_first(conv, NULL);
   free(conv);
 }

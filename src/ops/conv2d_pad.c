@@ -26,12 +26,12 @@ clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context) {
  * buffer's state and gives it to the next buffer of the same number unless the
  * host writes the new one (a device-side fill does not count), and then
  * reports what conv2d_pad wrote past the old size as uninitialized. */
-static clrn_status reserve(clrn_conv2d_pad *pad, size_t bytes) {
+clrn_status clrn_conv2d_pad_reserve(clrn_conv2d_pad *pad, size_t bytes) {
   if (pad->scratch && pad->bytes >= bytes)
     return CLRN_STATUS_SUCCESS;
   if (pad->lent)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
-                     "conv2d: the padded input needs %zu bytes, the workspace has %zu", bytes,
+                     "conv2d: the scratch needs %zu bytes, the lent workspace has %zu", bytes,
                      pad->bytes);
   if (pad->scratch)
     clReleaseMemObject(pad->scratch);
@@ -53,18 +53,9 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
                                     int padded_w, cl_uint num_wait, const cl_event *wait,
                                     cl_event *done) {
   size_t planes = (size_t)input->n * input->c;
-  CLRN_TRY(reserve(pad, planes * padded_h * padded_w * sizeof(float)));
-  /* Wait for the caller's events and for the scratch's last reader. */
+  CLRN_TRY(clrn_conv2d_pad_reserve(pad, planes * padded_h * padded_w * sizeof(float)));
   cl_event *all = NULL;
-  if (pad->busy) {
-    all = malloc((num_wait + 1) * sizeof *all);
-    if (!all)
-      return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: wait list");
-    if (num_wait)
-      memcpy(all, wait, num_wait * sizeof *all);
-    all[num_wait++] = pad->busy;
-    wait = all;
-  }
+  CLRN_TRY(clrn_conv2d_pad_waits(pad, &num_wait, &wait, &all));
   size_t local[3] = {pad->local0, 1, 1};
   size_t global[3] = {(size_t)padded_w, (size_t)padded_h, planes};
   clrn_status status =
@@ -75,6 +66,21 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
                      3, global, local, num_wait, wait, done);
   free(all);
   return status;
+}
+
+clrn_status clrn_conv2d_pad_waits(const clrn_conv2d_pad *pad, cl_uint *num_wait,
+                                  const cl_event **wait, cl_event **all) {
+  *all = NULL;
+  if (!pad->busy)
+    return CLRN_STATUS_SUCCESS;
+  *all = malloc((*num_wait + 1) * sizeof **all);
+  if (!*all)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: wait list");
+  if (*num_wait)
+    memcpy(*all, *wait, *num_wait * sizeof **all);
+  (*all)[(*num_wait)++] = pad->busy;
+  *wait = *all;
+  return CLRN_STATUS_SUCCESS;
 }
 
 void clrn_conv2d_pad_lend(clrn_conv2d_pad *pad, cl_mem buffer, size_t bytes) {

@@ -36,6 +36,16 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
                                     int padded_w, cl_uint num_wait, const cl_event *wait,
                                     cl_event *done);
 
+/** Makes the scratch at least bytes long (growing the convolution's own; a lent
+ * workspace that is too small fails). For users of the scratch other than the
+ * padding launch (conv2d_winograd.c), which set pad->context only. */
+clrn_status clrn_conv2d_pad_reserve(clrn_conv2d_pad *pad, size_t bytes);
+
+/** The wait list of a launch that writes the scratch: wait and the scratch's last
+ * reader. *all receives a list to free (or NULL); *num_wait and *wait are updated. */
+clrn_status clrn_conv2d_pad_waits(const clrn_conv2d_pad *pad, cl_uint *num_wait,
+                                  const cl_event **wait, cl_event **all);
+
 /** Uses buffer (bytes long, retained here) as the scratch from now on instead of
  * one of the convolution's own. */
 void clrn_conv2d_pad_lend(clrn_conv2d_pad *pad, cl_mem buffer, size_t bytes);

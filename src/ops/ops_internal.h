@@ -15,6 +15,11 @@ clrn_status clrn_conv2d_launch(clrn_conv2d *conv, cl_command_queue queue, const 
                                const clrn_tensor *residual, const clrn_tensor *output,
                                cl_uint num_wait, const cl_event *wait, cl_event *event);
 
+/** The first command of the convolution's last enqueue when it took several (the
+ * padding copy, Winograd's input transform), else NULL: profiles time the step from
+ * its start. Owned by the convolution; valid until its next enqueue. */
+cl_event clrn_conv2d_first_event(const clrn_conv2d *conv);
+
 /** clrn_batchnorm_enqueue without the checks. */
 clrn_status clrn_batchnorm_launch(clrn_batchnorm *batchnorm, cl_command_queue queue,
                                   const clrn_tensor *input, const clrn_tensor *output,

@@ -17,6 +17,7 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_BLOCKED: return "blocked";
   case CLRN_CONV_GEMM: return "gemm";
   case CLRN_CONV_IGEMM: return "igemm";
+  case CLRN_CONV_WINOGRAD: return "winograd";
   default: break;
   }
   return "unknown";
@@ -62,6 +63,12 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->igemm_tm = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_TM);
   t->igemm_tn = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_TN);
   t->auto_igemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_IGEMM);
+  t->wino_tile = clrn_context_tuning_value(context, CLRN_TUNING_WINO_TILE);
+  t->wino_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_WINO_MIN_PLANE);
+  t->wino_mr = clrn_context_tuning_value(context, CLRN_TUNING_WINO_MR);
+  t->wino_nr = clrn_context_tuning_value(context, CLRN_TUNING_WINO_NR);
+  t->wino_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_WG);
+  t->wino_xform_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_XFORM_WG);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -71,7 +78,11 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
          a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane &&
          a->igemm_bm == b->igemm_bm && a->igemm_bn == b->igemm_bn && a->igemm_bk == b->igemm_bk &&
-         a->igemm_tm == b->igemm_tm && a->igemm_tn == b->igemm_tn && a->auto_igemm == b->auto_igemm;
+         a->igemm_tm == b->igemm_tm && a->igemm_tn == b->igemm_tn &&
+         a->auto_igemm == b->auto_igemm && a->wino_tile == b->wino_tile &&
+         a->wino_min_plane == b->wino_min_plane && a->wino_mr == b->wino_mr &&
+         a->wino_nr == b->wino_nr && a->wino_wg == b->wino_wg &&
+         a->wino_xform_wg == b->wino_xform_wg;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -79,10 +90,22 @@ bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
          s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
 }
 
+bool clrn_conv2d_winograd_fits(const clrn_conv_shape *s) {
+  return s->kernel_h == 3 && s->kernel_w == 3 && s->stride_h == 1 && s->stride_w == 1 &&
+         s->groups == 1;
+}
+
 void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
   int cout_g = shape->out_channels / shape->groups;
+  /* Winograd first: where it fits it does a quarter of the multiplications or
+   * fewer; on small planes the tiles past the border waste much of that. */
+  if (variant == CLRN_CONV_AUTO && t->wino_tile && clrn_conv2d_winograd_fits(shape) &&
+      (plane == 0 || plane >= t->wino_min_plane))
+    variant = CLRN_CONV_WINOGRAD;
+  if (variant == CLRN_CONV_WINOGRAD && !clrn_conv2d_winograd_fits(shape))
+    variant = CLRN_CONV_BLOCKED;
   /* Small planes waste much of the GEMM kernel's last pixel tile. */
   if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
       (plane == 0 || plane >= t->gemm_min_plane))
@@ -122,6 +145,16 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->micro_n = (int)t->igemm_tn;
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)((t->igemm_bm / t->igemm_tm) * (t->igemm_bn / t->igemm_tn));
+  } else if (variant == CLRN_CONV_WINOGRAD) {
+    config->program = "conv2d_winograd";
+    config->kernel_name = "conv2d_wino_gemm";
+    config->tile = t->wino_tile ? (int)t->wino_tile : 4;
+    config->vec = (int)t->wino_nr;
+    config->cout_block = (int)t->wino_mr;
+    config->pix_block = (int)t->wino_nr;
+    config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
+    config->work_group = (size_t)t->wino_wg;
+    config->transform_work_group = (size_t)t->wino_xform_wg;
   } else if (variant == CLRN_CONV_DIRECT) {
     config->kernel_name = "conv2d_direct";
     config->work_group = (size_t)t->direct_wg;
@@ -142,6 +175,9 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   else if (c->variant == CLRN_CONV_IGEMM)
     snprintf(text, size, "igemm %dx%dx%d t%dx%d wg%zu", c->cout_block, c->pix_block, c->depth,
              c->micro_m, c->micro_n, c->work_group);
+  else if (c->variant == CLRN_CONV_WINOGRAD)
+    snprintf(text, size, "winograd F%d oc%dx%d wg%zu pf%d", c->tile, c->cout_block, c->pix_block,
+             c->work_group, c->pixels_first);
   else if (c->variant == CLRN_CONV_GEMM)
     snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
              c->pixels_first);
@@ -151,7 +187,16 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
 
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_config *config,
                                 int out_h, int out_w) {
-  if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w) || out_h < 1 || out_w < 1)
+  if (out_h < 1 || out_w < 1)
+    return 0;
+  if (config->variant == CLRN_CONV_WINOGRAD) {
+    size_t tiles = (size_t)((out_h + config->tile - 1) / config->tile) *
+                   (size_t)((out_w + config->tile - 1) / config->tile);
+    /* One image's tiles rounded up to the GEMM's vector: batch times that is at
+     * least a batch's tiles rounded up. */
+    return clrn_conv2d_winograd_floats(s, config, tiles) * sizeof(float);
+  }
+  if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w))
     return 0;
   /* The planes reach as far as the windows do (see conv2d.c). */
   size_t h = (size_t)(out_h - 1) * (size_t)s->stride_h + (size_t)s->kernel_h;
@@ -165,10 +210,23 @@ void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {
   memset(packed, 0, sizeof *packed);
 }
 
-/* Fills epilogue [3][count] with bias, scale and shift of output channel
- * channel_of(i), or 0, 1, 0 where absent or where i is padding (channel < 0). */
-static void fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,
-                          const float *scale, const float *shift) {
+clrn_status clrn_conv2d_packed_alloc(clrn_conv2d_packed *packed, size_t weights, size_t channels,
+                                     int **channel) {
+  packed->weight_count = weights;
+  packed->epilogue_count = 3 * channels;
+  packed->weight = calloc(weights, sizeof(float));
+  packed->epilogue = malloc(packed->epilogue_count * sizeof(float));
+  *channel = malloc(channels * sizeof **channel);
+  if (packed->weight && packed->epilogue && *channel)
+    return CLRN_STATUS_SUCCESS;
+  free(*channel);
+  *channel = NULL;
+  clrn_conv2d_packed_free(packed);
+  return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu packed weights", weights);
+}
+
+void clrn_conv2d_fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,
+                               const float *scale, const float *shift) {
   for (size_t i = 0; i < count; i++) {
     int c = channel[i];
     epilogue[i] = c >= 0 && bias ? bias[c] : 0.0f;
@@ -181,6 +239,8 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
                              const float *weight, const float *bias, const float *scale,
                              const float *shift, clrn_conv2d_packed *packed) {
   memset(packed, 0, sizeof *packed);
+  if (config->variant == CLRN_CONV_WINOGRAD)
+    return clrn_conv2d_winograd_pack(d, config, weight, bias, scale, shift, packed);
   size_t cin_g = (size_t)(d->in_channels / d->groups),
          cout_g = (size_t)(d->out_channels / d->groups);
   size_t taps = (size_t)d->kernel_h * d->kernel_w, per_channel = cin_g * taps;
@@ -191,17 +251,8 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
   size_t block = blocked ? (size_t)config->cout_block : 1;
   size_t channels =
       blocked ? (size_t)d->groups * config->blocks_g * block : (size_t)d->out_channels;
-  packed->weight_count = channels * per_channel;
-  packed->epilogue_count = 3 * channels;
-  packed->weight = calloc(packed->weight_count, sizeof(float));
-  packed->epilogue = malloc(packed->epilogue_count * sizeof(float));
-  int *channel = malloc(channels * sizeof *channel);
-  if (!packed->weight || !packed->epilogue || !channel) {
-    free(channel);
-    clrn_conv2d_packed_free(packed);
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu packed weights",
-                     channels * per_channel);
-  }
+  int *channel = NULL;
+  CLRN_TRY(clrn_conv2d_packed_alloc(packed, channels * per_channel, channels, &channel));
   if (!blocked) {
     memcpy(packed->weight, weight, packed->weight_count * sizeof(float));
     for (size_t c = 0; c < channels; c++)
@@ -221,7 +272,7 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
         dst[k * block] = src[k];
     }
   }
-  fill_epilogue(packed->epilogue, channels, channel, bias, scale, shift);
+  clrn_conv2d_fill_epilogue(packed->epilogue, channels, channel, bias, scale, shift);
   free(channel);
   return CLRN_STATUS_SUCCESS;
 }

@@ -19,7 +19,8 @@ enum {
   CLRN_CONV_DIRECT = 1,
   CLRN_CONV_BLOCKED = 2,
   CLRN_CONV_GEMM = 3,
-  CLRN_CONV_IGEMM = 4
+  CLRN_CONV_IGEMM = 4,
+  CLRN_CONV_WINOGRAD = 5
 };
 
 /** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
@@ -45,18 +46,25 @@ typedef struct clrn_conv_tuning {
   long igemm_bm, igemm_bn, igemm_bk; /**< IGEMM_BM, IGEMM_BN, IGEMM_BK */
   long igemm_tm, igemm_tn;           /**< IGEMM_TM, IGEMM_TN */
   long auto_igemm;                   /**< CONV_AUTO_IGEMM */
+  long wino_tile, wino_min_plane;    /**< WINO_TILE, WINO_MIN_PLANE */
+  long wino_mr, wino_nr, wino_wg;    /**< WINO_MR, WINO_NR, WINO_WG */
+  long wino_xform_wg;                /**< WINO_XFORM_WG */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
  * plan records per convolution step. */
 typedef struct clrn_conv2d_config {
-  int variant;                    /**< CLRN_CONV_DIRECT, _BLOCKED, _GEMM or _IGEMM, never AUTO */
-  const char *program;            /**< kernel program: "conv2d", "conv2d_gemm" or "conv2d_igemm" */
-  const char *kernel_name;        /**< kernel of that program */
+  int variant;         /**< CLRN_CONV_DIRECT, _BLOCKED, _GEMM, _IGEMM or _WINOGRAD, never AUTO */
+  const char *program; /**< kernel program: "conv2d", "conv2d_gemm", "conv2d_igemm" or
+                            "conv2d_winograd" */
+  const char *kernel_name;        /**< kernel of that program (winograd: its GEMM) */
   int vec, cout_block, pix_block; /**< blocked: CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK;
                                        gemm: GEMM_NR, GEMM_MR, GEMM_NR;
-                                       igemm: 4, IGEMM_BM, IGEMM_BN */
-  int blocks_g; /**< output-channel blocks per group (blocked, gemm, igemm), else 0 */
+                                       igemm: 4, IGEMM_BM, IGEMM_BN;
+                                       winograd: WINO_NR, WINO_MR, WINO_NR */
+  int tile;                    /**< winograd: the output tile m of F(m x m, 3x3), 4 or 6; else 0 */
+  size_t transform_work_group; /**< winograd: WINO_XFORM_WG, its transforms' work-group size */
+  int blocks_g; /**< output-channel blocks per group (blocked, gemm, igemm, winograd), else 0 */
   int depth, micro_m, micro_n; /**< igemm: IGEMM_BK, IGEMM_TM, IGEMM_TN (else 0) */
   size_t work_group; /**< wanted work-group size along dimension 0 (igemm: the exact one) */
   int pixels_first;  /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
@@ -79,10 +87,16 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
  * no padding, one group. */
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
 
-/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
- * CONV_AUTO_IGEMM, CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
- * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
- * tuning values that variant is launched with. */
+/** Whether the Winograd variant can run a convolution of this shape: 3x3,
+ * stride 1, one group (any padding). */
+bool clrn_conv2d_winograd_fits(const clrn_conv_shape *shape);
+
+/** Resolves variant (CLRN_CONV_AUTO: Winograd where WINO_TILE is set, the shape
+ * fits and the plane reaches WINO_MIN_PLANE, else from CONV_AUTO_GEMM,
+ * GEMM_MIN_PLANE, CONV_AUTO_IGEMM, CONV_AUTO_BLOCKED, the shape and plane, the
+ * output's height x width where known, else 0; GEMM or Winograd on a shape it
+ * does not fit: blocked; Winograd forced while WINO_TILE is 0: F(4x4,3x3)) and
+ * fills config with the tuning values that variant is launched with. */
 void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config);
 
@@ -92,22 +106,51 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *shape, const clrn_conv2d_con
                              const float *weight, const float *bias, const float *scale,
                              const float *shift, clrn_conv2d_packed *packed);
 
+/** clrn_conv2d_pack for the Winograd variant (conv2d_wino_pack.c): the weight
+ * transformed as G g G^T in double, rounded once to float, packed as
+ * [A*A][blocks][in_c][WINO_MR]; the epilogue [3][blocks * WINO_MR]. */
+clrn_status clrn_conv2d_winograd_pack(const clrn_conv_shape *shape,
+                                      const clrn_conv2d_config *config, const float *weight,
+                                      const float *bias, const float *scale, const float *shift,
+                                      clrn_conv2d_packed *packed);
+
+/** Allocates packed's arrays, weights floats (zeroed) and an epilogue of 3 x channels,
+ * and *channel, channels ints for clrn_conv2d_fill_epilogue (the caller frees it). On
+ * failure frees all and fails with CLRN_STATUS_OUT_OF_HOST_MEMORY. */
+clrn_status clrn_conv2d_packed_alloc(clrn_conv2d_packed *packed, size_t weights, size_t channels,
+                                     int **channel);
+
+/** Fills epilogue [3][count] with bias, scale and shift of output channel
+ * channel[i], or 0, 1, 0 where absent or where i is padding (channel[i] < 0). */
+void clrn_conv2d_fill_epilogue(float *epilogue, size_t count, const int *channel, const float *bias,
+                               const float *scale, const float *shift);
+
 /** Frees the arrays of packed (not packed itself). */
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed);
 
-/** "direct", "blocked", "gemm", "igemm" (or "auto" for AUTO). */
+/** "direct", "blocked", "gemm", "igemm", "winograd" (or "auto" for AUTO). */
 const char *clrn_conv2d_variant_string(int variant);
 
 /** Writes the variant and its parameters into text: "direct wg64",
  * "blocked oc16x6 v8 wg4 pf2" (output channels x pixels per work-item, vector
  * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2",
  * "igemm 64x32x16 t4x4 wg128" (IGEMM_BM x IGEMM_BN x IGEMM_BK, register tile
- * IGEMM_TM x IGEMM_TN, work-group size). */
+ * IGEMM_TM x IGEMM_TN, work-group size), "winograd F4 oc8x16 wg4 pf2"
+ * (F(4x4,3x3), channels x tiles of its GEMM). */
 void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, size_t size);
 
-/** Bytes of the zero-padded input copy the blocked variant reads, per image, for
- * an output of out_h x out_w (0 when the convolution reads its input directly). */
+/** Bytes of the zero-padded input copy the blocked variant reads, or of the
+ * transformed tiles Winograd keeps, per image, for an output of out_h x out_w (0
+ * when the convolution needs no workspace). Winograd's count rounds one image's
+ * tiles up to its GEMM's vector, so batch times it is always enough. */
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
                                 int out_h, int out_w);
+
+/** Floats of Winograd's workspace for a batch of tiles: the transformed input
+ * [A*A][in_c][tpad] then the GEMM's result [A*A][kpad][tpad], A = tile + 2, tpad
+ * tiles rounded up to config's vector, kpad the output channels rounded up to
+ * its block. */
+size_t clrn_conv2d_winograd_floats(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
+                                   size_t tiles);
 
 #endif

@@ -19,6 +19,7 @@ static const long gemm_widths[] = {4, 8, 16};
 static const long igemm_tiles[] = {16, 32, 64, 128};
 static const long igemm_depths[] = {4, 8, 16, 32};
 static const long igemm_micro[] = {2, 4, 8};
+static const long wino_tiles[] = {0, 4, 6};
 
 #define DEFINE CLRN_TUNING_KIND_DEFINE
 #define HOST CLRN_TUNING_KIND_HOST
@@ -67,6 +68,21 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
     [CLRN_TUNING_CONV_AUTO_IGEMM] = {"CONV_AUTO_IGEMM", "conv2d_igemm", HOST, 0, 0, 1, NULL, 0,
                                      "1: AUTO runs convolutions with at least IGEMM_BM/2 output "
                                      "channels per group on the implicit-GEMM kernel"},
+    [CLRN_TUNING_WINO_TILE] = {"WINO_TILE", "conv2d_winograd", HOST, 0, 0, 6, wino_tiles, 3,
+                               "output tile of AUTO's Winograd for 3x3 stride-1 ungrouped "
+                               "convolutions: 0 off, 4 F(4x4,3x3), 6 F(6x6,3x3)"},
+    [CLRN_TUNING_WINO_MIN_PLANE] = {"WINO_MIN_PLANE", "conv2d_winograd", HOST, 0, 0, NEVER, NULL, 0,
+                                    "smallest output plane (height x width) a plan runs on "
+                                    "Winograd when WINO_TILE is set"},
+    [CLRN_TUNING_WINO_MR] = {"WINO_MR", "conv2d_winograd", DEFINE, 8, 1, 16, NULL, 0,
+                             "output channels per work-item of Winograd's batched GEMM"},
+    [CLRN_TUNING_WINO_NR] = {"WINO_NR", "conv2d_winograd", DEFINE, 16, 4, 16, gemm_widths, 3,
+                             "tiles per work-item (one vector) of Winograd's batched GEMM"},
+    [CLRN_TUNING_WINO_WG] = {"WINO_WG", "conv2d_winograd", HOST, 4, 1, WG_MAX, NULL, 0,
+                             "work-group size of Winograd's batched GEMM along dimension 0"},
+    [CLRN_TUNING_WINO_XFORM_WG] = {"WINO_XFORM_WG", "conv2d_winograd", HOST, 16, 1, WG_MAX, NULL, 0,
+                                   "work-group size of Winograd's input and output transforms "
+                                   "along dimension 0 (tiles)"},
     [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
                                 "work-group size of element-wise kernels and the linear "
                                 "layer's kernels"},

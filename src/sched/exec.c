@@ -28,6 +28,7 @@ typedef struct buffer_track {
 typedef struct pending_record {
   clrn_trace_record record;
   cl_event event;
+  cl_event first; /* the step's first launch when it took several, else NULL */
 } pending_record;
 
 struct clrn_exec {
@@ -196,6 +197,11 @@ static clrn_status enqueue_step(clrn_exec *x, size_t step, int parity, int n, in
       s->kind == CLRN_STEP_LINEAR ? clrn_linear_kernel_name(x->ops[step].linear, n) : s->kernel;
   status = record(x, event, s->name, kernel, s->choice, x->queue_index[queue], chunk, n, s->macs, 0,
                   &x->plan->graph.values[s->output]);
+  cl_event first = s->kind == CLRN_STEP_CONV ? clrn_conv2d_first_event(x->ops[step].conv) : NULL;
+  if (status == CLRN_STATUS_SUCCESS && x->profiling && first) {
+    clRetainEvent(first); /* a convolution of several launches: timed from the first */
+    x->pending[x->pending_count - 1].first = first;
+  }
   clReleaseEvent(event);
   return status;
 }
@@ -264,10 +270,13 @@ static void collect_trace(clrn_exec *x) {
     if (x->trace) {
       x->trace[i] = p->record;
       x->trace[i].queued_ns = profile_time(p->event, CL_PROFILING_COMMAND_QUEUED);
-      x->trace[i].start_ns = profile_time(p->event, CL_PROFILING_COMMAND_START);
+      x->trace[i].start_ns =
+          profile_time(p->first ? p->first : p->event, CL_PROFILING_COMMAND_START);
       x->trace[i].end_ns = profile_time(p->event, CL_PROFILING_COMMAND_END);
     }
     clReleaseEvent(p->event);
+    if (p->first)
+      clReleaseEvent(p->first);
   }
   x->pending_count = 0;
 }

@@ -3,12 +3,13 @@
  * whole network's convolution time (each shape weighted by how often ResNet-50
  * runs it). Built with the tests, not run by CTest.
  *
- *   bench_conv2d [--batch 1,8] [--variant direct,blocked,gemm,igemm,auto] [--reps 3]
+ *   bench_conv2d [--batch 1,8] [--variant direct,blocked,gemm,igemm,winograd,auto] [--reps 3]
  *                [--layer N] [--list] [--cpu]
  *
  * The device is the tests' (CLRN_TEST_DEVICE); CLRN_TUNE overrides profile
  * values. Each timing is the best of --reps launches (profiling events, START to
- * END) after one warm-up launch (which also lets the driver finish compiling).
+ * END of the last launch: Winograd's three launches need --cpu) after one warm-up
+ * launch (which also lets the driver finish compiling).
  * --cpu (for CPU devices in this process, PoCL) reports instead the least process
  * CPU time of a launch divided by the device's compute units: about the wall time
  * an idle machine would show, steadier than wall time on a machine shared with
@@ -158,7 +159,8 @@ static double time_layer(clrn_context *context, const layer *l, int batch, int v
 }
 
 int main(int argc, char **argv) {
-  static const char *const variant_names[] = {"auto", "direct", "blocked", "gemm", "igemm", NULL};
+  static const char *const variant_names[] = {"auto",  "direct",   "blocked", "gemm",
+                                              "igemm", "winograd", NULL};
   int batches[MAX_LIST] = {1, 8}, batch_count = 2;
   int variants[MAX_LIST] = {CLRN_CONV2D_VARIANT_DIRECT, CLRN_CONV2D_VARIANT_BLOCKED};
   int variant_count = 2, reps = 3, only = -1;

@@ -1,10 +1,12 @@
 /* conv2d against the plain-C reference (tests/ref/ref_conv2d.c): every variant on
  * the convolution shapes of ResNet-18/50 (reduced spatial sizes) and on awkward
- * ones, every epilogue combination, other blockings through CLRN_TUNE, event
+ * ones, every epilogue combination, other blockings and both Winograd tiles
+ * through CLRN_TUNE, event
  * wait lists, reuse of one object on several input sizes, and refused arguments.
  *
  * Each output must lie within ref_conv2d_tolerance() of the reference, a proven
- * bound on fp32 rounding (derived in ref_conv2d.c), never a fudge factor. Outputs
+ * bound on fp32 rounding (derived in ref_conv2d.c; for Winograd, the same bound on
+ * the transforms' magnitudes, ref_winograd.c), never a fudge factor. Outputs
  * start as NaN and the output buffer carries a tensor's worth of NaN guard words,
  * so an unwritten output or a write past the end fails too. With
  * CLRN_TEST_SMALL=1 (Oclgrind) the suite keeps to a few small shapes that still
@@ -18,6 +20,7 @@
 
 #include "harness.h"
 #include "ref_conv2d.h"
+#include "ref_winograd.h"
 
 /* NaN words after an output tensor of count floats: a whole tensor more, so a
  * write into the channels or image after the last one lands in the guard. */
@@ -141,6 +144,13 @@ static void compare(const case_data *cd, const float *got, clrn_conv2d_variant v
   ref_conv2d(&cd->shape, cd->input, cd->weight, cd->bias, cd->scale, cd->shift, cd->residual, want,
              mag, epi);
   int terms = ref_conv2d_terms(&cd->shape);
+  if (variant == CLRN_CONV2D_VARIANT_WINOGRAD) {
+    /* The tile the context's convolutions run (a forced Winograd without one: 4). */
+    int tile = (int)clrn_context_tuning(context, "WINO_TILE", 0);
+    tile = tile ? tile : 4;
+    ref_winograd_magnitude(&cd->shape, tile, cd->input, cd->weight, cd->scale, mag);
+    terms = ref_winograd_terms(&cd->shape, tile);
+  }
   size_t bad = 0;
   worst *w = &worst_seen[variant];
   for (size_t i = 0; i < count; i++) {
@@ -207,10 +217,11 @@ static clrn_conv2d_variant run_case(const conv_case *c, int epilogue, clrn_conv2
   clrn_conv2d *conv = NULL;
   CLRN_ASSERT_OK(clrn_conv2d_create(context, &desc, cd.weight, cd.bias, cd.scale, cd.shift, &conv));
   const char *name = clrn_conv2d_variant_name(conv);
-  clrn_conv2d_variant ran = strcmp(name, "blocked") == 0 ? CLRN_CONV2D_VARIANT_BLOCKED
-                            : strcmp(name, "gemm") == 0  ? CLRN_CONV2D_VARIANT_GEMM
-                            : strcmp(name, "igemm") == 0 ? CLRN_CONV2D_VARIANT_IGEMM
-                                                         : CLRN_CONV2D_VARIANT_DIRECT;
+  clrn_conv2d_variant ran = strcmp(name, "blocked") == 0    ? CLRN_CONV2D_VARIANT_BLOCKED
+                            : strcmp(name, "gemm") == 0     ? CLRN_CONV2D_VARIANT_GEMM
+                            : strcmp(name, "igemm") == 0    ? CLRN_CONV2D_VARIANT_IGEMM
+                            : strcmp(name, "winograd") == 0 ? CLRN_CONV2D_VARIANT_WINOGRAD
+                                                            : CLRN_CONV2D_VARIANT_DIRECT;
   if (variant != CLRN_CONV2D_VARIANT_AUTO)
     CU_ASSERT_EQUAL(ran, variant);
   char label[160];
@@ -245,6 +256,11 @@ static bool gemm_fits(const conv_case *c) {
          c->groups == 1;
 }
 
+/* Whether the Winograd variant runs case c (3x3, stride 1, one group). */
+static bool winograd_fits(const conv_case *c) {
+  return c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->groups == 1;
+}
+
 /* Runs case c on every variant that takes it. */
 static void run_variants(const conv_case *c, int epilogue) {
   run_case(c, epilogue, CLRN_CONV2D_VARIANT_DIRECT);
@@ -252,6 +268,8 @@ static void run_variants(const conv_case *c, int epilogue) {
   if (gemm_fits(c))
     run_case(c, epilogue, CLRN_CONV2D_VARIANT_GEMM);
   run_case(c, epilogue, CLRN_CONV2D_VARIANT_IGEMM);
+  if (winograd_fits(c))
+    run_case(c, epilogue, CLRN_CONV2D_VARIANT_WINOGRAD);
 }
 
 static void run_cases(const conv_case *cases, size_t count, int epilogue) {
@@ -370,8 +388,10 @@ static void test_auto(void) {
   const conv_case depthwise = {1, 12, 9, 9, 12, 3, 3, 2, 2, 1, 1, 12};
   clrn_conv2d_variant chosen = run_case(&layer, EPI_SCALE | EPI_SHIFT, CLRN_CONV2D_VARIANT_AUTO);
   bool prefer_blocked = clrn_context_tuning(context, "CONV_AUTO_BLOCKED", 1) != 0;
-  CU_ASSERT_EQUAL(chosen,
-                  prefer_blocked ? CLRN_CONV2D_VARIANT_BLOCKED : CLRN_CONV2D_VARIANT_DIRECT);
+  bool prefer_winograd = clrn_context_tuning(context, "WINO_TILE", 0) != 0;
+  CU_ASSERT_EQUAL(chosen, prefer_winograd  ? CLRN_CONV2D_VARIANT_WINOGRAD
+                          : prefer_blocked ? CLRN_CONV2D_VARIANT_BLOCKED
+                                           : CLRN_CONV2D_VARIANT_DIRECT);
   /* One output channel per group would waste most of a block: direct. */
   if (clrn_context_tuning(context, "CONV_COUT_BLOCK", 8) > 2)
     CU_ASSERT_EQUAL(run_case(&depthwise, 0, CLRN_CONV2D_VARIANT_AUTO), CLRN_CONV2D_VARIANT_DIRECT);
@@ -384,6 +404,40 @@ static void test_auto(void) {
     CU_ASSERT_EQUAL(chosen_1x1, CLRN_CONV2D_VARIANT_GEMM);
   CU_ASSERT_NOT_EQUAL(run_case(&strided, EPI_ALL, CLRN_CONV2D_VARIANT_AUTO),
                       CLRN_CONV2D_VARIANT_GEMM);
+}
+
+/* The suite's context while use_tuning() has replaced it, and CLRN_TUNE's value. */
+static clrn_context *suite_context;
+static cl_command_queue suite_queue;
+static char *suite_tune;
+
+/* Makes context (and queue) a fresh one under CLRN_TUNE=tuning, keeping the
+ * suite's (and releasing the last such context) until restore_tuning(). */
+static void use_tuning(const char *tuning) {
+  if (!suite_context) {
+    suite_context = context;
+    suite_queue = queue;
+    suite_tune = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
+  } else {
+    clrn_context_release(context);
+  }
+  setenv("CLRN_TUNE", tuning, 1);
+  context = clrn_test_context(false);
+  queue = clrn_context_queue(context, 0);
+}
+
+/* Releases use_tuning()'s context and brings back the suite's and CLRN_TUNE. */
+static void restore_tuning(void) {
+  clrn_context_release(context);
+  if (suite_tune)
+    setenv("CLRN_TUNE", suite_tune, 1);
+  else
+    unsetenv("CLRN_TUNE");
+  free(suite_tune);
+  suite_tune = NULL;
+  context = suite_context;
+  queue = suite_queue;
+  suite_context = NULL;
 }
 
 /* Other blockings, through CLRN_TUNE in fresh contexts: vector widths 1, 4 and 8,
@@ -423,23 +477,15 @@ static void test_other_blockings(void) {
                                    {2, 70, 11, 11, 33, 1, 1, 2, 2, 0, 0, 1},
                                    {2, 64, 6, 5, 256, 3, 3, 1, 1, 1, 1, 2},
                                    {2, 3, 21, 19, 64, 7, 7, 2, 2, 3, 3, 1}};
-  clrn_context *saved = context;
-  cl_command_queue saved_queue = queue;
-  char *old = getenv("CLRN_TUNE") ? strdup(getenv("CLRN_TUNE")) : NULL;
   /* Oclgrind: the implicit GEMM's tilings on one small case each. */
   size_t first = small ? COUNT(tunings) - 5 : 0;
   const conv_case tiny = {2, 5, 5, 6, 9, 3, 3, 1, 1, 1, 1, 1};
   for (size_t t = first; t < COUNT(tunings); t++) {
-    setenv("CLRN_TUNE", tunings[t], 1);
+    use_tuning(tunings[t]);
     if (small) {
-      context = clrn_test_context(false);
-      queue = clrn_context_queue(context, 0);
       run_case(&tiny, EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
-      clrn_context_release(context);
       continue;
     }
-    context = clrn_test_context(false);
-    queue = clrn_context_queue(context, 0);
     bool igemm = strstr(tunings[t], "IGEMM_") != NULL;
     for (size_t i = 0; i < COUNT(cases); i++)
       run_case(&cases[i], EPI_ALL, igemm ? CLRN_CONV2D_VARIANT_IGEMM : CLRN_CONV2D_VARIANT_BLOCKED);
@@ -449,15 +495,43 @@ static void test_other_blockings(void) {
                igemm ? CLRN_CONV2D_VARIANT_IGEMM : CLRN_CONV2D_VARIANT_GEMM);
     for (size_t i = 0; igemm && i < COUNT(igemm_cases); i++)
       run_case(&igemm_cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_IGEMM);
-    clrn_context_release(context);
   }
-  if (old)
-    setenv("CLRN_TUNE", old, 1);
-  else
-    unsetenv("CLRN_TUNE");
-  free(old);
-  context = saved;
-  queue = saved_queue;
+  restore_tuning();
+}
+
+/* Both Winograd tiles and other GEMM blockings, through CLRN_TUNE in fresh
+ * contexts: F(4x4,3x3) and F(6x6,3x3), channel blocks of 1 to 16 with partial
+ * ones, each tile vector width, each grid order, odd work-group sizes; on odd
+ * sizes, batches, channel counts that are multiples of nothing, no padding and
+ * padding 2, and the residual + ReLU epilogue. */
+static void test_winograd_tiles(void) {
+  const char *tunings[] = {
+      "WINO_TILE=4,WINO_MR=3,WINO_NR=4,WINO_WG=1,CONV_PIXELS_FIRST=0",
+      "WINO_TILE=6,WINO_MR=5,WINO_NR=8,WINO_WG=3,WINO_XFORM_WG=5,CONV_PIXELS_FIRST=1",
+      "WINO_TILE=6,WINO_MR=16,WINO_NR=16,CONV_PIXELS_FIRST=2",
+      "WINO_TILE=4,WINO_MR=8,WINO_NR=16,WINO_XFORM_WG=64,CONV_PIXELS_FIRST=2",
+  };
+  const conv_case cases[] = {
+      {2, 5, 6, 7, 11, 3, 3, 1, 1, 1, 1, 1},    {1, 8, 6, 6, 12, 3, 3, 1, 1, 1, 1, 1},
+      {1, 6, 9, 8, 7, 3, 3, 1, 1, 0, 0, 1},     {1, 3, 5, 5, 4, 3, 3, 1, 1, 2, 2, 1},
+      {1, 17, 13, 13, 31, 3, 3, 1, 1, 1, 1, 1}, {3, 16, 1, 1, 33, 3, 3, 1, 1, 1, 1, 1},
+      {1, 4, 2, 2, 6, 3, 3, 1, 1, 1, 1, 1},     {2, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1},
+  };
+  size_t tuning_count = small ? 2 : COUNT(tunings), case_count = small ? 2 : COUNT(cases);
+  for (size_t t = 0; t < tuning_count; t++) {
+    use_tuning(tunings[t]);
+    for (size_t i = 0; i < case_count; i++) {
+      run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_WINOGRAD);
+      if (!small)
+        run_case(&cases[i], EPI_SCALE | EPI_SHIFT | EPI_RELU, CLRN_CONV2D_VARIANT_WINOGRAD);
+    }
+    /* AUTO picks Winograd for a shape it fits, not for a strided one. */
+    CU_ASSERT_EQUAL(run_case(&cases[0], 0, CLRN_CONV2D_VARIANT_AUTO), CLRN_CONV2D_VARIANT_WINOGRAD);
+    const conv_case strided = {1, 8, 7, 7, 8, 3, 3, 2, 2, 1, 1, 1};
+    CU_ASSERT_NOT_EQUAL(run_case(&strided, 0, CLRN_CONV2D_VARIANT_AUTO),
+                        CLRN_CONV2D_VARIANT_WINOGRAD);
+  }
+  restore_tuning();
 }
 
 /* The wait list reaches the launch: nothing runs before a user event completes. */
@@ -546,19 +620,17 @@ static void test_reuse(void) {
 
 /* Two padded blocked convolutions of different sizes share one lent workspace on
  * one queue; both results must be right, and a workspace too small is refused. */
-static void test_workspace(void) {
-  const conv_case sizes[] = {
-      {2, 6, 9, 11, 10, 3, 3, 1, 1, 1, 1, 1},
-      {1, 10, 13, 7, 5, 3, 3, 2, 2, 1, 1, 1},
-  };
-  enum { N = COUNT(sizes) };
+/* Two convolutions of variant (blocked or winograd) of the given sizes share one
+ * lent workspace. */
+static void workspace_case(clrn_conv2d_variant variant, const conv_case sizes[2]) {
+  enum { N = 2 };
   case_data cd[N];
   clrn_conv2d *conv[N];
   clrn_tensor in[N], out[N];
   size_t bytes = 0;
   for (int i = 0; i < N; i++) {
     case_data_make(&cd[i], &sizes[i], EPI_BIAS);
-    clrn_conv2d_desc desc = desc_of(&sizes[i], false, CLRN_CONV2D_VARIANT_BLOCKED);
+    clrn_conv2d_desc desc = desc_of(&sizes[i], false, variant);
     CLRN_ASSERT_OK(
         clrn_conv2d_create(context, &desc, cd[i].weight, cd[i].bias, NULL, NULL, &conv[i]));
     size_t need = clrn_conv2d_workspace_size(conv[i], sizes[i].n, sizes[i].h, sizes[i].w);
@@ -576,7 +648,7 @@ static void test_workspace(void) {
   CU_ASSERT_EQUAL(clFinish(queue), CL_SUCCESS);
   for (int i = 0; i < N; i++) {
     float *got = read_output(out[i].buffer, cd[i].out_count, "workspace");
-    compare(&cd[i], got, CLRN_CONV2D_VARIANT_BLOCKED, "workspace");
+    compare(&cd[i], got, variant, "workspace");
     free(got);
   }
   /* Twice the batch does not fit the lent workspace: refused, not grown. */
@@ -601,6 +673,15 @@ static void test_workspace(void) {
     case_data_free(&cd[i]);
   }
   clReleaseMemObject(workspace);
+}
+
+static void test_workspace(void) {
+  const conv_case blocked[2] = {{2, 6, 9, 11, 10, 3, 3, 1, 1, 1, 1, 1},
+                                {1, 10, 13, 7, 5, 3, 3, 2, 2, 1, 1, 1}};
+  const conv_case winograd[2] = {{2, 6, 9, 11, 10, 3, 3, 1, 1, 1, 1, 1},
+                                 {1, 10, 13, 7, 5, 3, 3, 1, 1, 0, 0, 1}};
+  workspace_case(CLRN_CONV2D_VARIANT_BLOCKED, blocked);
+  workspace_case(CLRN_CONV2D_VARIANT_WINOGRAD, winograd);
   /* Unpadded and direct convolutions need none. */
   const conv_case plain = {1, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 1};
   case_data pd;
@@ -712,6 +793,16 @@ static void test_bad_arguments(void) {
   d = good; /* a 3x3 convolution */
   d.variant = CLRN_CONV2D_VARIANT_GEMM;
   expect_invalid(clrn_conv2d_create(context, &d, weight, NULL, NULL, NULL, &conv), "gemm variant");
+  d = good;
+  d.variant = CLRN_CONV2D_VARIANT_WINOGRAD;
+  d.stride_h = 2;
+  expect_invalid(clrn_conv2d_create(context, &d, weight, NULL, NULL, NULL, &conv),
+                 "winograd variant");
+  d = good;
+  d.variant = CLRN_CONV2D_VARIANT_WINOGRAD;
+  d.groups = 2;
+  expect_invalid(clrn_conv2d_create(context, &d, weight, NULL, NULL, NULL, &conv),
+                 "winograd variant");
 
   int oh = 0, ow = 0;
   d = good;
@@ -875,7 +966,8 @@ static int teardown(void) {
             v == CLRN_CONV2D_VARIANT_DIRECT    ? "direct"
             : v == CLRN_CONV2D_VARIANT_BLOCKED ? "blocked"
             : v == CLRN_CONV2D_VARIANT_GEMM    ? "gemm"
-                                               : "igemm",
+            : v == CLRN_CONV2D_VARIANT_IGEMM   ? "igemm"
+                                               : "winograd",
             w->ratio, w->error, w->tolerance, w->outputs, w->where);
   }
   return 0;
@@ -888,8 +980,8 @@ int main(void) {
   clrn_test_add_suite("conv2d", setup, teardown, "resnet shapes", test_resnet_shapes, "residual",
                       test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
                       test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
-                      "wait list", test_wait_list, "reuse", test_reuse, "two queues",
-                      test_two_queues, "lent workspace", test_workspace, "igemm limits",
-                      test_igemm_limits, "bad arguments", test_bad_arguments, NULL);
+                      "winograd tiles", test_winograd_tiles, "wait list", test_wait_list, "reuse",
+                      test_reuse, "two queues", test_two_queues, "lent workspace", test_workspace,
+                      "igemm limits", test_igemm_limits, "bad arguments", test_bad_arguments, NULL);
   return clrn_test_run();
 }

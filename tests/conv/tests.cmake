@@ -1,6 +1,7 @@
 # conv2d: the suite against the plain-C reference (on the test device, and under
 # Oclgrind with small shapes), and the benchmark program (built, not run by CTest).
-clrn_add_test(NAME test_conv2d SOURCES conv/test_conv2d.c ref/ref_conv2d.c LABELS ops)
+clrn_add_test(NAME test_conv2d SOURCES conv/test_conv2d.c ref/ref_conv2d.c ref/ref_winograd.c
+              LABELS ops)
 target_include_directories(test_conv2d PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/ref)
 clrn_add_oclgrind_test(NAME test_conv2d_oclgrind TARGET test_conv2d)
 add_executable(bench_conv2d conv/bench_conv2d.c)

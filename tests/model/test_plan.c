@@ -171,6 +171,64 @@ static void test_gemm_choices(void) {
   clrn_weights_close(w50);
 }
 
+/* With WINO_TILE=4, a ResNet-50 plan at 224x224 runs every 3x3 stride-1
+ * convolution whose output plane reaches WINO_MIN_PLANE on Winograd F(4x4,3x3)
+ * (the strided first 3x3 of layers 2-4 and layer4's 7x7 planes stay blocked),
+ * with the weight transformed (corners: g[0][0] and g[2][2] over 36^2) in the
+ * layout [36][blocks][cin][WINO_MR], and a workspace for its tiles. */
+static void test_winograd_choices(void) {
+  clrn_conv_tuning wino = blocked;
+  wino.wino_tile = 4;
+  wino.wino_min_plane = 100;
+  wino.wino_mr = 8;
+  wino.wino_nr = 16;
+  wino.wino_wg = 4;
+  wino.wino_xform_wg = 16;
+  CU_ASSERT(!clrn_conv_tuning_equal(&wino, &blocked));
+  clrn_weights *w50 = NULL;
+  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNET50, CLASSES, 5, &w50));
+  clrn_plan p, b;
+  CLRN_ASSERT_OK(clrn_plan_build(&wino, w50, 224, 224, true, &p));
+  CLRN_ASSERT_OK(clrn_plan_build(&blocked, w50, 224, 224, true, &b));
+  int winograds = 0;
+  for (size_t i = 0; i < p.step_count; i++) {
+    const clrn_step *s = &p.steps[i];
+    if (s->kind != CLRN_STEP_CONV)
+      continue;
+    const clrn_value *out = &p.graph.values[s->output];
+    bool fits = s->conv.kernel_h == 3 && s->conv.stride_h == 1;
+    bool want = fits && out->h * out->w >= 100;
+    CU_ASSERT_EQUAL(s->config.variant, want ? CLRN_CONV_WINOGRAD : CLRN_CONV_BLOCKED);
+    if (s->config.variant != CLRN_CONV_WINOGRAD)
+      continue;
+    winograds++;
+    CU_ASSERT_STRING_EQUAL(s->kernel, "conv2d/winograd");
+    CU_ASSERT_STRING_EQUAL(s->choice, "winograd F4 oc8x16 wg4 pf2");
+    size_t cin = (size_t)s->conv.in_channels, blocks = (size_t)(s->conv.out_channels + 7) / 8;
+    CU_ASSERT_EQUAL(s->packed.weight_count, 36 * blocks * 8 * cin);
+    /* The blocked plan's packed weight of the same step: [block][cin][tap][16]. */
+    const clrn_step *o = find_step(&b, s->name);
+    for (size_t k = 0; k < (size_t)s->conv.out_channels; k += 13)
+      for (size_t c = 0; c < cin; c += 7) {
+        const float *g = o->packed.weight + ((k / 16) * cin + c) * 9 * 16 + k % 16;
+        float first = s->packed.weight[((0 * blocks + k / 8) * cin + c) * 8 + k % 8];
+        float last = s->packed.weight[((35 * blocks + k / 8) * cin + c) * 8 + k % 8];
+        CU_ASSERT(fabs(first - g[0] / 1296.0) <= 1e-6 * fabs(g[0] / 1296.0));
+        CU_ASSERT(fabs(last - g[8 * 16] / 1296.0) <= 1e-6 * fabs(g[8 * 16] / 1296.0));
+      }
+    size_t tiles = (size_t)((out->h + 3) / 4) * (size_t)((out->w + 3) / 4);
+    tiles = (tiles + 15) / 16 * 16;
+    clrn_plan_memory needs;
+    clrn_plan_memory_needs(&p, &needs);
+    CU_ASSERT(needs.workspace_bytes[0] >= 36 * (cin + blocks * 8) * tiles * sizeof(float));
+  }
+  /* layer1: 3, layer2: 3, layer3: 5 (the first of layers 2-4 is strided) */
+  CU_ASSERT_EQUAL(winograds, 3 + 3 + 5);
+  clrn_plan_free(&p);
+  clrn_plan_free(&b);
+  clrn_weights_close(w50);
+}
+
 /* conv1's packed weight is its weight times gamma/sqrt(var+eps) of bn1, in
  * PyTorch's order for the direct kernel and in [block][cin][tap][lane] for the
  * blocked one. */
@@ -329,8 +387,9 @@ static int teardown(void) {
 
 int main(void) {
   clrn_test_add_suite("plan", setup, teardown, "per-step choices", test_choices, "gemm choices",
-                      test_gemm_choices, "igemm choices", test_igemm_choices,
-                      "folded and packed weights", test_folded_and_packed, "memory needs",
-                      test_memory_needs, "grouped convolutions", test_grouped, NULL);
+                      test_gemm_choices, "igemm choices", test_igemm_choices, "winograd choices",
+                      test_winograd_choices, "folded and packed weights", test_folded_and_packed,
+                      "memory needs", test_memory_needs, "grouped convolutions", test_grouped,
+                      NULL);
   return clrn_test_run();
 }
