@@ -7,9 +7,12 @@ among them) in batches of 2, so batch k runs on rank k % 2:
          ends with a message naming rank 1 and --resume, the output holds the 10
          records before (batches 0 to 4), and --resume under mpirun completes it to
          the one-process file;
-  usage  a usage error (-o in a dataset run) is reported once, with exit status 2.
+  usage  a usage error (-o in a dataset run) is reported once, with exit status 2;
+  devices  with two PoCL devices (POCL_DEVICES="basic pthread"), rank 0 runs on
+         device 0 and rank 1 on device 1 (their node-local ranks), both on -d 0's.
     mpi.py CASE MPIRUN CLI WEIGHTS DATA_DIR"""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +22,7 @@ case, mpirun, cli, weights, data = sys.argv[1:6]
 tmp = tempfile.mkdtemp(prefix="clrn-mpi-")
 os.chdir(tmp)
 ARGS = ["run", "-w", weights, "-b", "2", "--resize", "64", "--crop", "64"]
-MPI = [mpirun, "--oversubscribe"]
+MPI = [mpirun, "--oversubscribe", "--tag-output"]  # whole lines, tagged [job,rank]
 
 
 def fail(message):
@@ -80,5 +83,15 @@ elif case == "usage":
     p = run([*MPI, "-n", "2", cli, *ARGS, "-o", "x.npy", "in"], 2)
     if p.stderr.count("-o: not in a dataset run") != 1:
         fail("the usage error was not reported exactly once")
+elif case == "devices":
+    os.environ["POCL_DEVICES"] = "basic pthread"
+    for spec, want in ((None, ["basic", "pthread"]), ("0", ["basic", "basic"])):
+        p = run([*MPI, "-n", "2", cli, *ARGS, "-v",
+                 *(["-d", spec] if spec else []), "--jsonl", "o.jsonl", "in"], None)
+        used = [re.search(rf"\[\d+,{rank}\]<stderr>:\s*device 0: (\w+)-", p.stderr)
+                for rank in (0, 1)]
+        used = [m.group(1) if m else None for m in used]
+        if used != want:
+            fail(f"-d {spec}: ranks 0 and 1 ran on {used}, expected {want}")
 shutil.rmtree(tmp)
 print("PASS")

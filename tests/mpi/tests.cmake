@@ -5,7 +5,7 @@
 # which Open MPI refuses unless told (OMPI_ALLOW_RUN_AS_ROOT*). Needs the cli
 # fixture (resnet18 weights).
 if(CLRN_WITH_MPI AND CLRN_BUILD_TOOLS)
-  foreach(case same fail usage)
+  foreach(case same fail usage devices)
     add_test(NAME mpi_${case}
              COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/mpi.py ${case}
                      ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:clresnet_cli>
