@@ -128,6 +128,12 @@ static void print_help(void) {
          "place, not renamed at the end. --truth (alias --ground-truth; --labels is for class\n"
          "names) matches the inputs by file name and prints top-1 and top-5 accuracy on stdout\n"
          "at the end, resumed records included; failed inputs count as misses.\n"
+         "\n"
+         "Under mpirun (a build with MPI) a run is a dataset run spread over the ranks: batch\n"
+         "k of -b inputs runs on rank k modulo the ranks, each rank on its node-local rank's\n"
+         "GPU (else device) unless -d or CLRN_DEVICE says otherwise, and rank 0 writes the one\n"
+         "output in input order and the total throughput. When a rank fails, the job ends\n"
+         "and --resume continues the output.\n"
          "\n");
   cli_print_options(&run_command);
   printf(
@@ -139,6 +145,7 @@ static void print_help(void) {
       "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
       "  clresnet run -w resnet50.safetensors --jsonl val.jsonl --truth val.txt imagenet/val\n"
       "  clresnet run -w resnet50.safetensors --csv out.csv --resume @photos.txt\n"
+      "  mpirun -n 4 --hostfile hosts clresnet run -w r50.safetensors --jsonl o.jsonl val\n"
       "\n"
       "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
       "finite is reported as failed; in a dataset run, any input that failed), 2 usage error.\n");
