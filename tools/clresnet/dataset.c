@@ -180,9 +180,18 @@ static int do_batch(loop *l, cli_pool *pool, size_t k, int batch) {
   cli_batch_result r;
   int status = CLI_EXIT_OK;
   if (!cli_mpi_owns(k)) {
-    if (cli_mpi_rank() == 0 && (status = cli_mpi_receive(k, l->classes, &r)) == CLI_EXIT_OK)
-      status = write_batch(l, k * (size_t)batch, &r);
-    return status;
+    if (cli_mpi_rank() != 0 || (status = cli_mpi_receive(k, l->classes, &r)) != CLI_EXIT_OK)
+      return status;
+    size_t left = l->d->inputs.count - k * (size_t)batch;
+    int ran = 0;
+    for (int i = 0; i < r.count; i++)
+      ran += !r.errors[i];
+    if ((size_t)r.count != (left < (size_t)batch ? left : (size_t)batch) || ran != r.ok) {
+      cli_error("rank %zu sent %d results for batch %zu: not its inputs",
+                k % (size_t)cli_mpi_size(), r.count, k);
+      return CLI_EXIT_FAILURE;
+    }
+    return write_batch(l, k * (size_t)batch, &r);
   }
   cli_batch b;
   if (!cli_pool_next(pool, &b))

@@ -211,12 +211,14 @@ int cli_mpi_receive(size_t k, int classes, cli_batch_result *r) {
   size_t floats = h[2] > 0 && h[3] > 0 ? (size_t)h[2] * (size_t)h[3] : 0;
   size_t expected = sizeof h + (size_t)(h[4] > 0 ? h[4] : 0) + 2 * floats * sizeof(float);
   char *text = job.message + sizeof h;
-  if ((size_t)bytes < sizeof h || h[4] < 1 || expected != (size_t)bytes || text[h[4] - 1] ||
-      (h[0] == KIND_RESULT && (h[1] < 1 || h[2] < 0 || h[2] > h[1] || h[3] != classes))) {
+  bool result = h[0] == KIND_RESULT && h[1] >= 1 && h[2] >= 0 && h[2] <= h[1] && h[3] == classes;
+  bool failed = h[0] == KIND_FAILED && h[2] == 0;
+  if ((size_t)bytes < sizeof h || h[4] < 1 || (!result && !failed) || expected != (size_t)bytes ||
+      text[h[4] - 1]) {
     cli_error("rank %d sent a malformed message (%d bytes)", from, bytes);
     return CLI_EXIT_FAILURE;
   }
-  if (h[0] == KIND_FAILED) {
+  if (failed) {
     cli_error("rank %d of %d %s", from, job.size, text);
     return CLI_EXIT_FAILURE;
   }
@@ -232,8 +234,9 @@ int cli_mpi_receive(size_t k, int classes, cli_batch_result *r) {
       return CLI_EXIT_FAILURE;
     }
   }
-  memcpy(job.logits, text, floats * sizeof(float));
-  memcpy(job.probs, text + floats * sizeof(float), floats * sizeof(float));
+  const char *data = job.message + sizeof h + h[4]; /* the floats follow the text */
+  memcpy(job.logits, data, floats * sizeof(float));
+  memcpy(job.probs, data + floats * sizeof(float), floats * sizeof(float));
   *r = (cli_batch_result){
       .count = h[1], .ok = h[2], .errors = job.errors, .logits = job.logits, .probs = job.probs};
   return CLI_EXIT_OK;
@@ -248,8 +251,9 @@ int cli_mpi_finish(int status) {
     char host[256] = "?", text[512];
     gethostname(host, sizeof host);
     host[sizeof host - 1] = '\0';
-    snprintf(text, sizeof text, "(host %s, pid %ld) stopped with exit status %d; its error is above",
-             host, (long)getpid(), status);
+    snprintf(text, sizeof text,
+             "(host %s, pid %ld) stopped with exit status %d; its error is above", host,
+             (long)getpid(), status);
     send_message(KIND_FAILED, 0, 0, 0, text, strlen(text) + 1, NULL, NULL);
   }
   if (job.shared && !job.done && job.rank == 0 && job.size > 1) {
