@@ -21,17 +21,6 @@
 
 static char dir[256];
 
-static int setup(void) {
-  clrn_test_temp_dir(dir, sizeof dir);
-  setenv("CLRN_CACHE_DIR", dir, 1);
-  return 0;
-}
-
-static int teardown(void) {
-  clrn_test_remove_dir(dir);
-  return 0;
-}
-
 /* Entry k: its key and its bytes, the same in every process. */
 static void entry(int k, char *key, size_t key_size, unsigned char *bytes) {
   snprintf(key, key_size, "program %d|-DCLRN_TEST|device|driver", k);
@@ -75,6 +64,8 @@ static int writer(int id) {
 }
 
 static void test_two_writers(void) {
+  clrn_test_temp_dir(dir, sizeof dir); /* an empty cache of its own */
+  setenv("CLRN_CACHE_DIR", dir, 1);
   pid_t pids[2];
   for (int i = 0; i < 2; i++) {
     pids[i] = fork();
@@ -103,10 +94,10 @@ static void test_two_writers(void) {
   }
   closedir(d);
   CU_ASSERT_EQUAL(files, ENTRIES);
+  clrn_test_remove_dir(dir);
 }
 
 int main(void) {
-  clrn_test_add_suite("cache writers", setup, teardown, "two processes at once", test_two_writers,
-                      NULL);
+  clrn_test_add_suite("cache writers", NULL, NULL, "two processes at once", test_two_writers, NULL);
   return clrn_test_run();
 }
