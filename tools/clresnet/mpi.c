@@ -44,6 +44,8 @@ int cli_mpi_start(int *argc, char ***argv) {
     return CLI_EXIT_FAILURE;
   }
   job.started = true;
+  /* Whole lines: mpirun forwards each write, and the ranks' lines would mix. */
+  setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
   MPI_Comm_rank(MPI_COMM_WORLD, &job.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &job.size);
   job.local_rank = env_int("OMPI_COMM_WORLD_LOCAL_RANK", 0);

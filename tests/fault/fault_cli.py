@@ -8,7 +8,7 @@
   cache    three processes filling one empty kernel cache at once all succeed, leave
            no temporary file, and a fourth run finds every program there (compiles
            nothing) with no entry rejected.
-    fault.py CASE CLI WEIGHTS DATA_DIR"""
+    fault_cli.py CASE CLI WEIGHTS DATA_DIR"""
 import os
 import shutil
 import subprocess
