@@ -5,6 +5,11 @@
  * concurrently (one host thread per device), and the results are gathered in
  * input order: they do not depend on the split.
  *
+ * A device whose shard fails (its queue reports an error) is dropped for good with a
+ * warning through the log callback naming it, and its shard runs again on the
+ * devices left; a run fails only when no device is left. CLRN_FAULT=device:N:after:K
+ * makes device N fail after K runs, for tests.
+ *
  * Speeds are measured on first use with a short run and cached in the kernel
  * cache folder (file calibration.txt), keyed by device, driver and model shape.
  */
@@ -46,7 +51,8 @@ CLRN_API clrn_status clrn_engine_create(const clrn_device_info *devices, size_t 
                                         const clrn_engine_options *options, clrn_engine **engine);
 
 /** Runs batch images (NCHW float32) and writes batch*num_classes logits and, if not
- * NULL, probabilities, in input order. */
+ * NULL, probabilities, in input order. A failing device's shard is rerun on the
+ * others (see above); an error means no device was left, or a single device failed. */
 CLRN_API clrn_status clrn_engine_run(clrn_engine *engine, const float *input, int batch,
                                      float *logits, float *probabilities);
 

@@ -5,7 +5,13 @@
  * (clrn_conv_tuning, read from each device's profile): the only thing a plan
  * depends on besides the weights and the model options. Devices with equal values,
  * such as two devices of one kind, share one plan; each device's model only
- * uploads the plan's weights into its own op objects. */
+ * uploads the plan's weights into its own op objects.
+ *
+ * A device whose shard fails (its queue reports an error, or CLRN_FAULT says so:
+ * fault.h) is marked failed with a warning through the log callback naming it, is
+ * not used again, and its shard is run again on the devices left; the results do
+ * not depend on the split, so the run's output is the same. Only when no device is
+ * left does the run fail. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +21,16 @@
 #include "base/error.h"
 #include "clresnet/engine.h"
 #include "sched/calibrate.h"
+#include "sched/fault.h"
 #include "sched/model.h"
 
 typedef struct device_slot {
   clrn_context *ctx;
   clrn_model *model;
   double speed;
-  int shard;
+  int shard;   /* images it ran in the last clrn_engine_run() */
+  long runs;   /* shard runs it finished */
+  bool failed; /* its queue reported an error: not used again */
 } device_slot;
 
 struct clrn_engine {
@@ -31,11 +40,13 @@ struct clrn_engine {
   size_t plan_count;
   clrn_engine_options options;
   int num_classes;
+  clrn_fault fault; /* CLRN_FAULT */
 };
 
 /* One device's share of a run, executed on its own thread. */
 typedef struct shard_job {
   clrn_model *model;
+  bool inject; /* fail as CLRN_FAULT asks instead of running */
   const float *input;
   float *logits;
   float *probabilities;
@@ -153,7 +164,7 @@ clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
     clrn_engine_options_default(&e->options);
   e->options.speeds = NULL; /* copied below: the caller's array need not outlive the call */
   e->num_classes = clrn_weights_num_classes(weights);
-  clrn_status status = CLRN_STATUS_SUCCESS;
+  clrn_status status = clrn_fault_read(&e->fault);
   for (size_t i = 0; i < count && status == CLRN_STATUS_SUCCESS; i++)
     status = add_device(e, &devices[i], weights, &e->devices[i]);
   for (size_t i = 0; count > 1 && i < count && status == CLRN_STATUS_SUCCESS; i++) {
@@ -174,44 +185,89 @@ clrn_status clrn_engine_create(const clrn_device_info *devices, size_t count,
   return CLRN_STATUS_SUCCESS;
 }
 
-/* Each device's shard of a run of batch images (the split clrn_engine_run() makes). */
+/* Each device's shard of a run of batch images (the split clrn_engine_run() makes):
+ * none for a failed device, all for the only device left. */
 static clrn_status engine_shards(const clrn_engine *e, int batch, int **shards) {
   double *speeds = malloc(e->count * sizeof *speeds);
-  *shards = malloc(e->count * sizeof **shards);
-  if (!speeds || !*shards) {
-    free(speeds);
+  size_t *live = malloc(e->count * sizeof *live);
+  int *split = malloc(e->count * sizeof *split);
+  *shards = calloc(e->count, sizeof **shards);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  if (!speeds || !live || !split || !*shards) {
     free(*shards);
     *shards = NULL;
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "engine shards");
+    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "engine shards");
+    goto done;
   }
+  size_t count = 0;
   for (size_t i = 0; i < e->count; i++)
-    speeds[i] = e->devices[i].speed;
-  if (e->count == 1)
-    (*shards)[0] = batch;
-  else
-    clrn_engine_split(speeds, e->count, batch, *shards);
+    if (!e->devices[i].failed) {
+      speeds[count] = e->devices[i].speed;
+      live[count++] = i;
+    }
+  if (count == 1)
+    split[0] = batch;
+  else if (count > 1)
+    clrn_engine_split(speeds, count, batch, split);
+  for (size_t k = 0; k < count; k++)
+    (*shards)[live[k]] = split[k];
+done:
   free(speeds);
-  return CLRN_STATUS_SUCCESS;
+  free(live);
+  free(split);
+  return status;
 }
 
 static int run_shard(void *arg) {
   shard_job *job = arg;
-  job->status = clrn_model_run(job->model, job->input, job->batch, job->logits, job->probabilities);
+  if (job->inject)
+    job->status = clrn_fail(CLRN_STATUS_OPENCL_ERROR,
+                            "the queue reported CL_OUT_OF_RESOURCES (injected by CLRN_FAULT)");
+  else
+    job->status =
+        clrn_model_run(job->model, job->input, job->batch, job->logits, job->probabilities);
   if (job->status != CLRN_STATUS_SUCCESS)
     snprintf(job->error, sizeof job->error, "%s", clrn_last_error());
   return 0;
 }
 
-clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float *logits,
+static clrn_status run_live(clrn_engine *e, const float *input, int batch, float *logits,
+                            float *probabilities);
+
+/* Device i's shard (job) failed: marks the device failed and says so. */
+static void mark_failed(clrn_engine *e, size_t i, const shard_job *job) {
+  device_slot *d = &e->devices[i];
+  d->failed = true;
+  d->shard -= job->batch;
+  size_t left = 0;
+  for (size_t k = 0; k < e->count; k++)
+    left += !e->devices[k].failed;
+  if (left > 0)
+    clrn_log(CLRN_LOG_LEVEL_WARNING,
+             "device %zu (%s) failed: %s; its %d image%s run again on the %zu device%s "
+             "left, and it is not used again",
+             i, clrn_context_device(d->ctx)->name, job->error, job->batch,
+             job->batch > 1 ? "s" : "", left, left > 1 ? "s" : "");
+}
+
+/* Runs the shard of a failed device (marked already) on the devices left. */
+static clrn_status rerun(clrn_engine *e, size_t i, shard_job *job) {
+  size_t left = 0;
+  for (size_t k = 0; k < e->count; k++)
+    left += !e->devices[k].failed;
+  if (e->count == 1)
+    return clrn_fail(job->status, "%s", job->error);
+  if (left == 0)
+    return clrn_fail(job->status, "no device left: %s: %s",
+                     clrn_context_device(e->devices[i].ctx)->name, job->error);
+  return run_live(e, job->input, job->batch, job->logits, job->probabilities);
+}
+
+/* Runs batch images over the devices that have not failed, one host thread per
+ * device with a shard (the calling thread when only one has), recovering from
+ * the devices that fail. */
+static clrn_status run_live(clrn_engine *e, const float *input, int batch, float *logits,
                             float *probabilities) {
-  if (!e || !input || !logits)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_engine_run: NULL argument");
-  if (batch < 1)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "batch %d must be at least 1", batch);
-  if (e->count == 1) {
-    e->devices[0].shard = batch;
-    return clrn_model_run(e->devices[0].model, input, batch, logits, probabilities);
-  }
   int *shards = NULL;
   CLRN_TRY(engine_shards(e, batch, &shards));
   shard_job *jobs = calloc(e->count, sizeof *jobs);
@@ -225,10 +281,14 @@ clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float
   const clrn_model_options *o = &e->options.model;
   size_t in_floats = 3 * (size_t)o->height * (size_t)o->width;
   size_t out_floats = (size_t)e->num_classes;
+  size_t busy = 0;
+  for (size_t i = 0; i < e->count; i++)
+    busy += shards[i] > 0;
   int offset = 0;
   for (size_t i = 0; i < e->count; i++) {
-    e->devices[i].shard = shards[i];
-    jobs[i] = (shard_job){.model = e->devices[i].model,
+    device_slot *d = &e->devices[i];
+    jobs[i] = (shard_job){.model = d->model,
+                          .inject = clrn_fault_due(&e->fault, i, d->runs),
                           .input = input + (size_t)offset * in_floats,
                           .logits = logits + (size_t)offset * out_floats,
                           .probabilities =
@@ -237,26 +297,48 @@ clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float
     offset += shards[i];
     if (shards[i] == 0)
       continue;
+    d->shard += shards[i];
+    if (busy == 1) {
+      run_shard(&jobs[i]);
+      continue;
+    }
     if (thrd_create(&threads[i], run_shard, &jobs[i]) != thrd_success) {
       status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "cannot start a device thread");
       break;
     }
     started[i] = true;
   }
-  for (size_t i = 0; i < e->count; i++) {
-    if (!started[i])
-      continue;
-    thrd_join(threads[i], NULL);
-    if (jobs[i].status != CLRN_STATUS_SUCCESS && status == CLRN_STATUS_SUCCESS)
-      status = clrn_fail(jobs[i].status, "%s: %s", clrn_context_device(e->devices[i].ctx)->name,
-                         jobs[i].error);
+  for (size_t i = 0; i < e->count; i++)
+    if (started[i])
+      thrd_join(threads[i], NULL);
+  /* Every thread has ended, and every failed device is marked, before any shard
+   * runs again. */
+  for (size_t i = 0; i < e->count && status == CLRN_STATUS_SUCCESS; i++) {
+    if (shards[i] > 0 && jobs[i].status == CLRN_STATUS_SUCCESS)
+      e->devices[i].runs++;
+    else if (shards[i] > 0)
+      mark_failed(e, i, &jobs[i]);
   }
+  for (size_t i = 0; i < e->count && status == CLRN_STATUS_SUCCESS; i++)
+    if (shards[i] > 0 && jobs[i].status != CLRN_STATUS_SUCCESS)
+      status = rerun(e, i, &jobs[i]);
 done:
   free(shards);
   free(jobs);
   free(threads);
   free(started);
   return status;
+}
+
+clrn_status clrn_engine_run(clrn_engine *e, const float *input, int batch, float *logits,
+                            float *probabilities) {
+  if (!e || !input || !logits)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_engine_run: NULL argument");
+  if (batch < 1)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "batch %d must be at least 1", batch);
+  for (size_t i = 0; i < e->count; i++)
+    e->devices[i].shard = 0;
+  return run_live(e, input, batch, logits, probabilities);
 }
 
 clrn_status clrn_engine_warm_up(clrn_engine *e, int batch, clrn_build_progress_fn progress,

@@ -14,6 +14,7 @@
 #include "classify_opts.h"
 #include "dataset.h"
 #include "escape.h"
+#include "mpi_hooks.h"
 #include "results.h"
 #include "session.h"
 
@@ -127,6 +128,12 @@ static void print_help(void) {
          "place, not renamed at the end. --truth (alias --ground-truth; --labels is for class\n"
          "names) matches the inputs by file name and prints top-1 and top-5 accuracy on stdout\n"
          "at the end, resumed records included; failed inputs count as misses.\n"
+         "\n"
+         "Under mpirun (a build with MPI) a run is a dataset run spread over the ranks: batch\n"
+         "k of -b inputs runs on rank k modulo the ranks, each rank on its node-local rank's\n"
+         "GPU (else device) unless -d or CLRN_DEVICE says otherwise, and rank 0 writes the one\n"
+         "output in input order and the total throughput. When a rank fails, the job ends\n"
+         "and --resume continues the output.\n"
          "\n");
   cli_print_options(&run_command);
   printf(
@@ -138,6 +145,7 @@ static void print_help(void) {
       "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
       "  clresnet run -w resnet50.safetensors --jsonl val.jsonl --truth val.txt imagenet/val\n"
       "  clresnet run -w resnet50.safetensors --csv out.csv --resume @photos.txt\n"
+      "  mpirun -n 4 --hostfile hosts clresnet run -w r50.safetensors --jsonl o.jsonl val\n"
       "\n"
       "Exit status: 0 success, 1 runtime or input failure (an input whose logits are not\n"
       "finite is reported as failed; in a dataset run, any input that failed), 2 usage error.\n");
@@ -313,13 +321,14 @@ static void report_verbose(const cli_session *session, double load_s, double set
           load_s, setup_s, images, run_s, 1000.0 * run_s / images);
 }
 
-int cmd_run(int argc, char **argv) {
+static int run(int argc, char **argv) {
   run_args a;
   int status = parse_args(argc, argv, &a);
   if (status != CLI_CONTINUE)
     return status;
   cli_install_log();
-  bool dataset = cli_dataset_wanted(&a.dataset, a.inputs, a.input_count);
+  /* Under mpirun every run is a dataset run, sharded over the ranks (mpi_hooks.h). */
+  bool dataset = cli_dataset_wanted(&a.dataset, a.inputs, a.input_count) || cli_mpi_size() > 1;
   cli_dataset ds = {0};
   if ((status = check_outputs(&a, dataset, &ds)) != CLI_EXIT_OK) {
     cli_dataset_free(&ds);
@@ -333,6 +342,8 @@ int cmd_run(int argc, char **argv) {
   double t0 = cli_now();
   if ((status = cli_session_open(&a.common, &session)) != CLI_EXIT_OK)
     goto done;
+  const char *env_device = getenv("CLRN_DEVICE");
+  cli_mpi_devices(&session.devices, a.common.device || (env_device && *env_device));
   if (!dataset &&
       (status = cli_inputs_check(a.inputs, a.input_count, &session.devices)) != CLI_EXIT_OK)
     goto done;
@@ -342,7 +353,7 @@ int cmd_run(int argc, char **argv) {
     goto done;
   const char *source = clrn_weights_metadata(weights, "source");
   const char *seed = clrn_weights_metadata(weights, "seed");
-  if (source && strcmp(source, "seed") == 0 && cli_verbosity > 0)
+  if (source && strcmp(source, "seed") == 0 && cli_verbosity > 0 && cli_mpi_rank() == 0)
     cli_print_line(stderr,
                    "clresnet: note: %s holds random weights (seed %s), not trained ones: the "
                    "classes below are meaningless",
@@ -407,4 +418,9 @@ done:
   cli_dataset_free(&ds);
   cli_session_close(&session);
   return status;
+}
+
+int cmd_run(int argc, char **argv) {
+  int status = cli_mpi_start(&argc, &argv);
+  return status == CLI_EXIT_OK ? cli_mpi_finish(run(argc, argv)) : status;
 }

@@ -147,6 +147,14 @@ typedef struct cli_batch {
   char **errors; /* count messages; NULL for the inputs that decoded */
 } cli_batch;
 
+/** The results of one batch: each input's error (NULL for one that ran) and the
+ * logits and probabilities of the inputs that ran, in input order. */
+typedef struct cli_batch_result {
+  int count, ok;         /* inputs, of which ran */
+  char **errors;         /* count entries */
+  float *logits, *probs; /* ok x classes each */
+} cli_batch_result;
+
 typedef struct cli_pool cli_pool;
 
 /** Starts threads decoding paths (photos, or .npy files holding one [3,crop,crop]
@@ -175,7 +183,8 @@ typedef struct cli_dataset {
   size_t skipped; /* inputs already in the output */
 } cli_dataset;
 
-/** Before any work: refuses options a dataset run does not take (-o, --save-input,
+/** Before any work (on rank 0 of an MPI job, which sends the result to the other
+ * ranks: mpi_hooks.h): refuses options a dataset run does not take (-o, --save-input,
  * --json, --trace, both --jsonl and --csv, --resume without either), expands the
  * operands, checks the output files against every input, list, the truth file and
  * the weights (checks.h), and with --resume reads the output and drops the inputs
@@ -186,7 +195,8 @@ int cli_dataset_prepare(cli_dataset *d, const cli_dataset_args *args, char *cons
 
 /** Classifies the prepared inputs with the session's engine (started here for
  * pre->crop x pre->crop inputs), naming classes by labels (NULL: indices only),
- * streaming the records; returns the exit status: 1 when an input failed. */
+ * streaming the records; returns the exit status: 1 when an input failed. In an
+ * MPI job (mpi_hooks.h) each rank runs its batches and rank 0 writes every record. */
 int cli_dataset_run(cli_dataset *d, cli_session *session, const cli_session_args *common, int top,
                     const clrn_preprocess *pre, const clrn_labels *labels);
 
