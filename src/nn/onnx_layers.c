@@ -537,7 +537,7 @@ static clrn_status read_graph(reader *r, const Onnx__GraphProto *g) {
     return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: the ONNX graph has %zu outputs (one expected)",
                      r->path, g->n_output);
   slot *out = find_slot(r, g->output[0]->name);
-  if (!out->name || out->value < 0)
+  if (!out->name || out->value < 0 || out->value == net->input)
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                      "%s: the ONNX graph output '%.200s' is not computed by its nodes", r->path,
                      g->output[0]->name);

@@ -244,7 +244,7 @@ clrn_status clrn_onnx_bind(clrn_weights *w, clrn_arch *arch) {
       found = &specs[i];
     else if (status == CLRN_STATUS_SUCCESS && (matched > best || i == 0)) {
       best = matched;
-      snprintf(why, sizeof why, "%s %s", specs[i].name, m.why);
+      snprintf(why, sizeof why, "%s, %s", specs[i].name, m.why);
     }
   }
   if (status == CLRN_STATUS_SUCCESS && !found)

@@ -17,7 +17,11 @@
  *    two float32 computations of the same network with independent rounding err
  *    by the same order (measured ratios 0.7..1.4 here), so clresnet is as accurate as
  *    the reference it is judged by. This is what separates a genuine float32 floor
- *    from a bug when check 1 is close. */
+ *    from a bug when check 1 is close.
+ *
+ * `test_network ARCH onnx OPSET MODE` runs the same checks on the network exported
+ * by torch.onnx (tests/model/onnx_reference.py: model.onnx, BatchNorm folded or
+ * kept) instead of the safetensors file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +36,7 @@
 
 static const char *arch_name;
 static char dir[1024];
+static const char *onnx_opset, *onnx_mode; /* set for an ONNX export */
 
 /* The two cases of cases.txt: file name part and size. */
 typedef struct test_case {
@@ -54,9 +59,15 @@ static int make_reference(void) {
   snprintf(marker, sizeof marker, "%s/cases.txt", dir);
   if (exists(marker))
     return 0;
-  snprintf(command, sizeof command,
-           "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s", CLRN_SOURCE_DIR,
-           arch_name, dir);
+  if (onnx_opset)
+    snprintf(command, sizeof command,
+             "/usr/bin/python3 %s/tests/model/onnx_reference.py --arch %s --opset %s --mode %s "
+             "--out %s",
+             CLRN_SOURCE_DIR, arch_name, onnx_opset, onnx_mode, dir);
+  else
+    snprintf(command, sizeof command,
+             "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s",
+             CLRN_SOURCE_DIR, arch_name, dir);
   fprintf(stderr, "%s\n", command);
   int status = system(command);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -154,17 +165,24 @@ static void test_second_fused(void) { compare(cases[1].name, true); }
 static void test_second_unfused(void) { compare(cases[1].name, false); }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: test_network ARCH (resnet18 ... wide_resnet101_2)\n");
+  if (argc != 2 && !(argc == 5 && strcmp(argv[2], "onnx") == 0)) {
+    fprintf(stderr, "usage: test_network ARCH [onnx OPSET folded|batchnorm] (ARCH: resnet18 ... "
+                    "wide_resnet101_2)\n");
     return 2;
   }
   arch_name = argv[1];
+  onnx_opset = argc == 5 ? argv[3] : NULL;
+  onnx_mode = argc == 5 ? argv[4] : NULL;
   clrn_arch arch;
   if (clrn_arch_parse(arch_name, &arch) != CLRN_STATUS_SUCCESS) {
     fprintf(stderr, "%s\n", clrn_last_error());
     return 2;
   }
-  snprintf(dir, sizeof dir, "%s/network/%s", CLRN_TEST_BINARY_DIR, arch_name);
+  if (onnx_opset)
+    snprintf(dir, sizeof dir, "%s/network/%s-onnx%s-%s", CLRN_TEST_BINARY_DIR, arch_name,
+             onnx_opset, onnx_mode);
+  else
+    snprintf(dir, sizeof dir, "%s/network/%s", CLRN_TEST_BINARY_DIR, arch_name);
   int made = make_reference();
   if (made == CLRN_TEST_SKIP)
     return CLRN_TEST_SKIP;
@@ -178,7 +196,7 @@ int main(int argc, char **argv) {
   }
   context = clrn_test_context(false);
   char path[1100];
-  snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+  snprintf(path, sizeof path, "%s/%s", dir, onnx_opset ? "model.onnx" : "weights.safetensors");
   if (clrn_weights_open(path, arch, &weights) != CLRN_STATUS_SUCCESS) {
     fprintf(stderr, "%s\n", clrn_last_error());
     return 1;
