@@ -54,12 +54,13 @@ static const char *node_name(const Onnx__NodeProto *n) {
 
 /* Fails naming the node being read. */
 #define NODE_FAIL(r, status, fmt, ...)                                                             \
-  clrn_fail(status, "%s: ONNX node '%.200s' (%.64s): " fmt, (r)->path, node_name((r)->node),      \
+  clrn_fail(status, "%s: ONNX node '%.200s' (%.64s): " fmt, (r)->path, node_name((r)->node),       \
             (r)->node->op_type, __VA_ARGS__)
 
 /* Defines name (once: ONNX values have one producer) as a run-time value or a
  * constant. */
-static clrn_status define(reader *r, const char *name, int value, const Onnx__TensorProto *constant) {
+static clrn_status define(reader *r, const char *name, int value,
+                          const Onnx__TensorProto *constant) {
   if (!name || !name[0])
     return CLRN_STATUS_SUCCESS; /* an optional output left out */
   slot *s = find_slot(r, name);
@@ -83,8 +84,8 @@ static clrn_status value_input(reader *r, size_t i, int *value) {
                      "reads '%.200s', which no earlier node or graph input produces", n->input[i]);
   if (s->value < 0)
     return NODE_FAIL(r, CLRN_STATUS_UNSUPPORTED,
-                     "input %zu ('%.200s') is a constant where clresnet needs a computed value",
-                     i, n->input[i]);
+                     "input %zu ('%.200s') is a constant where clresnet needs a computed value", i,
+                     n->input[i]);
   *value = s->value;
   return CLRN_STATUS_SUCCESS;
 }
@@ -224,7 +225,7 @@ static clrn_status append(reader *r, clrn_onnx_layer layer) {
 }
 
 static clrn_status read_conv(reader *r) {
-  static const char *const known[] = {"kernel_shape", "strides", "pads", "dilations",
+  static const char *const known[] = {"kernel_shape", "strides",  "pads", "dilations",
                                       "group",        "auto_pad", NULL};
   CLRN_TRY(known_attributes(r, known));
   clrn_onnx_layer l = {.kind = CLRN_NODE_CONV, .inputs = {-1, -1}};
@@ -286,9 +287,8 @@ static clrn_status read_unary(reader *r, clrn_node_kind kind) {
 static clrn_status read_pool(reader *r, bool max) {
   static const char *const known_max[] = {"kernel_shape", "strides",       "pads",     "dilations",
                                           "ceil_mode",    "storage_order", "auto_pad", NULL};
-  static const char *const known_avg[] = {"kernel_shape", "strides",           "pads",
-                                          "ceil_mode",    "count_include_pad", "auto_pad",
-                                          NULL};
+  static const char *const known_avg[] = {"kernel_shape",      "strides",  "pads", "ceil_mode",
+                                          "count_include_pad", "auto_pad", NULL};
   CLRN_TRY(known_attributes(r, max ? known_max : known_avg));
   clrn_onnx_layer l = {.kind = max ? CLRN_NODE_MAXPOOL : CLRN_NODE_AVGPOOL, .inputs = {-1, -1}};
   CLRN_TRY(value_input(r, 0, &l.inputs[0]));
@@ -366,8 +366,8 @@ static clrn_status read_linear(reader *r, bool gemm) {
   l.transpose = trans_b == 0;
   l.out_channels = (int)(l.transpose ? w[1] : w[0]);
   l.in_channels = (int)(l.transpose ? w[0] : w[1]);
-  if (l.tensors[1] &&
-      !(cdim == 1 && c[0] == l.out_channels) && !(cdim == 2 && c[0] == 1 && c[1] == l.out_channels))
+  if (l.tensors[1] && !(cdim == 1 && c[0] == l.out_channels) &&
+      !(cdim == 2 && c[0] == 1 && c[1] == l.out_channels))
     return NODE_FAIL(r, CLRN_STATUS_UNSUPPORTED, "%s", "C is not a [features] bias");
   return append(r, l);
 }
@@ -507,8 +507,7 @@ static clrn_status read_input(reader *r, const Onnx__ValueInfoProto *v) {
 static clrn_status read_graph(reader *r, const Onnx__GraphProto *g) {
   clrn_onnx_net *net = r->net;
   if (g->n_sparse_initializer)
-    return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: sparse initializers are not supported",
-                     r->path);
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: sparse initializers are not supported", r->path);
   for (size_t i = 0; i < g->n_initializer; i++) {
     if (!g->initializer[i]->name || !g->initializer[i]->name[0])
       return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: an ONNX initializer has no name", r->path);
@@ -566,8 +565,8 @@ clrn_status clrn_onnx_net_read(const Onnx__ModelProto *model, const char *path,
   size_t capacity = 64;
   while (capacity < 2 * names)
     capacity *= 2;
-  reader r = {.path = path, .net = net, .slots = calloc(capacity, sizeof(slot)),
-              .slot_mask = capacity - 1};
+  reader r = {
+      .path = path, .net = net, .slots = calloc(capacity, sizeof(slot)), .slot_mask = capacity - 1};
   if (!r.slots)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: ONNX value names", path);
   clrn_status status = read_graph(&r, g);

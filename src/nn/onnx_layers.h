@@ -37,15 +37,14 @@ typedef struct clrn_onnx_net {
   clrn_onnx_layer *layers;
   size_t count;
   int value_count;
-  int input, output;  /**< value numbers of the image and the logits */
-  int height, width;  /**< the input's spatial size when the graph fixes it, else 0 */
-  int conv_biases;    /**< convolutions with a bias */
-  int batchnorms;     /**< BatchNormalization nodes */
+  int input, output; /**< value numbers of the image and the logits */
+  int height, width; /**< the input's spatial size when the graph fixes it, else 0 */
+  int conv_biases;   /**< convolutions with a bias */
+  int batchnorms;    /**< BatchNormalization nodes */
 } clrn_onnx_net;
 
 /** Reads model's graph as layers; path names the file in errors. */
-clrn_status clrn_onnx_net_read(const Onnx__ModelProto *model, const char *path,
-                               clrn_onnx_net *net);
+clrn_status clrn_onnx_net_read(const Onnx__ModelProto *model, const char *path, clrn_onnx_net *net);
 
 /** Frees the layers. */
 void clrn_onnx_net_free(clrn_onnx_net *net);

@@ -126,7 +126,8 @@ static bool match(matcher *m, size_t *matched) {
     for (size_t i = 0; i < net->count; i++) {
       if (m->used[i] || !fits(m, n, &net->layers[i]))
         continue;
-      if (found < 0 || (!same_chain(m, (int)*matched, found) && same_chain(m, (int)*matched, (int)i)))
+      if (found < 0 ||
+          (!same_chain(m, (int)*matched, found) && same_chain(m, (int)*matched, (int)i)))
         found = (int)i;
     }
     if (found < 0) {

@@ -33,8 +33,7 @@ enum kind { MODEL, GRAPH, NODE, ATTRIBUTE, TRAINING, FUNCTION, VALUE_INFO, TYPE,
 
 static enum kind child_kind(enum kind parent, uint64_t field) {
   switch (parent) {
-  case MODEL:
-    return field == 7 ? GRAPH : field == 20 ? TRAINING : field == 25 ? FUNCTION : NONE;
+  case MODEL: return field == 7 ? GRAPH : field == 20 ? TRAINING : field == 25 ? FUNCTION : NONE;
   case GRAPH: return field == 1 ? NODE : field >= 11 && field <= 13 ? VALUE_INFO : NONE;
   case NODE: return field == 5 ? ATTRIBUTE : NONE;
   case ATTRIBUTE:
@@ -101,14 +100,15 @@ static bool walk(const unsigned char *p, size_t size, enum kind kind, int depth)
 
 /* ---- opening -------------------------------------------------------------------- */
 
-clrn_status clrn_onnx_parse(const void *bytes, size_t size, const char *name,
-                            clrn_onnx_model *m) {
+clrn_status clrn_onnx_parse(const void *bytes, size_t size, const char *name, clrn_onnx_model *m) {
   memset(m, 0, sizeof *m);
   if (!bytes && size)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_onnx_parse: NULL bytes");
   if ((uint64_t)size > CLRN_ONNX_MAX_MODEL)
-    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: %zu bytes, more than an ONNX model may have "
-                     "here (%llu)", name, size, (unsigned long long)CLRN_ONNX_MAX_MODEL);
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                     "%s: %zu bytes, more than an ONNX model may have "
+                     "here (%llu)",
+                     name, size, (unsigned long long)CLRN_ONNX_MAX_MODEL);
   if (!walk(bytes, size, MODEL, 0))
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                      "%s: not a valid ONNX model (malformed protobuf, truncated, or messages "
@@ -185,8 +185,8 @@ clrn_status clrn_onnx_add(clrn_onnx_model *m, const char *name, const Onnx__Tens
     CLRN_TRY(clrn_onnx_tensor_shape(tensor, &tdims, tshape, &have));
     if (have != want)
       return clrn_fail(CLRN_STATUS_MISMATCH,
-                       "%s: initializer '%.200s' has %llu values where %s needs %llu",
-                       path_of(m), tensor->name ? tensor->name : "", (unsigned long long)have, name,
+                       "%s: initializer '%.200s' has %llu values where %s needs %llu", path_of(m),
+                       tensor->name ? tensor->name : "", (unsigned long long)have, name,
                        (unsigned long long)want);
   }
   CLRN_TRY(clrn_array_reserve((void **)&m->entries, &m->capacity, m->count + 1, sizeof *m->entries,

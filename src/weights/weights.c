@@ -47,8 +47,9 @@ static file_kind kind_of(const char *path) {
     return KIND_SAFETENSORS;
   size_t n = fread(head, 1, sizeof head, f);
   fclose(f);
-  return clrn_pth_detect(head, n) ? KIND_PTH : clrn_onnx_detect(head, n) ? KIND_ONNX
-                                                                          : KIND_SAFETENSORS;
+  return clrn_pth_detect(head, n)    ? KIND_PTH
+         : clrn_onnx_detect(head, n) ? KIND_ONNX
+                                     : KIND_SAFETENSORS;
 }
 
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {

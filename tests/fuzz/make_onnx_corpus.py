@@ -158,6 +158,22 @@ def main():
     write("output-not-computed.onnx", model(nodes, inits, outputs=[logits("image")]),
           "INVALID_FORMAT", "not computed by its nodes", "the graph output is its input")
 
+    # A real ResNet-18 graph (torch.onnx, BatchNorm folded) with the initializers'
+    # data left out: it binds (names and shapes are right), and reading fails.
+    import io
+
+    import torch
+    import torchvision
+    buffer = io.BytesIO()
+    torch.onnx.export(torchvision.models.resnet18().eval(), torch.randn(1, 3, 64, 64), buffer,
+                      opset_version=13, input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "n", 2: "h", 3: "w"}})
+    resnet = onnx.load_from_string(buffer.getvalue())
+    for init in resnet.graph.initializer:
+        init.ClearField("raw_data")
+    write("resnet18-no-data.onnx", resnet, "INVALID_FORMAT", "stores 0 values",
+          "torchvision's resnet18 exported by torch.onnx, initializer data removed")
+
     no_graph = onnx.ModelProto(ir_version=8, producer_name="x")
     no_graph.opset_import.add(domain="", version=13)
     write("no-graph.onnx", no_graph, "INVALID_FORMAT", "has no graph", "a model without a graph")
@@ -177,9 +193,10 @@ def main():
     with open(os.path.join(OUT, "README.md"), "w") as f:
         f.write("# Malformed and unsupported ONNX models\n\n"
                 "Seeds for fuzz_onnx and the cases of test_onnx_import, which opens each\n"
-                "file as weights (clrn_weights_open: read, decode, match onto a ResNet) and\n"
-                "expects the status below and a message that names the file and holds the\n"
-                "text given. Written by ../make_onnx_corpus.py.\n\n"
+                "file as weights (clrn_weights_open: read, decode, match onto a ResNet),\n"
+                "reads every tensor as the plan does, and expects the status below and a\n"
+                "message that names the file and holds the text given. Written by\n"
+                "../make_onnx_corpus.py.\n\n"
                 "| file | status | message holds | what is wrong |\n|---|---|---|---|\n")
         for name, status, expect, why in ROWS:
             f.write(f"| {name} | {status} | `{expect}` | {why} |\n")
