@@ -136,25 +136,29 @@ static clrn_status known_attributes(reader *r, const char *const *known) {
   return CLRN_STATUS_SUCCESS;
 }
 
+/* The attribute called name when present, checked to be of type (NULL when absent). */
+static clrn_status typed_attribute(reader *r, const char *name,
+                                   Onnx__AttributeProto__AttributeType type,
+                                   const Onnx__AttributeProto **out) {
+  *out = attribute(r->node, name);
+  if (*out && (*out)->type != type)
+    return NODE_FAIL(r, CLRN_STATUS_INVALID_FORMAT, "attribute '%s' has the wrong type", name);
+  return CLRN_STATUS_SUCCESS;
+}
+
 static clrn_status int_attribute(reader *r, const char *name, int64_t fallback, int64_t *out) {
-  const Onnx__AttributeProto *a = attribute(r->node, name);
-  *out = fallback;
-  if (!a)
-    return CLRN_STATUS_SUCCESS;
-  if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)
-    return NODE_FAIL(r, CLRN_STATUS_INVALID_FORMAT, "attribute '%s' is not an integer", name);
-  *out = a->i;
+  const Onnx__AttributeProto *a;
+  CLRN_TRY(typed_attribute(r, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, &a));
+  *out = a ? a->i : fallback;
   return CLRN_STATUS_SUCCESS;
 }
 
 static clrn_status float_attribute(reader *r, const char *name, double fallback, double *out) {
-  const Onnx__AttributeProto *a = attribute(r->node, name);
-  *out = fallback;
-  if (!a)
-    return CLRN_STATUS_SUCCESS;
-  if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT || !isfinite(a->f))
-    return NODE_FAIL(r, CLRN_STATUS_INVALID_FORMAT, "attribute '%s' is not a finite float", name);
-  *out = a->f;
+  const Onnx__AttributeProto *a;
+  CLRN_TRY(typed_attribute(r, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT, &a));
+  if (a && !isfinite(a->f))
+    return NODE_FAIL(r, CLRN_STATUS_INVALID_FORMAT, "attribute '%s' is not finite", name);
+  *out = a ? a->f : fallback;
   return CLRN_STATUS_SUCCESS;
 }
 

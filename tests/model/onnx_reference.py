@@ -20,35 +20,21 @@ Run with Debian's interpreter (/usr/bin/python3). Exits 77 (the CTest skip code)
 when torch, torchvision or onnx is missing.
 """
 import argparse
-import importlib.util
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-EXPORT = os.path.join(ROOT, "tools", "export_torchvision.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_reference  # noqa: E402  (exits 77 without torchvision)
+
 SEEDS = {"resnet18": 1118, "resnet50": 1150, "resnext50_32x4d": 115032}
 CASES = {"224": (224, 224), "odd": (99, 117)}
 
 try:
-    import numpy as np
     import onnx
     import torch
-    import torchvision
-    from PIL import Image
-    from torchvision import transforms
 except ImportError as error:  # pragma: no cover
     print(f"onnx_reference.py: {error}; skipping", file=sys.stderr)
     sys.exit(77)
-
-
-def exporter():
-    """tools/export_torchvision.py as a module, with the libraries its main() imports."""
-    spec = importlib.util.spec_from_file_location("export_torchvision", EXPORT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.np, module.torch, module.torchvision = np, torch, torchvision
-    return module
 
 
 class MatMulLinear(torch.nn.Module):
@@ -71,7 +57,7 @@ def main():
     parser.add_argument("--out", required=True, help="folder to write into")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    tool = exporter()
+    tool = make_reference.exporter()
     seed = SEEDS[args.arch] + args.opset
     state = tool.seeded_state(args.arch, 1000, seed)
     model = tool.checked_model(state, args.arch, 1000, "seeded weights")
@@ -94,25 +80,7 @@ def main():
         sys.exit(f"onnx_reference.py: the export holds {sorted(ops)}, not what mode "
                  f"{args.mode} needs")
 
-    generator = torch.Generator().manual_seed(seed)
-    normalize = transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
-    image = Image.open(os.path.join(ROOT, "data", "dog.jpg")).convert("RGB")
-    lines, runs = [], []
-    for name, size in CASES.items():
-        resize = [transforms.Resize(256), transforms.CenterCrop(224)] if name == "224" else \
-            [transforms.Resize(size)]
-        photo = transforms.Compose(resize + [transforms.ToTensor(), normalize])(image)
-        tensor = torch.cat([photo.unsqueeze(0), torch.randn((1, 3) + size, generator=generator)])
-        input_path = os.path.join(args.out, f"input_{name}.npy")
-        np.save(input_path, tensor.numpy().astype(np.float32))
-        runs.append((input_path, os.path.join(args.out, f"logits_{name}.npy"), "f32"))
-        runs.append((input_path, os.path.join(args.out, f"logits64_{name}.npy"), "f64"))
-        lines.append(f"{name} {size[0]} {size[1]}\n")
-    # float32 first: the float64 runs convert the model in place.
-    for input_path, logits, precision in sorted(runs, key=lambda run: run[2]):
-        tool.write_logits(model, input_path, logits, precision)
-    with open(os.path.join(args.out, "cases.txt"), "w") as f:
-        f.writelines(lines)
+    make_reference.write_cases(tool, model, CASES, seed, args.out)
 
 
 if __name__ == "__main__":

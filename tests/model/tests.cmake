@@ -38,8 +38,9 @@ foreach(case "resnet50 11 folded" "resnet50 17 folded" "resnext50_32x4d 11 folde
 endforeach()
 # The ONNX importer without a device: malformed and unsupported models refused with
 # their reason (tests/fuzz/onnx_corpus, the fuzzer's seeds), the BatchNorm-free graph.
-clrn_add_test(NAME test_onnx_import SOURCES model/test_onnx_import.c LABELS unit
-              ENVIRONMENT "CLRN_CORPUS_DIR=${PROJECT_SOURCE_DIR}/tests/fuzz/onnx_corpus")
+clrn_add_test(NAME test_onnx_import SOURCES model/test_onnx_import.c LABELS unit)
+target_compile_definitions(test_onnx_import PRIVATE
+                           CLRN_ONNX_CORPUS="${PROJECT_SOURCE_DIR}/tests/fuzz/onnx_corpus")
 
 # Several devices: two PoCL devices, and two platforms (PoCL + Oclgrind) through an
 # ICD folder made here, with small inputs so the simulator stays quick.
