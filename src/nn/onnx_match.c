@@ -10,6 +10,7 @@
  * wrong one. */
 #include "nn/onnx_match.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,43 +26,36 @@
 typedef struct matcher {
   const clrn_onnx_net *net;
   const clrn_graph *g;
-  int *value_map; /* our value -> ONNX value, or -1 */
-  int *layer_of;  /* our node -> layer */
-  bool *used;     /* per layer */
-  char why[400];  /* where the match failed */
+  int *value_map;    /* our value -> ONNX value, or -1 */
+  int *layer_of;     /* our node -> layer */
+  bool *used;        /* per layer */
+  int *layer_reader; /* per ONNX value: its only reading layer, else < 0 */
+  int *node_reader;  /* per value of ours: its only reading node, else < 0 */
+  char why[400];     /* where the match failed */
 } matcher;
 
-/* The only layer reading ONNX value v, or -1 when none or several do. */
-static int only_layer_reader(const clrn_onnx_net *net, int v) {
-  int found = -1;
-  for (size_t i = 0; i < net->count; i++)
-    for (int k = 0; k < 2; k++)
-      if (net->layers[i].inputs[k] == v) {
-        if (found >= 0 && found != (int)i)
-          return -1;
-        found = (int)i;
-      }
-  return found;
-}
-
-static int only_node_reader(const clrn_graph *g, int v) {
-  int found = -1;
-  for (size_t i = 0; i < g->node_count; i++)
-    for (int k = 0; k < 2; k++)
-      if (g->nodes[i].inputs[k] == v) {
-        if (found >= 0 && found != (int)i)
-          return -1;
-        found = (int)i;
-      }
-  return found;
+/* only[v] = the one item (a node or a layer: count items of size bytes, with their
+ * int inputs[2] at offset) reading value v; -1 when none does, -2 when several. */
+static void find_single_readers(const void *items, size_t count, size_t size, size_t offset,
+                                int *only, size_t values) {
+  for (size_t v = 0; v < values; v++)
+    only[v] = -1;
+  for (size_t i = 0; i < count; i++) {
+    const int *inputs = (const int *)((const char *)items + i * size + offset);
+    for (int k = 0; k < 2; k++) {
+      int v = inputs[k];
+      if (v >= 0 && (size_t)v < values && only[v] != (int)i)
+        only[v] = only[v] == -1 ? (int)i : -2;
+    }
+  }
 }
 
 /* Whether the chains of single readers after our node and after a layer have the
  * same kinds, for CHAIN steps or until both end. */
 static bool same_chain(const matcher *m, int node, int layer) {
   for (int step = 0; step < CHAIN; step++) {
-    node = only_node_reader(m->g, m->g->nodes[node].output);
-    layer = only_layer_reader(m->net, m->net->layers[layer].output);
+    node = m->node_reader[m->g->nodes[node].output];
+    layer = m->layer_reader[m->net->layers[layer].output];
     if (node < 0 || layer < 0)
       return node < 0 && layer < 0;
     if (m->g->nodes[node].kind != m->net->layers[layer].kind)
@@ -205,19 +199,23 @@ static clrn_status try_arch(const clrn_arch_spec *spec, const clrn_onnx_net *net
   m->g = g;
   m->value_map = malloc(g->value_count * sizeof *m->value_map);
   m->layer_of = malloc(g->node_count * sizeof *m->layer_of);
-  if (!m->value_map || !m->layer_of) {
-    free(m->value_map);
-    free(m->layer_of);
-    clrn_graph_free(g);
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "ONNX graph match");
+  m->node_reader = malloc(g->value_count * sizeof *m->node_reader);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  if (!m->value_map || !m->layer_of || !m->node_reader)
+    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "ONNX graph match");
+  else {
+    find_single_readers(g->nodes, g->node_count, sizeof *g->nodes, offsetof(clrn_node, inputs),
+                        m->node_reader, g->value_count);
+    *ok = match(m, matched);
   }
-  *ok = match(m, matched);
+  free(m->node_reader);
+  m->node_reader = NULL;
   if (!*ok) {
     free(m->value_map);
     free(m->layer_of);
     clrn_graph_free(g);
   }
-  return CLRN_STATUS_SUCCESS;
+  return status;
 }
 
 clrn_status clrn_onnx_bind(clrn_weights *w, clrn_arch *arch) {
@@ -227,11 +225,17 @@ clrn_status clrn_onnx_bind(clrn_weights *w, clrn_arch *arch) {
   for (size_t i = 0; i < net.count; i++)
     if (net.layers[i].kind == CLRN_NODE_LINEAR)
       classes = net.layers[i].out_channels;
-  matcher m = {.net = &net, .used = calloc(net.count ? net.count : 1, sizeof(bool))};
-  if (!m.used) {
+  matcher m = {.net = &net,
+               .used = calloc(net.count ? net.count : 1, sizeof(bool)),
+               .layer_reader = malloc((size_t)net.value_count * sizeof(int) + 1)};
+  if (!m.used || !m.layer_reader) {
+    free(m.used);
+    free(m.layer_reader);
     clrn_onnx_net_free(&net);
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "ONNX graph match");
   }
+  find_single_readers(net.layers, net.count, sizeof *net.layers, offsetof(clrn_onnx_layer, inputs),
+                      m.layer_reader, (size_t)net.value_count);
   size_t count, best = 0;
   const clrn_arch_spec *specs = clrn_arch_specs(&count), *found = NULL;
   char why[600] = "has no layers";
@@ -263,6 +267,7 @@ clrn_status clrn_onnx_bind(clrn_weights *w, clrn_arch *arch) {
     clrn_graph_free(&g);
   }
   free(m.used);
+  free(m.layer_reader);
   clrn_onnx_net_free(&net);
   return status;
 }
