@@ -1,10 +1,12 @@
 /* ResNet architectures and weights files.
  *
  * A clrn_weights is a safetensors file or a PyTorch checkpoint (.pth) holding a
- * torchvision ResNet state_dict, opened and validated; its architecture and class
- * count are inferred from the tensors. The file stays open and each tensor is read
- * from it when a model is built (read, not mapped: a file truncated meanwhile gives
- * an error, never SIGBUS). Threads: a clrn_weights may be shared by threads once
+ * torchvision ResNet state_dict, or an ONNX model of such a network, opened and
+ * validated; its architecture and class count are inferred from the tensors (from
+ * the graph for ONNX). The file stays open and each tensor is read from it when a
+ * model is built (read, not mapped: a file truncated meanwhile gives an error,
+ * never SIGBUS); an ONNX model (at most 1 GiB) is read and decoded whole when
+ * opened and kept in memory until closed. Threads: a clrn_weights may be shared by threads once
  * opened (it is read-only).
  */
 #ifndef CLRESNET_WEIGHTS_H
