@@ -1,10 +1,12 @@
 /* ResNet architectures and weights files.
  *
  * A clrn_weights is a safetensors file or a PyTorch checkpoint (.pth) holding a
- * torchvision ResNet state_dict, opened and validated; its architecture and class
- * count are inferred from the tensors. The file stays open and each tensor is read
- * from it when a model is built (read, not mapped: a file truncated meanwhile gives
- * an error, never SIGBUS). Threads: a clrn_weights may be shared by threads once
+ * torchvision ResNet state_dict, or an ONNX model of such a network, opened and
+ * validated; its architecture and class count are inferred from the tensors (from
+ * the graph for ONNX). The file stays open and each tensor is read from it when a
+ * model is built (read, not mapped: a file truncated meanwhile gives an error,
+ * never SIGBUS); an ONNX model (at most 1 GiB) is read and decoded whole when
+ * opened and kept in memory until closed. Threads: a clrn_weights may be shared by threads once
  * opened (it is read-only).
  */
 #ifndef CLRESNET_WEIGHTS_H
@@ -55,7 +57,11 @@ typedef struct clrn_weights clrn_weights;
 /** Opens and validates a safetensors file or a PyTorch checkpoint (.pth: torch.save's
  * zip or legacy format, told by its first bytes; a state_dict or a checkpoint dict
  * holding one under "state_dict" or "model", "module." prefixes taken off; its
- * pickle is never executed) of a torchvision ResNet state_dict.
+ * pickle is never executed) of a torchvision ResNet state_dict, or an ONNX model
+ * of a torchvision ResNet (also told by its first bytes), whose graph must match
+ * the architecture's node for node (BatchNorm kept or folded into biased
+ * convolutions) and whose initializers then take torchvision's tensor names; an
+ * unsupported node is refused (CLRN_STATUS_UNSUPPORTED) naming it.
  * arch AUTO infers the architecture from the tensor names and shapes; any other
  * value is checked against them. Every expected tensor must be present with its
  * shape and a float dtype (F32, F16, BF16); num_batches_tracked (I64) is accepted

@@ -62,6 +62,18 @@ typedef struct clrn_graph {
 clrn_status clrn_graph_build(clrn_arch arch, int num_classes, int height, int width,
                              clrn_graph *graph);
 
+/** Builds the graph of weights' network (architecture and classes) for height x
+ * width images, in the form the weights have (graph_form.c): with every
+ * convolution biased when weights->conv_bias, without BatchNorm nodes when
+ * weights->batchnorm_folded, and each BatchNorm's epsilon as the file states it. */
+clrn_status clrn_graph_build_for(const clrn_weights *weights, int height, int width,
+                                 clrn_graph *graph);
+
+/** Removes every BatchNorm node (its readers read its input instead) and the
+ * values only they produced; for networks whose BatchNorm was folded into the
+ * convolutions' weights and biases. */
+void clrn_graph_drop_batchnorm(clrn_graph *graph);
+
 /** Frees the graph's arrays. */
 void clrn_graph_free(clrn_graph *graph);
 

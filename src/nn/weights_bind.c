@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "nn/arch.h"
 #include "nn/graph.h"
+#include "nn/onnx_match.h"
 #include "weights/weights.h"
 
 /* An expected tensor: its name and shape (ndim 0 for a scalar). */
@@ -169,7 +170,7 @@ static int compare_expected(const void *a, const void *b) {
 
 static clrn_status check_all(const clrn_weights *w) {
   clrn_graph graph;
-  CLRN_TRY(clrn_graph_build(w->arch, w->num_classes, 224, 224, &graph));
+  CLRN_TRY(clrn_graph_build_for(w, 224, 224, &graph));
   expected_list list = {0};
   clrn_status status = expected_tensors(&graph, &list);
   for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < list.count; i++)
@@ -202,7 +203,7 @@ clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **o
   clrn_status status = CLRN_STATUS_SUCCESS;
   clrn_arch inferred = CLRN_ARCH_AUTO;
   if (status == CLRN_STATUS_SUCCESS)
-    status = infer_arch(w, &inferred);
+    status = w->is_onnx ? clrn_onnx_bind(w, &inferred) : infer_arch(w, &inferred);
   if (status == CLRN_STATUS_SUCCESS && arch != CLRN_ARCH_AUTO && arch != inferred)
     status = clrn_fail(CLRN_STATUS_MISMATCH, "%s holds %s weights, not %s", path,
                        clrn_arch_name(inferred), clrn_arch_name(arch));

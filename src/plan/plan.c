@@ -193,22 +193,24 @@ static clrn_status plan_node(const clrn_conv_tuning *tuning, const clrn_weights 
   switch (n->kind) {
   case CLRN_NODE_CONV: {
     int bn = fuse ? only_reader(g, r, (int)i, CLRN_NODE_BATCHNORM) : -1;
-    if (bn < 0) {
+    if (bn < 0 && !(fuse && n->bias)) {
       init_step(&p->step, CLRN_STEP_CONV, n, in, -1, n->output);
       p->step.macs = clrn_graph_node_macs(g, n);
       return make_conv(tuning, w, g, (int)i, -1, false, &p->step);
     }
-    /* conv -> bn [-> add(residual)] [-> relu], fused into one launch. */
-    int last = bn, residual = -1;
-    int add = only_reader(g, r, bn, CLRN_NODE_ADD);
-    if (add >= 0 && g->nodes[add].inputs[0] == g->nodes[bn].output) {
+    /* conv [-> bn] [-> add(residual)] [-> relu], fused into one launch (a conv
+     * without BatchNorm has its own bias: BatchNorm folded by an exporter). */
+    int last = bn >= 0 ? bn : (int)i, residual = -1;
+    int add = only_reader(g, r, last, CLRN_NODE_ADD);
+    if (add >= 0 && g->nodes[add].inputs[0] == g->nodes[last].output) {
       residual = g->nodes[add].inputs[1];
       last = add;
     }
     int relu = only_reader(g, r, last, CLRN_NODE_RELU);
     if (relu >= 0)
       last = relu;
-    consumed[bn] = true;
+    if (bn >= 0)
+      consumed[bn] = true;
     if (add >= 0 && residual >= 0)
       consumed[add] = true;
     if (relu >= 0)
@@ -283,8 +285,7 @@ clrn_status clrn_plan_build(const clrn_conv_tuning *tuning, const clrn_weights *
                             int width, bool fuse, clrn_plan *plan) {
   memset(plan, 0, sizeof *plan);
   plan->tuning = *tuning;
-  CLRN_TRY(clrn_graph_build(clrn_weights_arch(weights), clrn_weights_num_classes(weights), height,
-                            width, &plan->graph));
+  CLRN_TRY(clrn_graph_build_for(weights, height, width, &plan->graph));
   const clrn_graph *g = &plan->graph;
   readers *r = find_readers(g);
   bool *consumed = calloc(g->node_count, sizeof *consumed);

@@ -1,5 +1,6 @@
-/* clrn_weights as named host tensors: a safetensors file or a PyTorch checkpoint
- * (told apart by their first bytes, not their names), read on request, or seeded
+/* clrn_weights as named host tensors: a safetensors file, a PyTorch checkpoint or
+ * an ONNX model (told apart by their first bytes, not their names), read on
+ * request, or seeded
  * random weights produced on request (for benchmarks). Values read from a file are
  * checked (finite, no negative variance) as they are read. Which architecture the
  * tensors belong to is decided a layer up, in nn/weights_bind.c. */
@@ -30,20 +31,25 @@ void clrn_weights_close(clrn_weights *w) {
     return;
   clrn_safetensors_close(&w->file);
   clrn_pth_close(&w->pth);
+  clrn_onnx_close(&w->onnx);
   free(w);
 }
 
-/* Whether path starts like a PyTorch checkpoint; a file that cannot be read is
- * left to the safetensors reader, which explains why. */
-static bool is_checkpoint(const char *path) {
+typedef enum file_kind { KIND_SAFETENSORS, KIND_PTH, KIND_ONNX } file_kind;
+
+/* Whether path starts like a PyTorch checkpoint or an ONNX model; a file that
+ * cannot be read is left to the safetensors reader, which explains why. */
+static file_kind kind_of(const char *path) {
   FILE *f = NULL;
   uint64_t size = 0;
   unsigned char head[16];
   if (clrn_file_open_regular(path, &f, &size) != CLRN_STATUS_SUCCESS)
-    return false;
+    return KIND_SAFETENSORS;
   size_t n = fread(head, 1, sizeof head, f);
   fclose(f);
-  return clrn_pth_detect(head, n);
+  return clrn_pth_detect(head, n)    ? KIND_PTH
+         : clrn_onnx_detect(head, n) ? KIND_ONNX
+                                     : KIND_SAFETENSORS;
 }
 
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {
@@ -52,9 +58,12 @@ clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {
   if (!w)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights");
   snprintf(w->path, sizeof w->path, "%s", path);
-  w->is_pth = is_checkpoint(path);
-  clrn_status status =
-      w->is_pth ? clrn_pth_open(path, &w->pth) : clrn_safetensors_open(path, &w->file);
+  file_kind kind = kind_of(path);
+  w->is_pth = kind == KIND_PTH;
+  w->is_onnx = kind == KIND_ONNX;
+  clrn_status status = w->is_pth    ? clrn_pth_open(path, &w->pth)
+                       : w->is_onnx ? clrn_onnx_open(path, &w->onnx)
+                                    : clrn_safetensors_open(path, &w->file);
   if (status != CLRN_STATUS_SUCCESS) {
     clrn_weights_close(w);
     return status;
@@ -165,6 +174,8 @@ clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
                      name);
   if (w->is_pth)
     CLRN_TRY(clrn_pth_read_f32(&w->pth, clrn_pth_find(&w->pth, name), out));
+  else if (w->is_onnx)
+    CLRN_TRY(clrn_onnx_read_f32(&w->onnx, clrn_onnx_find(&w->onnx, name), out));
   else
     CLRN_TRY(clrn_safetensors_read_f32(&w->file, clrn_safetensors_find(&w->file, name), out));
   return check_values(w->path, name, out, elements);
@@ -178,12 +189,22 @@ static clrn_tensor_info info_of_pth(const clrn_pth_tensor *t) {
   return (clrn_tensor_info){t->name, t->dtype, t->ndim, t->shape};
 }
 
+static clrn_tensor_info info_of_onnx(const clrn_onnx_entry *e) {
+  return (clrn_tensor_info){e->name, clrn_onnx_entry_dtype(e), e->ndim, e->shape};
+}
+
 size_t clrn_weights_count(const clrn_weights *w) {
-  return w->random ? 0 : w->is_pth ? w->pth.count : w->file.count;
+  return w->random ? 0 : w->is_pth ? w->pth.count : w->is_onnx ? w->onnx.count : w->file.count;
 }
 
 clrn_tensor_info clrn_weights_at(const clrn_weights *w, size_t i) {
+  if (w->is_onnx)
+    return info_of_onnx(&w->onnx.entries[i]);
   return w->is_pth ? info_of_pth(&w->pth.tensors[i]) : info_of_st(&w->file.tensors[i]);
+}
+
+bool clrn_weights_batchnorm_eps(const clrn_weights *w, const char *module, double *eps) {
+  return w->is_onnx && clrn_onnx_find_eps(&w->onnx, module, eps);
 }
 
 bool clrn_weights_find(const clrn_weights *w, const char *name, clrn_tensor_info *info) {
@@ -194,6 +215,12 @@ bool clrn_weights_find(const clrn_weights *w, const char *name, clrn_tensor_info
     if (t)
       *info = info_of_pth(t);
     return t != NULL;
+  }
+  if (w->is_onnx) {
+    const clrn_onnx_entry *e = clrn_onnx_find(&w->onnx, name);
+    if (e)
+      *info = info_of_onnx(e);
+    return e != NULL;
   }
   const clrn_st_tensor *t = clrn_safetensors_find(&w->file, name);
   if (t)

@@ -1,6 +1,7 @@
 /* Internal access to a clrn_weights: the named tensors of one file, and reading one
  * tensor as float32 by name. The weights come from a safetensors file, a PyTorch
- * checkpoint (.pth; told by its first bytes) or from a seeded generator (for
+ * checkpoint (.pth) or an ONNX model (both told by their first bytes; an ONNX
+ * model's tensors are named by nn/onnx_match.c) or from a seeded generator (for
  * benchmarks); either way a tensor is produced on request into the caller's
  * buffer, so the host never holds a second copy of the whole model. */
 #ifndef CLRN_WEIGHTS_WEIGHTS_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "clresnet/weights.h"
+#include "weights/onnx_model.h"
 #include "weights/pth.h"
 #include "weights/safetensors.h"
 
@@ -22,6 +24,13 @@ struct clrn_weights {
   clrn_safetensors file;
   clrn_pth pth; /* a PyTorch checkpoint when is_pth */
   bool is_pth;
+  clrn_onnx_model onnx; /* an ONNX model when is_onnx */
+  bool is_onnx;
+  /* How the network differs from torchvision's modules (nn builds the graph so):
+   * BatchNorm folded into the convolutions (no BatchNorm tensors), and a bias on
+   * every convolution. Both false for torchvision state_dicts. */
+  bool batchnorm_folded;
+  bool conv_bias;
   char path[1024];
 };
 
@@ -42,7 +51,12 @@ clrn_tensor_info clrn_weights_at(const clrn_weights *weights, size_t i);
 /** Describes the tensor called name; false when the file has none. */
 bool clrn_weights_find(const clrn_weights *weights, const char *name, clrn_tensor_info *info);
 
-/** Opens a safetensors file or a PyTorch checkpoint as named tensors; arch and
+/** The epsilon of BatchNorm module when the file states one (ONNX); false when
+ * the default applies. */
+bool clrn_weights_batchnorm_eps(const clrn_weights *weights, const char *module, double *eps);
+
+/** Opens a safetensors file, a PyTorch checkpoint or an ONNX model as named
+ * tensors (an ONNX model's names come later, from nn/onnx_match.c); arch and
  * num_classes stay unset. */
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **weights);
 

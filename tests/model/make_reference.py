@@ -75,7 +75,16 @@ def main():
     weights = os.path.join(args.out, "weights.safetensors")
     export("--arch", args.arch, "--seed", str(SEEDS[args.arch]), "-o", weights)
 
-    generator = torch.Generator().manual_seed(SEEDS[args.arch])
+    tool = exporter()
+    _, tensors = tool.read_safetensors(weights)
+    model = tool.checked_model(tensors, args.arch, tensors["fc.weight"].shape[0], weights)
+    write_cases(tool, model, CASES[args.arch], SEEDS[args.arch], args.out)
+
+
+def write_cases(tool, model, cases, seed, out):
+    """Writes each case's inputs (a photo and seeded noise), the model's float32 and
+    float64 logits for them, then cases.txt (also used by onnx_reference.py)."""
+    generator = torch.Generator().manual_seed(seed)
     normalize = transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
     image = Image.open(os.path.join(ROOT, "data", "dog.jpg")).convert("RGB")
     lines, runs = [], []
@@ -84,20 +93,16 @@ def main():
             [transforms.Resize(size)]
         photo = transforms.Compose(resize + [transforms.ToTensor(), normalize])(image)
         tensor = torch.cat([photo.unsqueeze(0), torch.randn((1, 3) + size, generator=generator)])
-        path = os.path.join(args.out, f"input_{name}.npy")
+        path = os.path.join(out, f"input_{name}.npy")
         np.save(path, tensor.numpy().astype(np.float32))
-        runs.append((path, os.path.join(args.out, f"logits_{name}.npy"), "f32"))
-        runs.append((path, os.path.join(args.out, f"logits64_{name}.npy"), "f64"))
+        runs.append((path, os.path.join(out, f"logits_{name}.npy"), "f32"))
+        runs.append((path, os.path.join(out, f"logits64_{name}.npy"), "f64"))
         lines.append(f"{name} {size[0]} {size[1]}\n")
-    tool = exporter()
-    _, tensors = tool.read_safetensors(weights)
-    model = tool.checked_model(tensors, args.arch, tensors["fc.weight"].shape[0], weights)
     # float32 first: the float64 runs convert the model in place.
     for path, logits, precision in sorted(runs, key=lambda run: run[2]):
         tool.write_logits(model, path, logits, precision)
-    with open(os.path.join(args.out, "cases.txt"), "w") as f:
+    with open(os.path.join(out, "cases.txt"), "w") as f:
         f.writelines(lines)
-
 
 if __name__ == "__main__":
     main()

@@ -20,7 +20,10 @@
  *    from a bug when check 1 is close.
  *
  * "test_network ARCH small" takes make_reference.py's small cases (64x80 and the
- * odd 67x83) instead, for the runs under the GPU profiles (CLRN_PROFILE). */
+ * odd 67x83) instead, for the runs under the GPU profiles (CLRN_PROFILE).
+ * "test_network ARCH onnx OPSET MODE" runs the same checks on the network exported
+ * by torch.onnx (tests/model/onnx_reference.py: model.onnx, BatchNorm folded or
+ * kept) instead of the safetensors file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +39,7 @@
 static const char *arch_name;
 static bool small_cases; /* "small" on the command line: make_reference.py --small */
 static char dir[1024];
+static const char *onnx_opset, *onnx_mode; /* set for an ONNX export */
 
 /* The two cases of cases.txt: file name part and size. */
 typedef struct test_case {
@@ -58,9 +62,15 @@ static int make_reference(void) {
   snprintf(marker, sizeof marker, "%s/cases.txt", dir);
   if (exists(marker))
     return 0;
-  snprintf(command, sizeof command,
-           "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s%s",
-           CLRN_SOURCE_DIR, arch_name, dir, small_cases ? " --small" : "");
+  if (onnx_opset)
+    snprintf(command, sizeof command,
+             "/usr/bin/python3 %s/tests/model/onnx_reference.py --arch %s --opset %s --mode %s "
+             "--out %s",
+             CLRN_SOURCE_DIR, arch_name, onnx_opset, onnx_mode, dir);
+  else
+    snprintf(command, sizeof command,
+             "/usr/bin/python3 %s/tests/model/make_reference.py --arch %s --out %s%s",
+             CLRN_SOURCE_DIR, arch_name, dir, small_cases ? " --small" : "");
   fprintf(stderr, "%s\n", command);
   int status = system(command);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -158,19 +168,28 @@ static void test_second_fused(void) { compare(cases[1].name, true); }
 static void test_second_unfused(void) { compare(cases[1].name, false); }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "small") != 0)) {
-    fprintf(stderr, "usage: test_network ARCH [small] (ARCH: resnet18 ... wide_resnet101_2)\n");
+  bool onnx_form = argc == 5 && strcmp(argv[2], "onnx") == 0;
+  bool small_form = argc == 3 && strcmp(argv[2], "small") == 0;
+  if (argc != 2 && !onnx_form && !small_form) {
+    fprintf(stderr, "usage: test_network ARCH [small | onnx OPSET folded|batchnorm] (ARCH: "
+                    "resnet18 ... wide_resnet101_2)\n");
     return 2;
   }
   arch_name = argv[1];
-  small_cases = argc == 3;
+  small_cases = small_form;
+  onnx_opset = onnx_form ? argv[3] : NULL;
+  onnx_mode = onnx_form ? argv[4] : NULL;
   clrn_arch arch;
   if (clrn_arch_parse(arch_name, &arch) != CLRN_STATUS_SUCCESS) {
     fprintf(stderr, "%s\n", clrn_last_error());
     return 2;
   }
-  snprintf(dir, sizeof dir, "%s/network/%s%s", CLRN_TEST_BINARY_DIR, arch_name,
-           small_cases ? "-small" : "");
+  if (onnx_opset)
+    snprintf(dir, sizeof dir, "%s/network/%s-onnx%s-%s", CLRN_TEST_BINARY_DIR, arch_name,
+             onnx_opset, onnx_mode);
+  else
+    snprintf(dir, sizeof dir, "%s/network/%s%s", CLRN_TEST_BINARY_DIR, arch_name,
+             small_cases ? "-small" : "");
   int made = make_reference();
   if (made == CLRN_TEST_SKIP)
     return CLRN_TEST_SKIP;
@@ -184,7 +203,7 @@ int main(int argc, char **argv) {
   }
   context = clrn_test_context(false);
   char path[1100];
-  snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+  snprintf(path, sizeof path, "%s/%s", dir, onnx_opset ? "model.onnx" : "weights.safetensors");
   if (clrn_weights_open(path, arch, &weights) != CLRN_STATUS_SUCCESS) {
     fprintf(stderr, "%s\n", clrn_last_error());
     return 1;

@@ -39,6 +39,26 @@ foreach(profile nvidia amd intel-gpu)
                          ENVIRONMENT "${CLRN_TEST_ENV};CLRN_PROFILE=${profile}")
   endforeach()
 endforeach()
+# ONNX models exported by torch.onnx (tests/model/onnx_reference.py) against torchvision,
+# as above: BatchNorm folded into the convolutions (eval-mode export) at opsets 11 and
+# 17, and kept as BatchNormalization nodes (epsilon 1e-3, fc as MatMul + Add).
+foreach(case "resnet50 11 folded" "resnet50 17 folded" "resnext50_32x4d 11 folded"
+             "resnext50_32x4d 17 folded" "resnet18 13 batchnorm")
+  string(REPLACE " " ";" args "${case}")
+  list(GET args 0 arch)
+  list(GET args 1 opset)
+  list(GET args 2 mode)
+  add_test(NAME network_onnx_${arch}_opset${opset}_${mode}
+           COMMAND test_network ${arch} onnx ${opset} ${mode})
+  set_tests_properties(network_onnx_${arch}_opset${opset}_${mode} PROPERTIES
+                       LABELS "network;device;onnx" SKIP_RETURN_CODE 77 TIMEOUT 1800
+                       ENVIRONMENT "${CLRN_TEST_ENV}")
+endforeach()
+# The ONNX importer without a device: malformed and unsupported models refused with
+# their reason (tests/fuzz/onnx_corpus, the fuzzer's seeds), the BatchNorm-free graph.
+clrn_add_test(NAME test_onnx_import SOURCES model/test_onnx_import.c LABELS unit)
+target_compile_definitions(test_onnx_import PRIVATE
+                           CLRN_ONNX_CORPUS="${PROJECT_SOURCE_DIR}/tests/fuzz/onnx_corpus")
 
 # Several devices: two PoCL devices, and two platforms (PoCL + Oclgrind) through an
 # ICD folder made here, with small inputs so the simulator stays quick.

@@ -37,7 +37,7 @@ enum { OPT_WARMUP = CLI_OPTION_OWN, OPT_PROFILE, OPT_THREADS };
 
 /* bench's own options, and its own help for four shared ones (options.c). */
 static const cli_option bench_options[] = {
-    {NULL, 'w', NULL, "safetensors or .pth weights (default: seeded random weights)"},
+    {NULL, 'w', NULL, "safetensors, .pth or ONNX weights (default: seeded random weights)"},
     {NULL, 'm', NULL,
      "resnet18, resnet34, resnet50, resnet101, resnet152,\n"
      "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,\n"

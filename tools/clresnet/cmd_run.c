@@ -142,6 +142,7 @@ static void print_help(void) {
       "  clresnet run -w resnet50.safetensors data/dog.jpg\n"
       "  clresnet run -w resnet50.safetensors -d gpu,cpu -k 3 --json photos/*.jpg\n"
       "  clresnet run -w ~/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth data/dog.jpg\n"
+      "  clresnet run -w model.onnx data/dog.jpg\n"
       "  clresnet run -w resnet18.safetensors -o logits.npy batch.npy\n"
       "  clresnet run -w resnet50.safetensors --jsonl val.jsonl --truth val.txt imagenet/val\n"
       "  clresnet run -w resnet50.safetensors --csv out.csv --resume @photos.txt\n"
@@ -158,7 +159,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (status != CLI_CONTINUE)
     return status;
   if (!a->common.weights)
-    return cli_usage_error("run", "no weights: give -w WEIGHTS (.safetensors or .pth)");
+    return cli_usage_error("run", "no weights: give -w WEIGHTS (.safetensors, .pth or .onnx)");
   if (optind >= argc)
     return cli_usage_error("run", "no INPUT: give photos or .npy files to classify");
   a->inputs = argv + optind;

@@ -13,8 +13,9 @@
 static const cli_option engine_options[] = {
     {"weights", 'w', "FILE",
      "torchvision ResNet state_dict (required): a safetensors file (make one\n"
-     "with clresnet-export) or a PyTorch .pth checkpoint (torch.save's zip or\n"
-     "legacy format, read without Python)"},
+     "with clresnet-export), a PyTorch .pth checkpoint (torch.save's zip or\n"
+     "legacy format, read without Python) or an ONNX model of a ResNet\n"
+     "(torch.onnx export)"},
     {"model", 'm', "ARCH",
      "resnet18, resnet34, resnet50, resnet101, resnet152,\n"
      "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,\n"
