@@ -35,11 +35,13 @@ typedef enum clrn_arch {
   CLRN_ARCH_RESNEXT101_64X4D, /**< 64 groups of 4 */
   CLRN_ARCH_WIDE_RESNET50_2,  /**< ResNet-50 with bottlenecks twice as wide */
   CLRN_ARCH_WIDE_RESNET101_2, /**< ResNet-101 with bottlenecks twice as wide */
+  CLRN_ARCH_KERAS_RESNET50,   /**< keras.applications.ResNet50 (ResNet v1: the stride on a
+                                 block's first 1x1 conv, conv biases, BatchNorm eps 1.001e-5) */
 } clrn_arch;
 
 /** torchvision's name: "resnet18" ... "resnet152", "resnext50_32x4d",
- * "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"
- * ("auto" for CLRN_ARCH_AUTO). */
+ * "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
+ * and "keras_resnet50" for Keras' ResNet50 ("auto" for CLRN_ARCH_AUTO). */
 CLRN_API const char *clrn_arch_name(clrn_arch arch);
 
 /** Parses torchvision's name (case-insensitive, '-' for '_' too), and for the

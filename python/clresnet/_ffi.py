@@ -92,6 +92,7 @@ typedef enum clrn_arch {
   CLRN_ARCH_RESNEXT101_64X4D,
   CLRN_ARCH_WIDE_RESNET50_2,
   CLRN_ARCH_WIDE_RESNET101_2,
+  CLRN_ARCH_KERAS_RESNET50,
 } clrn_arch;
 
 typedef struct clrn_weights clrn_weights;

@@ -1,5 +1,5 @@
-/* clrn_weights as named host tensors: a safetensors file or a PyTorch checkpoint
- * (told apart by their first bytes, not their names), read on request, or seeded
+/* clrn_weights as named host tensors: a safetensors file, a PyTorch checkpoint or
+ * a Keras .h5 file (told apart by their first bytes, not their names), read on request, or seeded
  * random weights produced on request (for benchmarks). Values read from a file are
  * checked (finite, no negative variance) as they are read. Which architecture the
  * tensors belong to is decided a layer up, in nn/weights_bind.c. */
@@ -30,20 +30,20 @@ void clrn_weights_close(clrn_weights *w) {
     return;
   clrn_safetensors_close(&w->file);
   clrn_pth_close(&w->pth);
+  clrn_h5_close(&w->h5);
   free(w);
 }
 
-/* Whether path starts like a PyTorch checkpoint; a file that cannot be read is
- * left to the safetensors reader, which explains why. */
-static bool is_checkpoint(const char *path) {
+/* The first bytes of path (how many were read); a file that cannot be read gives
+ * none and is left to the safetensors reader, which explains why. */
+static size_t read_head(const char *path, unsigned char *head, size_t size) {
   FILE *f = NULL;
-  uint64_t size = 0;
-  unsigned char head[16];
-  if (clrn_file_open_regular(path, &f, &size) != CLRN_STATUS_SUCCESS)
-    return false;
-  size_t n = fread(head, 1, sizeof head, f);
+  uint64_t file_size = 0;
+  if (clrn_file_open_regular(path, &f, &file_size) != CLRN_STATUS_SUCCESS)
+    return 0;
+  size_t n = fread(head, 1, size, f);
   fclose(f);
-  return clrn_pth_detect(head, n);
+  return n;
 }
 
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {
@@ -52,9 +52,13 @@ clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {
   if (!w)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weights");
   snprintf(w->path, sizeof w->path, "%s", path);
-  w->is_pth = is_checkpoint(path);
-  clrn_status status =
-      w->is_pth ? clrn_pth_open(path, &w->pth) : clrn_safetensors_open(path, &w->file);
+  unsigned char head[16];
+  size_t n = read_head(path, head, sizeof head);
+  w->is_pth = clrn_pth_detect(head, n);
+  w->is_h5 = !w->is_pth && clrn_h5_detect(head, n);
+  clrn_status status = w->is_pth  ? clrn_pth_open(path, &w->pth)
+                       : w->is_h5 ? clrn_h5_open(path, &w->h5)
+                                  : clrn_safetensors_open(path, &w->file);
   if (status != CLRN_STATUS_SUCCESS) {
     clrn_weights_close(w);
     return status;
@@ -165,6 +169,8 @@ clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
                      name);
   if (w->is_pth)
     CLRN_TRY(clrn_pth_read_f32(&w->pth, clrn_pth_find(&w->pth, name), out));
+  else if (w->is_h5)
+    CLRN_TRY(clrn_h5_read_f32(&w->h5, clrn_h5_find(&w->h5, name), out));
   else
     CLRN_TRY(clrn_safetensors_read_f32(&w->file, clrn_safetensors_find(&w->file, name), out));
   return check_values(w->path, name, out, elements);
@@ -178,12 +184,18 @@ static clrn_tensor_info info_of_pth(const clrn_pth_tensor *t) {
   return (clrn_tensor_info){t->name, t->dtype, t->ndim, t->shape};
 }
 
+static clrn_tensor_info info_of_h5(const clrn_h5_tensor *t) {
+  return (clrn_tensor_info){t->name, t->dtype, t->ndim, t->shape};
+}
+
 size_t clrn_weights_count(const clrn_weights *w) {
-  return w->random ? 0 : w->is_pth ? w->pth.count : w->file.count;
+  return w->random ? 0 : w->is_pth ? w->pth.count : w->is_h5 ? w->h5.count : w->file.count;
 }
 
 clrn_tensor_info clrn_weights_at(const clrn_weights *w, size_t i) {
-  return w->is_pth ? info_of_pth(&w->pth.tensors[i]) : info_of_st(&w->file.tensors[i]);
+  return w->is_pth  ? info_of_pth(&w->pth.tensors[i])
+         : w->is_h5 ? info_of_h5(&w->h5.tensors[i])
+                    : info_of_st(&w->file.tensors[i]);
 }
 
 bool clrn_weights_find(const clrn_weights *w, const char *name, clrn_tensor_info *info) {
@@ -193,6 +205,12 @@ bool clrn_weights_find(const clrn_weights *w, const char *name, clrn_tensor_info
     const clrn_pth_tensor *t = clrn_pth_find(&w->pth, name);
     if (t)
       *info = info_of_pth(t);
+    return t != NULL;
+  }
+  if (w->is_h5) {
+    const clrn_h5_tensor *t = clrn_h5_find(&w->h5, name);
+    if (t)
+      *info = info_of_h5(t);
     return t != NULL;
   }
   const clrn_st_tensor *t = clrn_safetensors_find(&w->file, name);

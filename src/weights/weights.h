@@ -1,6 +1,6 @@
 /* Internal access to a clrn_weights: the named tensors of one file, and reading one
  * tensor as float32 by name. The weights come from a safetensors file, a PyTorch
- * checkpoint (.pth; told by its first bytes) or from a seeded generator (for
+ * checkpoint (.pth), a Keras .h5 file (told by their first bytes) or from a seeded generator (for
  * benchmarks); either way a tensor is produced on request into the caller's
  * buffer, so the host never holds a second copy of the whole model. */
 #ifndef CLRN_WEIGHTS_WEIGHTS_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "clresnet/weights.h"
+#include "weights/h5.h"
 #include "weights/pth.h"
 #include "weights/safetensors.h"
 
@@ -22,6 +23,8 @@ struct clrn_weights {
   clrn_safetensors file;
   clrn_pth pth; /* a PyTorch checkpoint when is_pth */
   bool is_pth;
+  clrn_h5 h5; /* a Keras .h5 file when is_h5 */
+  bool is_h5;
   char path[1024];
 };
 
@@ -42,8 +45,8 @@ clrn_tensor_info clrn_weights_at(const clrn_weights *weights, size_t i);
 /** Describes the tensor called name; false when the file has none. */
 bool clrn_weights_find(const clrn_weights *weights, const char *name, clrn_tensor_info *info);
 
-/** Opens a safetensors file or a PyTorch checkpoint as named tensors; arch and
- * num_classes stay unset. */
+/** Opens a safetensors file, a PyTorch checkpoint or a Keras .h5 file as named
+ * tensors; arch and num_classes stay unset. */
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **weights);
 
 /** Seeded random weights: any requested tensor is generated from its name. */

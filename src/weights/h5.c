@@ -1,0 +1,551 @@
+/* The Keras .h5 reader (see h5.h): opens the file through libhdf5, finds the
+ * layer-named weights (the root group or model_weights/), lists every weight of
+ * every layer with its graph name, element type and shape, and reads one on
+ * request, transposing channels-last kernels. libhdf5 is thread-safe in Debian's
+ * build; its per-thread automatic error printing is switched off at every entry
+ * point, and external links, external storage and virtual datasets are refused
+ * so that a file can only ever read itself. */
+#include "weights/h5.h"
+
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/array.h"
+#include "base/error.h"
+#include "io/file.h"
+
+_Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is stored as int64_t");
+
+static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+bool clrn_h5_detect(const unsigned char *head, size_t n) {
+  return n >= sizeof signature && memcmp(head, signature, sizeof signature) == 0;
+}
+
+/* libhdf5 prints its error stack by default, once per thread: not here. */
+static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+typedef struct first_message {
+  char text[200];
+  bool set;
+} first_message;
+
+static herr_t take_first(unsigned n, const H5E_error2_t *e, void *data) {
+  first_message *m = data;
+  if (!m->set && e->desc && *e->desc) {
+    snprintf(m->text, sizeof m->text, "%s", e->desc);
+    m->set = true;
+  }
+  return 0;
+}
+
+/* One clrn error from what went wrong and libhdf5's innermost message. */
+static clrn_status h5_fail(clrn_status status, const char *file, const char *format, ...) {
+  char what[400];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(what, sizeof what, format, args);
+  va_end(args);
+  first_message m = {.set = false};
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_first, &m);
+  H5Eclear2(H5E_DEFAULT);
+  return clrn_fail(status, "%s: %s%s%s", file, what, m.set ? " (libhdf5: " : "",
+                   m.set ? m.text : "");
+}
+
+/* Paths may not leave the file: external links are not followed. */
+static herr_t deny_external_link(const char *parent_file, const char *parent_group,
+                                 const char *child_file, const char *child_object,
+                                 unsigned *acc_flags, hid_t fapl, void *data) {
+  return -1;
+}
+
+typedef struct string_list {
+  char **items;
+  size_t count, capacity;
+} string_list;
+
+static void strings_free(string_list *list) {
+  for (size_t i = 0; i < list->count; i++)
+    free(list->items[i]);
+  free(list->items);
+  memset(list, 0, sizeof *list);
+}
+
+static clrn_status strings_add(string_list *list, const char *file, const char *text, size_t n) {
+  if (n == 0 || n > CLRN_H5_MAX_NAME || memchr(text, '\0', n))
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                     "%s: a layer or weight name is empty, longer "
+                     "than %u bytes or holds a NUL byte",
+                     file, CLRN_H5_MAX_NAME);
+  CLRN_TRY(clrn_array_reserve((void **)&list->items, &list->capacity, list->count + 1,
+                              sizeof *list->items, 64, "names"));
+  char *copy = malloc(n + 1);
+  if (!copy)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "name");
+  memcpy(copy, text, n);
+  copy[n] = '\0';
+  list->items[list->count++] = copy;
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Appends the strings of attribute attr (rank 0 or 1, fixed or variable length;
+ * an empty one of any type, as numpy writes []) to list. */
+static clrn_status read_attribute(const char *file, hid_t attr, const char *name, size_t max,
+                                  string_list *list) {
+  hid_t space = H5Aget_space(attr), type = H5Aget_type(attr), mem = H5I_INVALID_HID;
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  void *buffer = NULL;
+  hssize_t points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+  int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+  if (type < 0 || points < 0 || rank < 0 || rank > 1) {
+    status = h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "attribute %s is not a list", name);
+    goto done;
+  }
+  if (points == 0)
+    goto done;
+  if ((size_t)points > max || list->count + (size_t)points > max) {
+    status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: attribute %s lists more than %zu names",
+                       file, name, max);
+    goto done;
+  }
+  htri_t variable = H5Tget_class(type) == H5T_STRING ? H5Tis_variable_str(type) : -1;
+  size_t size = H5Tget_size(type);
+  H5T_cset_t cset = H5Tget_cset(type);
+  mem = H5Tcopy(H5T_C_S1);
+  if (variable < 0 || cset < 0 || mem < 0 ||
+      (!variable && (size == 0 || size > CLRN_H5_MAX_NAME)) || H5Tset_cset(mem, cset) < 0 ||
+      H5Tset_strpad(mem, H5T_STR_NULLTERM) < 0 ||
+      H5Tset_size(mem, variable ? H5T_VARIABLE : size + 1) < 0) {
+    status =
+        h5_fail(CLRN_STATUS_INVALID_FORMAT, file,
+                "attribute %s is not a list of strings of 1 to %u bytes", name, CLRN_H5_MAX_NAME);
+    goto done;
+  }
+  size_t stride = variable ? sizeof(char *) : size + 1;
+  buffer = calloc((size_t)points, stride);
+  if (!buffer) {
+    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: attribute %s", file, name);
+    goto done;
+  }
+  if (H5Aread(attr, mem, buffer) < 0) {
+    status = h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot read attribute %s", name);
+    free(buffer);
+    buffer = NULL;
+    goto done;
+  }
+  for (hssize_t i = 0; status == CLRN_STATUS_SUCCESS && i < points; i++) {
+    const char *text = variable ? ((char **)buffer)[i] : (char *)buffer + (size_t)i * stride;
+    status = text ? strings_add(list, file, text, strnlen(text, CLRN_H5_MAX_NAME + 1))
+                  : clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: attribute %s holds a null string",
+                              file, name);
+  }
+  if (variable)
+    H5Dvlen_reclaim(mem, space, H5P_DEFAULT, buffer);
+done:
+  free(buffer);
+  if (mem >= 0)
+    H5Tclose(mem);
+  if (type >= 0)
+    H5Tclose(type);
+  if (space >= 0)
+    H5Sclose(space);
+  return status;
+}
+
+/* Reads Keras' string list attribute name of obj, also when Keras split it into
+ * name0, name1, ... (save_attributes_to_hdf5_group). *found is false when
+ * neither exists. */
+static clrn_status read_strings(const char *file, hid_t obj, const char *name, size_t max,
+                                string_list *list, bool *found) {
+  *found = false;
+  for (int chunk = -1; chunk < 1000; chunk++) {
+    char attr_name[64];
+    if (chunk < 0)
+      snprintf(attr_name, sizeof attr_name, "%s", name);
+    else
+      snprintf(attr_name, sizeof attr_name, "%s%d", name, chunk);
+    htri_t exists = H5Aexists(obj, attr_name);
+    if (exists < 0)
+      return h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot look for attribute %s", attr_name);
+    if (!exists) {
+      if (chunk < 0)
+        continue;
+      return CLRN_STATUS_SUCCESS;
+    }
+    *found = true;
+    hid_t attr = H5Aopen(obj, attr_name, H5P_DEFAULT);
+    if (attr < 0)
+      return h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot open attribute %s", attr_name);
+    clrn_status status = read_attribute(file, attr, attr_name, max, list);
+    H5Aclose(attr);
+    if (status != CLRN_STATUS_SUCCESS || chunk < 0)
+      return status;
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* The state of one open. */
+typedef struct reader {
+  clrn_h5 *h5;
+  size_t capacity;
+  hid_t links, groups, sets; /* access property lists that follow no external link */
+  const char *prefix;
+} reader;
+
+/* An access property list of class cls that refuses external links. */
+static hid_t access_list(hid_t cls) {
+  hid_t list = H5Pcreate(cls);
+  if (list >= 0 && H5Pset_elink_cb(list, deny_external_link, NULL) < 0) {
+    H5Pclose(list);
+    list = H5I_INVALID_HID;
+  }
+  return list;
+}
+
+/* The element type of a weight: IEEE float32 or float64 little-endian, or
+ * IEEE binary16 little-endian (fields checked, libhdf5 1.10 has no such type). */
+static bool float_type(hid_t type, clrn_dtype *dtype) {
+  if (H5Tget_class(type) != H5T_FLOAT || H5Tget_order(type) != H5T_ORDER_LE)
+    return false;
+  if (H5Tequal(type, H5T_IEEE_F32LE) > 0)
+    *dtype = CLRN_DTYPE_F32;
+  else if (H5Tequal(type, H5T_IEEE_F64LE) > 0)
+    *dtype = CLRN_DTYPE_F64;
+  else {
+    size_t spos, epos, esize, mpos, msize;
+    if (H5Tget_size(type) != 2 || H5Tget_precision(type) != 16 || H5Tget_offset(type) != 0 ||
+        H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0 || spos != 15 || epos != 10 ||
+        esize != 5 || mpos != 0 || msize != 10 || H5Tget_ebias(type) != 15 ||
+        H5Tget_norm(type) != H5T_NORM_IMPLIED)
+      return false;
+    *dtype = CLRN_DTYPE_F16;
+  }
+  return true;
+}
+
+/* Checks dataset set (the weight at path) and reads its element type and shape. */
+static clrn_status describe(const char *file, hid_t set, const char *path, clrn_dtype *dtype,
+                            int *ndim, int64_t *dims) {
+  hid_t type = H5Dget_type(set), space = H5Dget_space(set), plist = H5Dget_create_plist(set);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+  if (type < 0 || space < 0 || plist < 0 || rank < 0)
+    status = h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot describe dataset %s", path);
+  else if (H5Pget_external_count(plist) != 0 || H5Pget_layout(plist) == H5D_VIRTUAL)
+    status = clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                       "%s: dataset %s keeps its values in other files (external or virtual "
+                       "storage), which is not read",
+                       file, path);
+  else if (!float_type(type, dtype))
+    status =
+        clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                  "%s: dataset %s is not little-endian float32, float16 or float64", file, path);
+  else if (rank < 1 || rank > CLRN_H5_MAX_DIMS || H5Sget_simple_extent_type(space) != H5S_SIMPLE)
+    status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: dataset %s has %d dimensions, not 1 to %d",
+                       file, path, rank, CLRN_H5_MAX_DIMS);
+  if (status == CLRN_STATUS_SUCCESS) {
+    hsize_t d[CLRN_H5_MAX_DIMS];
+    uint64_t elements = 1;
+    if (H5Sget_simple_extent_dims(space, d, NULL) != rank)
+      status = h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot read the shape of %s", path);
+    for (int i = 0; status == CLRN_STATUS_SUCCESS && i < rank; i++) {
+      if (d[i] > CLRN_H5_MAX_ELEMENTS || (d[i] && elements > CLRN_H5_MAX_ELEMENTS / d[i]))
+        status = clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: dataset %s has more than %llu elements",
+                           file, path, (unsigned long long)CLRN_H5_MAX_ELEMENTS);
+      elements *= d[i];
+      dims[i] = (int64_t)d[i];
+    }
+    *ndim = rank;
+  }
+  if (plist >= 0)
+    H5Pclose(plist);
+  if (space >= 0)
+    H5Sclose(space);
+  if (type >= 0)
+    H5Tclose(type);
+  return status;
+}
+
+/* Keras' leaf of a weight name: its last '/' part without ":0". */
+static void leaf_of(const char *weight, char *leaf, size_t size) {
+  const char *slash = strrchr(weight, '/');
+  snprintf(leaf, size, "%s", slash ? slash + 1 : weight);
+  char *colon = strrchr(leaf, ':');
+  if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+    *colon = '\0';
+}
+
+/* Adds the weight `weight` of layer group `group` (named layer) to the table. */
+static clrn_status add_weight(reader *r, hid_t group, const char *layer, const char *weight) {
+  clrn_h5 *h5 = r->h5;
+  char leaf[CLRN_H5_MAX_NAME + 1], graph[96], path[3 * CLRN_H5_MAX_NAME + 32];
+  leaf_of(weight, leaf, sizeof leaf);
+  clrn_h5_layout layout = CLRN_H5_PLAIN;
+  bool mapped = clrn_h5_graph_name(layer, leaf, graph, sizeof graph, &layout);
+  snprintf(path, sizeof path, "%s%s/%s", r->prefix, layer, weight);
+  hid_t set = H5Dopen2(group, weight, r->sets);
+  if (set < 0)
+    return h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name,
+                   "layer %s lists the weight %s, which is "
+                   "not a dataset of the file",
+                   layer, weight);
+  clrn_dtype dtype;
+  int ndim = 0;
+  int64_t dims[CLRN_H5_MAX_DIMS] = {0};
+  clrn_status status = describe(h5->name, set, path, &dtype, &ndim, dims);
+  H5Dclose(set);
+  CLRN_TRY(status);
+  CLRN_TRY(clrn_array_reserve((void **)&h5->tensors, &r->capacity, h5->count + 1,
+                              sizeof *h5->tensors, 256, "weights"));
+  clrn_h5_tensor *t = &h5->tensors[h5->count];
+  memset(t, 0, sizeof *t);
+  if (mapped)
+    t->name = strdup(graph);
+  else if ((t->name = malloc(strlen(layer) + strlen(weight) + 2)))
+    sprintf(t->name, "%s/%s", layer, weight);
+  t->path = strdup(path);
+  h5->count++;
+  if (!t->name || !t->path)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "weight names");
+  t->dtype = dtype;
+  t->ndim = ndim;
+  t->layout =
+      (layout == CLRN_H5_CONV_HWIO && ndim == 4) || (layout == CLRN_H5_DENSE_IO && ndim == 2)
+          ? layout
+          : CLRN_H5_PLAIN;
+  if (t->layout == CLRN_H5_CONV_HWIO) {
+    int64_t s[4] = {dims[3], dims[2], dims[0], dims[1]};
+    memcpy(t->shape, s, sizeof s);
+  } else if (t->layout == CLRN_H5_DENSE_IO) {
+    t->shape[0] = dims[1];
+    t->shape[1] = dims[0];
+  } else
+    memcpy(t->shape, dims, sizeof dims);
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Adds every weight of the layer called layer (a group of root). */
+static clrn_status add_layer(reader *r, hid_t root, const char *layer) {
+  const char *file = r->h5->name;
+  if (strchr(layer, '/') || strcmp(layer, ".") == 0 || strcmp(layer, "..") == 0)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: layer name %s holds a '/'", file, layer);
+  hid_t group = H5Gopen2(root, layer, r->groups);
+  if (group < 0)
+    return h5_fail(CLRN_STATUS_INVALID_FORMAT, file,
+                   "layer %s is listed in layer_names but has no group", layer);
+  string_list weights = {0};
+  bool found = false;
+  clrn_status status =
+      read_strings(file, group, "weight_names", CLRN_H5_MAX_WEIGHTS, &weights, &found);
+  if (status == CLRN_STATUS_SUCCESS && !found)
+    status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: layer %s has no weight_names attribute",
+                       file, layer);
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < weights.count; i++)
+    status = add_weight(r, group, layer, weights.items[i]);
+  strings_free(&weights);
+  H5Gclose(group);
+  return status;
+}
+
+static int compare_tensors(const void *a, const void *b) {
+  return strcmp(((const clrn_h5_tensor *)a)->name, ((const clrn_h5_tensor *)b)->name);
+}
+
+/* Finds the layer-named weights and lists them. */
+static clrn_status list_weights(reader *r) {
+  clrn_h5 *h5 = r->h5;
+  hid_t file = (hid_t)h5->file, root = file;
+  htri_t nested = H5Lexists(file, "model_weights", r->links);
+  if (nested < 0)
+    return h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "cannot read the root group");
+  if (nested) {
+    root = H5Gopen2(file, "model_weights", r->groups);
+    if (root < 0)
+      return h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "model_weights is not a group");
+    r->prefix = "model_weights/";
+  }
+  string_list layers = {0};
+  bool found = false;
+  clrn_status status =
+      read_strings(h5->name, root, "layer_names", CLRN_H5_MAX_LAYERS, &layers, &found);
+  if (status == CLRN_STATUS_SUCCESS && !found) {
+    bool keras3 = H5Lexists(file, "layers", r->links) > 0;
+    H5Eclear2(H5E_DEFAULT);
+    status = clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                       keras3 ? "%s: a Keras 3 .weights.h5 file (layers named by class, in "
+                                "creation order) is not read; save the model with "
+                                "model.save(\"model.h5\") or use keras.applications' .h5 file"
+                              : "%s: an HDF5 file without Keras weights (no layer_names "
+                                "attribute at its root or in model_weights/)",
+                       h5->name);
+  }
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < layers.count; i++)
+    status = add_layer(r, root, layers.items[i]);
+  strings_free(&layers);
+  if (root != file)
+    H5Gclose(root);
+  if (status == CLRN_STATUS_SUCCESS && h5->count)
+    qsort(h5->tensors, h5->count, sizeof *h5->tensors, compare_tensors);
+  for (size_t i = 1; status == CLRN_STATUS_SUCCESS && i < h5->count; i++)
+    if (strcmp(h5->tensors[i - 1].name, h5->tensors[i].name) == 0)
+      status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: two weights are called %s", h5->name,
+                         h5->tensors[i].name);
+  return status;
+}
+
+/* Opens through libhdf5 (bytes: an in-memory image) and lists the weights. */
+static clrn_status open_file(const char *name, const void *bytes, size_t size, clrn_h5 *h5) {
+  memset(h5, 0, sizeof *h5);
+  quiet();
+  h5->name = strdup(name);
+  if (!h5->name)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "file name");
+  reader r = {h5,
+              0,
+              access_list(H5P_LINK_ACCESS),
+              access_list(H5P_GROUP_ACCESS),
+              access_list(H5P_DATASET_ACCESS),
+              ""};
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
+      H5Pset_file_locking(fapl, false, true) < 0 ||
+      (bytes && (H5Pset_fapl_core(fapl, 1 << 16, false) < 0 ||
+                 H5Pset_file_image(fapl, (void *)bytes, size) < 0)))
+    status = h5_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, name, "cannot set up libhdf5");
+  if (status == CLRN_STATUS_SUCCESS) {
+    hid_t file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    if (file < 0)
+      status = h5_fail(CLRN_STATUS_INVALID_FORMAT, name, "not a readable HDF5 file");
+    h5->file = file < 0 ? 0 : file;
+  }
+  if (fapl >= 0)
+    H5Pclose(fapl);
+  if (status == CLRN_STATUS_SUCCESS && (r.links < 0 || r.groups < 0 || r.sets < 0))
+    status = h5_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, name, "cannot set up libhdf5");
+  if (status == CLRN_STATUS_SUCCESS)
+    status = list_weights(&r);
+  hid_t lists[3] = {r.links, r.groups, r.sets};
+  for (int i = 0; i < 3; i++)
+    if (lists[i] >= 0)
+      H5Pclose(lists[i]);
+  if (status != CLRN_STATUS_SUCCESS)
+    clrn_h5_close(h5);
+  return status;
+}
+
+/* Checks what libhdf5 would see first: the signature and a superblock version it
+ * knows (0 to 3), at offset 0. */
+static clrn_status check_head(const char *name, const unsigned char *head, size_t n) {
+  if (!clrn_h5_detect(head, n) || n < 9)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: not an HDF5 file (no signature at its start)",
+                     name);
+  if (head[8] > 3)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: HDF5 superblock version %u is not 0 to 3", name,
+                     head[8]);
+  return CLRN_STATUS_SUCCESS;
+}
+
+clrn_status clrn_h5_open(const char *path, clrn_h5 *h5) {
+  memset(h5, 0, sizeof *h5);
+  int fd = -1;
+  uint64_t size = 0;
+  CLRN_TRY(clrn_file_open_regular_fd(path, &fd, &size));
+  unsigned char head[9];
+  ssize_t got = pread(fd, head, sizeof head, 0);
+  close(fd);
+  CLRN_TRY(check_head(path, head, got > 0 ? (size_t)got : 0));
+  return open_file(path, NULL, 0, h5);
+}
+
+clrn_status clrn_h5_parse(const void *bytes, size_t size, const char *name, clrn_h5 *h5) {
+  memset(h5, 0, sizeof *h5);
+  CLRN_TRY(check_head(name, bytes, size));
+  return open_file(name, bytes, size, h5);
+}
+
+void clrn_h5_close(clrn_h5 *h5) {
+  if (!h5)
+    return;
+  if (h5->file > 0) {
+    quiet();
+    H5Fclose((hid_t)h5->file);
+    H5Eclear2(H5E_DEFAULT);
+  }
+  for (size_t i = 0; i < h5->count; i++) {
+    free(h5->tensors[i].name);
+    free(h5->tensors[i].path);
+  }
+  free(h5->tensors);
+  free(h5->name);
+  memset(h5, 0, sizeof *h5);
+}
+
+const clrn_h5_tensor *clrn_h5_find(const clrn_h5 *h5, const char *name) {
+  if (!h5->count)
+    return NULL;
+  clrn_h5_tensor key = {.name = (char *)name};
+  return bsearch(&key, h5->tensors, h5->count, sizeof *h5->tensors, compare_tensors);
+}
+
+/* Moves src, in the file's layout, into out in the graph's. */
+static void transpose(const clrn_h5_tensor *t, const float *src, float *out) {
+  if (t->layout == CLRN_H5_DENSE_IO) {
+    size_t o = (size_t)t->shape[0], in = (size_t)t->shape[1];
+    for (size_t i = 0; i < in; i++)
+      for (size_t j = 0; j < o; j++)
+        out[j * in + i] = src[i * o + j];
+    return;
+  }
+  /* [kh, kw, in, out] -> [out, in, kh, kw] */
+  size_t o = (size_t)t->shape[0], in = (size_t)t->shape[1];
+  size_t kh = (size_t)t->shape[2], kw = (size_t)t->shape[3];
+  for (size_t y = 0; y < kh; y++)
+    for (size_t x = 0; x < kw; x++)
+      for (size_t i = 0; i < in; i++)
+        for (size_t j = 0; j < o; j++)
+          out[((j * in + i) * kh + y) * kw + x] = src[((y * kw + x) * in + i) * o + j];
+}
+
+clrn_status clrn_h5_read_f32(const clrn_h5 *h5, const clrn_h5_tensor *t, float *out) {
+  size_t elements = 1;
+  for (int i = 0; i < t->ndim; i++)
+    elements *= (size_t)t->shape[i];
+  quiet();
+  hid_t access = access_list(H5P_DATASET_ACCESS);
+  if (access < 0)
+    return h5_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, h5->name, "cannot set up libhdf5");
+  hid_t set = H5Dopen2((hid_t)h5->file, t->path, access);
+  H5Pclose(access);
+  if (set < 0)
+    return h5_fail(CLRN_STATUS_IO_ERROR, h5->name, "cannot open dataset %s", t->path);
+  clrn_dtype dtype;
+  int ndim = 0;
+  int64_t dims[CLRN_H5_MAX_DIMS] = {0};
+  clrn_status status = describe(h5->name, set, t->path, &dtype, &ndim, dims);
+  size_t count = 1;
+  for (int i = 0; i < ndim; i++)
+    count *= (size_t)dims[i];
+  if (status == CLRN_STATUS_SUCCESS && (ndim != t->ndim || count != elements))
+    status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s: dataset %s changed since the file was opened",
+                       h5->name, t->path);
+  float *buffer = status == CLRN_STATUS_SUCCESS && t->layout != CLRN_H5_PLAIN
+                      ? malloc(elements ? elements * sizeof *buffer : 1)
+                      : out;
+  if (!buffer)
+    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: dataset %s", h5->name, t->path);
+  if (status == CLRN_STATUS_SUCCESS &&
+      H5Dread(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer) < 0)
+    status = h5_fail(CLRN_STATUS_IO_ERROR, h5->name, "cannot read dataset %s", t->path);
+  if (status == CLRN_STATUS_SUCCESS && buffer != out)
+    transpose(t, buffer, out);
+  if (buffer != out)
+    free(buffer);
+  H5Dclose(set);
+  return status;
+}
