@@ -87,7 +87,8 @@ CLRN_API int clrn_weights_num_classes(const clrn_weights *weights);
 CLRN_API const char *clrn_weights_metadata(const clrn_weights *weights, const char *key);
 
 /** The preprocessing the weights were trained with: torchvision's classic ImageNet
- * transform (clrn_preprocess_default(): resize 256, crop 224) overridden by the
+ * transform (clrn_preprocess_default(): resize 256, crop 224), or for
+ * CLRN_ARCH_KERAS_RESNET50 Keras' 'caffe' (clrn_preprocess_caffe()), overridden by the
  * metadata keys tools/export_torchvision.py stores from torchvision's
  * weights.transforms(): "resize" and "crop" (whole numbers), "mean" and "std" (JSON
  * lists of 3 numbers), "interpolation" (only "bilinear" is supported:

@@ -124,11 +124,17 @@ typedef struct clrn_image {
   unsigned char *rgb;
 } clrn_image;
 
+typedef enum clrn_preprocess_mode {
+  CLRN_PREPROCESS_TORCHVISION = 0,
+  CLRN_PREPROCESS_CAFFE,
+} clrn_preprocess_mode;
+
 typedef struct clrn_preprocess {
   int resize;
   int crop;
   float mean[3];
   float std[3];
+  clrn_preprocess_mode mode;
 } clrn_preprocess;
 """
 
@@ -169,6 +175,7 @@ void clrn_engine_release(clrn_engine *engine);
 clrn_status clrn_image_load(const char *path, clrn_image *image);
 void clrn_image_free(clrn_image *image);
 void clrn_preprocess_default(clrn_preprocess *preprocess);
+void clrn_preprocess_caffe(clrn_preprocess *preprocess);
 clrn_status clrn_image_preprocess(const clrn_image *image,
                                   const clrn_preprocess *preprocess, float *out);
 """

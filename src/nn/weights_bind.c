@@ -134,10 +134,10 @@ static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
   }
   if (keras)
     return clrn_fail(CLRN_STATUS_MISMATCH,
-                     "%s: not keras.applications' ResNet50: found %s blocks [%d, %d, %d, %d] "
-                     "per stage (conv2_blockN ... conv5_blockN layers)",
-                     w->path, bottleneck ? "Bottleneck" : "no Bottleneck", blocks[0], blocks[1],
-                     blocks[2], blocks[3]);
+                     "%s: not keras.applications' ResNet50: its convN_blockM layers make "
+                     "blocks [%d, %d, %d, %d]%s per stage, not Bottlenecks [3, 4, 6, 3]",
+                     w->path, blocks[0], blocks[1], blocks[2], blocks[3],
+                     bottleneck ? "" : " without a third conv");
   return clrn_fail(CLRN_STATUS_MISMATCH,
                    "%s: not a torchvision ResNet: found %s blocks [%d, %d, %d, %d] per stage, "
                    "which matches none of " CLRN_ARCH_NAMES,

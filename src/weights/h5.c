@@ -53,8 +53,8 @@ static clrn_status h5_fail(clrn_status status, const char *file, const char *for
   first_message m = {.set = false};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_first, &m);
   H5Eclear2(H5E_DEFAULT);
-  return clrn_fail(status, "%s: %s%s%s", file, what, m.set ? " (libhdf5: " : "",
-                   m.set ? m.text : "");
+  return clrn_fail(status, "%s: %s%s%s%s", file, what, m.set ? " (libhdf5: " : "",
+                   m.set ? m.text : "", m.set ? ")" : "");
 }
 
 /* Paths may not leave the file: external links are not followed. */
@@ -442,9 +442,12 @@ static clrn_status open_file(const char *name, const void *bytes, size_t size, c
 /* Checks what libhdf5 would see first: the signature and a superblock version it
  * knows (0 to 3), at offset 0. */
 static clrn_status check_head(const char *name, const unsigned char *head, size_t n) {
-  if (!clrn_h5_detect(head, n) || n < 9)
+  if (!clrn_h5_detect(head, n))
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: not an HDF5 file (no signature at its start)",
                      name);
+  if (n < 9)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                     "%s: an HDF5 signature with no superblock after it", name);
   if (head[8] > 3)
     return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: HDF5 superblock version %u is not 0 to 3", name,
                      head[8]);
