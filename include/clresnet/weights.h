@@ -1,7 +1,8 @@
 /* ResNet architectures and weights files.
  *
  * A clrn_weights is a safetensors file or a PyTorch checkpoint (.pth) holding a
- * torchvision ResNet state_dict, opened and validated; its architecture and class
+ * torchvision ResNet state_dict, or a Keras .h5 file of keras.applications'
+ * ResNet50, opened and validated; its architecture and class
  * count are inferred from the tensors. The file stays open and each tensor is read
  * from it when a model is built (read, not mapped: a file truncated meanwhile gives
  * an error, never SIGBUS). Threads: a clrn_weights may be shared by threads once
@@ -65,7 +66,12 @@ typedef struct clrn_weights clrn_weights;
  * refused (IO_ERROR) without blocking. Values are checked when a model reads them:
  * NaN, an infinity or a negative running_var fails the model's creation with
  * CLRN_STATUS_INVALID_FORMAT, naming the file and the tensor. Error details quote
- * names from the file as they are: escape them before printing to a terminal. */
+ * names from the file as they are: escape them before printing to a terminal.
+ * A Keras .h5 file (told by its HDF5 signature; read through libhdf5, in the layout
+ * of keras.applications' files or of model.save("x.h5")) holds Keras' ResNet50
+ * (CLRN_ARCH_KERAS_RESNET50): its layer names are mapped onto torchvision's
+ * ("conv2_block1_1_conv" is "layer1.0.conv1") and its channels-last kernels
+ * transposed when read; Keras 3's .weights.h5 is refused (UNSUPPORTED). */
 CLRN_API clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **weights);
 
 /** Makes seeded random weights in memory (for benchmarks without a weights file):
