@@ -1,6 +1,7 @@
 /* The Keras .h5 reader (see h5.h): opens the file through libhdf5, finds the
- * layer-named weights (the root group or model_weights/), lists every weight of
- * every layer with its graph name, element type and shape, and reads one on
+ * layer-named weights (the root group or model_weights/, marked by layer_names),
+ * lists every dataset of every layer group with its graph name, element type and
+ * shape, and reads one on
  * request, transposing channels-last kernels. libhdf5 is thread-safe in Debian's
  * build; its per-thread automatic error printing is switched off at every entry
  * point, and external links, external storage and virtual datasets are refused
@@ -76,117 +77,47 @@ static void strings_free(string_list *list) {
   memset(list, 0, sizeof *list);
 }
 
-static clrn_status strings_add(string_list *list, const char *file, const char *text, size_t n) {
-  if (n == 0 || n > CLRN_H5_MAX_NAME || memchr(text, '\0', n))
-    return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
-                     "%s: a layer or weight name is empty, longer "
-                     "than %u bytes or holds a NUL byte",
-                     file, CLRN_H5_MAX_NAME);
-  CLRN_TRY(clrn_array_reserve((void **)&list->items, &list->capacity, list->count + 1,
-                              sizeof *list->items, 64, "names"));
-  char *copy = malloc(n + 1);
-  if (!copy)
-    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "name");
-  memcpy(copy, text, n);
-  copy[n] = '\0';
-  list->items[list->count++] = copy;
-  return CLRN_STATUS_SUCCESS;
+/* Collects names (of layers or weights) as an iteration finds them; an error
+ * stops the iteration and is kept. */
+typedef struct collector {
+  string_list list;
+  size_t max;
+  const char *file, *what;
+  clrn_status status;
+} collector;
+
+/* Returns 0 to go on, 1 to stop (status set). */
+static herr_t collect(collector *c, const char *name) {
+  size_t n = strlen(name);
+  if (c->list.count >= c->max)
+    c->status =
+        clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: more than %zu %s", c->file, c->max, c->what);
+  else if (n == 0 || n > CLRN_H5_MAX_NAME)
+    c->status = clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                          "%s: a %s name is empty or longer than %u "
+                          "bytes",
+                          c->file, c->what, CLRN_H5_MAX_NAME);
+  else
+    c->status = clrn_array_reserve((void **)&c->list.items, &c->list.capacity, c->list.count + 1,
+                                   sizeof *c->list.items, 64, "names");
+  if (c->status != CLRN_STATUS_SUCCESS)
+    return 1;
+  if (!(c->list.items[c->list.count] = strdup(name))) {
+    c->status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "names");
+    return 1;
+  }
+  c->list.count++;
+  return 0;
 }
 
-/* Appends the strings of attribute attr (rank 0 or 1, fixed or variable length;
- * an empty one of any type, as numpy writes []) to list. */
-static clrn_status read_attribute(const char *file, hid_t attr, const char *name, size_t max,
-                                  string_list *list) {
-  hid_t space = H5Aget_space(attr), type = H5Aget_type(attr), mem = H5I_INVALID_HID;
-  clrn_status status = CLRN_STATUS_SUCCESS;
-  void *buffer = NULL;
-  hssize_t points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-  int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
-  if (type < 0 || points < 0 || rank < 0 || rank > 1) {
-    status = h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "attribute %s is not a list", name);
-    goto done;
-  }
-  if (points == 0)
-    goto done;
-  if ((size_t)points > max || list->count + (size_t)points > max) {
-    status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: attribute %s lists more than %zu names",
-                       file, name, max);
-    goto done;
-  }
-  htri_t variable = H5Tget_class(type) == H5T_STRING ? H5Tis_variable_str(type) : -1;
-  size_t size = H5Tget_size(type);
-  H5T_cset_t cset = H5Tget_cset(type);
-  mem = H5Tcopy(H5T_C_S1);
-  if (variable < 0 || cset < 0 || mem < 0 ||
-      (!variable && (size == 0 || size > CLRN_H5_MAX_NAME)) || H5Tset_cset(mem, cset) < 0 ||
-      H5Tset_strpad(mem, H5T_STR_NULLTERM) < 0 ||
-      H5Tset_size(mem, variable ? H5T_VARIABLE : size + 1) < 0) {
-    status =
-        h5_fail(CLRN_STATUS_INVALID_FORMAT, file,
-                "attribute %s is not a list of strings of 1 to %u bytes", name, CLRN_H5_MAX_NAME);
-    goto done;
-  }
-  size_t stride = variable ? sizeof(char *) : size + 1;
-  buffer = calloc((size_t)points, stride);
-  if (!buffer) {
-    status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: attribute %s", file, name);
-    goto done;
-  }
-  if (H5Aread(attr, mem, buffer) < 0) {
-    status = h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot read attribute %s", name);
-    free(buffer);
-    buffer = NULL;
-    goto done;
-  }
-  for (hssize_t i = 0; status == CLRN_STATUS_SUCCESS && i < points; i++) {
-    const char *text = variable ? ((char **)buffer)[i] : (char *)buffer + (size_t)i * stride;
-    status = text ? strings_add(list, file, text, strnlen(text, CLRN_H5_MAX_NAME + 1))
-                  : clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: attribute %s holds a null string",
-                              file, name);
-  }
-  if (variable)
-    H5Dvlen_reclaim(mem, space, H5P_DEFAULT, buffer);
-done:
-  free(buffer);
-  if (mem >= 0)
-    H5Tclose(mem);
-  if (type >= 0)
-    H5Tclose(type);
-  if (space >= 0)
-    H5Sclose(space);
-  return status;
+/* H5Literate callback: the hard links of the weights' group (the layers). */
+static herr_t take_layer(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+  return info->type == H5L_TYPE_HARD ? collect(data, name) : 0;
 }
 
-/* Reads Keras' string list attribute name of obj, also when Keras split it into
- * name0, name1, ... (save_attributes_to_hdf5_group). *found is false when
- * neither exists. */
-static clrn_status read_strings(const char *file, hid_t obj, const char *name, size_t max,
-                                string_list *list, bool *found) {
-  *found = false;
-  for (int chunk = -1; chunk < 1000; chunk++) {
-    char attr_name[64];
-    if (chunk < 0)
-      snprintf(attr_name, sizeof attr_name, "%s", name);
-    else
-      snprintf(attr_name, sizeof attr_name, "%s%d", name, chunk);
-    htri_t exists = H5Aexists(obj, attr_name);
-    if (exists < 0)
-      return h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot look for attribute %s", attr_name);
-    if (!exists) {
-      if (chunk < 0)
-        continue;
-      return CLRN_STATUS_SUCCESS;
-    }
-    *found = true;
-    hid_t attr = H5Aopen(obj, attr_name, H5P_DEFAULT);
-    if (attr < 0)
-      return h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot open attribute %s", attr_name);
-    clrn_status status = read_attribute(file, attr, attr_name, max, list);
-    H5Aclose(attr);
-    if (status != CLRN_STATUS_SUCCESS || chunk < 0)
-      return status;
-  }
-  return CLRN_STATUS_SUCCESS;
+/* H5Ovisit callback (hard links only, each object once): the datasets of a layer. */
+static herr_t take_weight(hid_t group, const char *name, const H5O_info_t *info, void *data) {
+  return info->type == H5O_TYPE_DATASET ? collect(data, name) : 0;
 }
 
 /* The state of one open. */
@@ -329,25 +260,25 @@ static clrn_status add_weight(reader *r, hid_t group, const char *layer, const c
   return CLRN_STATUS_SUCCESS;
 }
 
-/* Adds every weight of the layer called layer (a group of root). */
+/* Adds every dataset under the layer group called layer (a child of root);
+ * groups that are not layers (no dataset) add nothing. */
 static clrn_status add_layer(reader *r, hid_t root, const char *layer) {
   const char *file = r->h5->name;
-  if (strchr(layer, '/') || strcmp(layer, ".") == 0 || strcmp(layer, "..") == 0)
-    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: layer name %s holds a '/'", file, layer);
   hid_t group = H5Gopen2(root, layer, r->groups);
-  if (group < 0)
-    return h5_fail(CLRN_STATUS_INVALID_FORMAT, file,
-                   "layer %s is listed in layer_names but has no group", layer);
-  string_list weights = {0};
-  bool found = false;
-  clrn_status status =
-      read_strings(file, group, "weight_names", CLRN_H5_MAX_WEIGHTS, &weights, &found);
-  if (status == CLRN_STATUS_SUCCESS && !found)
-    status = clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: layer %s has no weight_names attribute",
-                       file, layer);
-  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < weights.count; i++)
-    status = add_weight(r, group, layer, weights.items[i]);
-  strings_free(&weights);
+  if (group < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return CLRN_STATUS_SUCCESS; /* a dataset or another object: not a layer */
+  }
+  collector weights = {{0}, CLRN_H5_MAX_WEIGHTS, file, "weights in a layer", CLRN_STATUS_SUCCESS};
+  herr_t walked =
+      H5Ovisit2(group, H5_INDEX_NAME, H5_ITER_INC, take_weight, &weights, H5O_INFO_BASIC);
+  clrn_status status = weights.status;
+  if (status == CLRN_STATUS_SUCCESS && walked < 0)
+    status =
+        h5_fail(CLRN_STATUS_INVALID_FORMAT, file, "cannot list the weights of layer %s", layer);
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < weights.list.count; i++)
+    status = add_weight(r, group, layer, weights.list.items[i]);
+  strings_free(&weights.list);
   H5Gclose(group);
   return status;
 }
@@ -369,11 +300,25 @@ static clrn_status list_weights(reader *r) {
       return h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "model_weights is not a group");
     r->prefix = "model_weights/";
   }
-  string_list layers = {0};
-  bool found = false;
-  clrn_status status =
-      read_strings(h5->name, root, "layer_names", CLRN_H5_MAX_LAYERS, &layers, &found);
-  if (status == CLRN_STATUS_SUCCESS && !found) {
+  /* Keras' layer_names attribute (or its pieces layer_names0, ...) marks the
+   * weights' group; its strings are not read (a variable-length string in a
+   * hostile file makes libhdf5 1.10 allocate what the file says): the layers are
+   * the group's hard links, their weights the datasets under them. */
+  htri_t marked = H5Aexists(root, "layer_names");
+  if (marked == 0)
+    marked = H5Aexists(root, "layer_names0");
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  if (marked < 0)
+    status = h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "cannot read the attributes of %s",
+                     nested ? "model_weights" : "the root group");
+  collector layers = {{0}, CLRN_H5_MAX_LAYERS, h5->name, "layers", CLRN_STATUS_SUCCESS};
+  if (status == CLRN_STATUS_SUCCESS && marked) {
+    herr_t walked = H5Literate(root, H5_INDEX_NAME, H5_ITER_INC, NULL, take_layer, &layers);
+    status = layers.status;
+    if (status == CLRN_STATUS_SUCCESS && walked < 0)
+      status = h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "cannot list the layers");
+  }
+  if (status == CLRN_STATUS_SUCCESS && !marked) {
     bool keras3 = H5Lexists(file, "layers", r->links) > 0;
     H5Eclear2(H5E_DEFAULT);
     status = clrn_fail(CLRN_STATUS_UNSUPPORTED,
@@ -384,9 +329,9 @@ static clrn_status list_weights(reader *r) {
                                 "attribute at its root or in model_weights/)",
                        h5->name);
   }
-  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < layers.count; i++)
-    status = add_layer(r, root, layers.items[i]);
-  strings_free(&layers);
+  for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < layers.list.count; i++)
+    status = add_layer(r, root, layers.list.items[i]);
+  strings_free(&layers.list);
   if (root != file)
     H5Gclose(root);
   if (status == CLRN_STATUS_SUCCESS && h5->count)

@@ -2,23 +2,36 @@
  * in-memory file driver. Any byte string must be either refused, leaving the result
  * zeroed, or accepted with every tensor findable by its name, of a float dtype and
  * at most 4 dimensions, and readable when small (a read may fail only with a clrn
- * status, never crash); the sanitizers catch the rest in our code. libhdf5 itself
- * is not instrumented. Built only with -DCLRN_FUZZ=ON (see tests.cmake). */
+ * status, never crash), and every libhdf5 identifier it opened closed again; the
+ * sanitizers catch the rest in our code. libhdf5 itself is not instrumented. Built only with
+ * -DCLRN_FUZZ=ON (see tests.cmake). */
+#include <hdf5.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "weights/h5.h"
 
+/* How many libhdf5 identifiers of each kind are open: the reader must leave the
+ * count as it found it (every file, group, dataset, attribute, type, space and
+ * property list it opens is closed, on every path). */
+static void count_ids(hsize_t counts[7]) {
+  static const H5I_type_t types[7] = {H5I_FILE,    H5I_GROUP, H5I_DATATYPE,   H5I_DATASPACE,
+                                      H5I_DATASET, H5I_ATTR,  H5I_GENPROP_LST};
+  for (int i = 0; i < 7; i++)
+    if (H5Inmembers(types[i], &counts[i]) < 0)
+      counts[i] = (hsize_t)-1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static void run(const uint8_t *data, size_t size) {
   clrn_h5 h5, zero;
   memset(&zero, 0, sizeof zero);
   if (clrn_h5_parse(data, size, "fuzz.h5", &h5) != CLRN_STATUS_SUCCESS) {
     if (memcmp(&h5, &zero, sizeof h5) != 0)
       abort();
-    return 0;
+    return;
   }
   for (size_t i = 0; i < h5.count; i++) {
     const clrn_h5_tensor *t = &h5.tensors[i];
@@ -36,5 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
   }
   clrn_h5_close(&h5);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  hsize_t before[7], after[7];
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  count_ids(before);
+  run(data, size);
+  count_ids(after);
+  if (memcmp(before, after, sizeof before) != 0)
+    abort();
   return 0;
 }
