@@ -139,6 +139,15 @@ def main():
     report(r.returncode != 0 and ".weights.h5" in r.stderr and r.stderr.count("\n") == 1,
            f"Keras 3 .weights.h5 refused in one line: {r.stderr.strip()}")
 
+    r = clresnet("run", "-q", "-m", "resnet50", "-w", path("model.h5"),
+                 path("input-224x224.npy"), expect_ok=False)
+    report(r.returncode != 0 and "holds keras_resnet50 weights, not resnet50" in r.stderr,
+           "-m resnet50 on Keras weights refused: the architecture comes from the file")
+    r = clresnet("run", "--preprocess", "vgg", "-w", path("model.h5"), PHOTOS[0] if PHOTOS
+                 else "x.jpg", expect_ok=False)
+    report(r.returncode == 2 and "--preprocess: 'vgg' is not torchvision or caffe" in r.stderr,
+           "--preprocess takes torchvision or caffe only")
+
     from keras.applications.resnet50 import preprocess_input
     for photo in PHOTOS:
         image = keras.utils.img_to_array(keras.utils.load_img(photo, target_size=(224, 224)))
