@@ -221,10 +221,8 @@ static clrn_status add_weight(reader *r, hid_t group, const char *layer, const c
   snprintf(path, sizeof path, "%s%s/%s", r->prefix, layer, weight);
   hid_t set = H5Dopen2(group, weight, r->sets);
   if (set < 0)
-    return h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name,
-                   "layer %s lists the weight %s, which is "
-                   "not a dataset of the file",
-                   layer, weight);
+    return h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "cannot open the weight %s of layer %s",
+                   weight, layer);
   clrn_dtype dtype;
   int ndim = 0;
   int64_t dims[CLRN_H5_MAX_DIMS] = {0};
