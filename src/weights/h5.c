@@ -298,40 +298,36 @@ static clrn_status list_weights(reader *r) {
       return h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "model_weights is not a group");
     r->prefix = "model_weights/";
   }
-  /* Keras' layer_names attribute (or its pieces layer_names0, ...) marks the
-   * weights' group; its strings are not read (a variable-length string in a
-   * hostile file makes libhdf5 1.10 allocate what the file says): the layers are
-   * the group's hard links, their weights the datasets under them. */
-  htri_t marked = H5Aexists(root, "layer_names");
-  if (marked == 0)
-    marked = H5Aexists(root, "layer_names0");
+  /* Keras 3's .weights.h5 keeps its layers under layers/, by class name. */
+  bool keras3 = !nested && H5Lexists(file, "layers", r->links) > 0;
+  H5Eclear2(H5E_DEFAULT);
   clrn_status status = CLRN_STATUS_SUCCESS;
-  if (marked < 0)
-    status = h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "cannot read the attributes of %s",
-                     nested ? "model_weights" : "the root group");
+  if (keras3)
+    status = clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                       "%s: a Keras 3 .weights.h5 file (layers named by class, in creation "
+                       "order) is not read; save the model with model.save(\"model.h5\") or "
+                       "use keras.applications' .h5 file",
+                       h5->name);
+  /* No attribute is read (layer_names, weight_names): libhdf5 1.10 decodes a
+   * hostile attribute message out of bounds and allocates whatever length a
+   * variable-length string claims. The layers are the group's hard links, their
+   * weights the datasets under them. */
   collector layers = {{0}, CLRN_H5_MAX_LAYERS, h5->name, "layers", CLRN_STATUS_SUCCESS};
-  if (status == CLRN_STATUS_SUCCESS && marked) {
+  if (status == CLRN_STATUS_SUCCESS) {
     herr_t walked = H5Literate(root, H5_INDEX_NAME, H5_ITER_INC, NULL, take_layer, &layers);
     status = layers.status;
     if (status == CLRN_STATUS_SUCCESS && walked < 0)
       status = h5_fail(CLRN_STATUS_INVALID_FORMAT, h5->name, "cannot list the layers");
-  }
-  if (status == CLRN_STATUS_SUCCESS && !marked) {
-    bool keras3 = H5Lexists(file, "layers", r->links) > 0;
-    H5Eclear2(H5E_DEFAULT);
-    status = clrn_fail(CLRN_STATUS_UNSUPPORTED,
-                       keras3 ? "%s: a Keras 3 .weights.h5 file (layers named by class, in "
-                                "creation order) is not read; save the model with "
-                                "model.save(\"model.h5\") or use keras.applications' .h5 file"
-                              : "%s: an HDF5 file without Keras weights (no layer_names "
-                                "attribute at its root or in model_weights/)",
-                       h5->name);
   }
   for (size_t i = 0; status == CLRN_STATUS_SUCCESS && i < layers.list.count; i++)
     status = add_layer(r, root, layers.list.items[i]);
   strings_free(&layers.list);
   if (root != file)
     H5Gclose(root);
+  if (status == CLRN_STATUS_SUCCESS && !h5->count)
+    status = clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                       "%s: an HDF5 file without Keras weights (no group %sholds a dataset)",
+                       h5->name, nested ? "in model_weights/ " : "");
   if (status == CLRN_STATUS_SUCCESS && h5->count)
     qsort(h5->tensors, h5->count, sizeof *h5->tensors, compare_tensors);
   for (size_t i = 1; status == CLRN_STATUS_SUCCESS && i < h5->count; i++)

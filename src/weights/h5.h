@@ -8,12 +8,14 @@
  * - model.save("x.h5"): the same under the group model_weights/ (Keras 3 writes
  *   weight names without ":0", and variable-length strings).
  *
- * The attribute layer_names (or its pieces layer_names0, ...) only marks the
- * weights' group: its strings and weight_names' are not read, because libhdf5
- * 1.10 allocates (and fills) whatever length a hostile variable-length string
- * claims. The layers are that group's hard links instead, and a layer's weights
- * the datasets reachable from it through hard links (H5Ovisit; soft and external
- * links are not followed); a weight's leaf is its last path part without ":0".
+ * No attribute is read (layer_names, weight_names): libhdf5 1.10 allocates (and
+ * fills) whatever length a hostile variable-length string claims, and decodes a
+ * corrupted attribute message out of bounds (both found by fuzz_h5). The layers
+ * are the hard links of the weights' group (model_weights/ when there is one,
+ * else the root) instead, and a layer's weights the datasets reachable from it
+ * through hard links (H5Ovisit; soft and external links are not followed); a
+ * weight's leaf is its last path part without ":0". A file where no group holds a
+ * dataset is refused.
  *
  * Keras' names are mapped onto the graph's (torchvision's module paths) by
  * h5_names.c: conv2_block1_1_conv/kernel becomes layer1.0.conv1.weight, and

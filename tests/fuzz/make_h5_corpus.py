@@ -86,7 +86,7 @@ def main():
 
     with h5py.File(os.path.join(OUT, "plain-hdf5.h5"), "w", libver="earliest") as f:
         f.create_dataset("x", data=np.ones(3, np.float32))
-    rows.append(("plain-hdf5.h5", "UNSUPPORTED", "an HDF5 file without layer_names"))
+    rows.append(("plain-hdf5.h5", "UNSUPPORTED", "an HDF5 file whose groups hold no dataset"))
     with h5py.File(os.path.join(OUT, "keras3-weights.h5"), "w", libver="earliest") as f:
         f.create_dataset("layers/conv2d/vars/0", data=np.ones((1, 1, 3, 2), np.float32))
     rows.append(("keras3-weights.h5", "UNSUPPORTED", "Keras 3's .weights.h5 layout"))
@@ -115,7 +115,7 @@ def main():
     def int_names(f, top):
         top.attrs["layer_names"] = np.arange(3)
     keras_file("layer-names-not-strings.h5", "SUCCESS",
-               "layer_names holds integers (only its presence counts)",
+               "layer_names holds integers (attributes are not read)",
                mutate=int_names)
 
     def slash(f, top):
