@@ -378,8 +378,59 @@ static clrn_status open_file(const char *name, const void *bytes, size_t size, c
   return status;
 }
 
+/* A local heap's prefix (8-byte offsets and lengths): "HEAP", version 0, 3
+ * reserved bytes, the data segment's size, the free list's offset, its address. */
+#define HEAP_PREFIX 32
+
+/* libhdf5 1.10 crashes (a memcpy to NULL under H5HL_protect) on a local heap whose
+ * data segment overlaps its own prefix; such a heap, or one whose data lies past
+ * the file's end, is refused first. Checks every prefix that starts in
+ * [0, n) of bytes (which holds n + HEAP_PREFIX - 1 bytes when more follow), at
+ * file offset base, of a file of size bytes. */
+static clrn_status check_heaps(const char *name, const unsigned char *bytes, size_t n,
+                               uint64_t base, uint64_t size, size_t available) {
+  for (size_t i = 0; i < n && i + HEAP_PREFIX <= available; i++) {
+    if (bytes[i] != 'H' || memcmp(bytes + i, "HEAP", 4) != 0 || bytes[i + 4] != 0)
+      continue;
+    uint64_t length = 0, address = 0, at = base + i;
+    for (int k = 7; k >= 0; k--) {
+      length = length << 8 | bytes[i + 8 + k];
+      address = address << 8 | bytes[i + 24 + k];
+    }
+    if (address > size || length > size - address ||
+        (address < at + HEAP_PREFIX && address + length > at))
+      return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
+                       "%s: the local heap at offset %llu has its data (%llu bytes at %llu) "
+                       "outside the file or over its own header",
+                       name, (unsigned long long)at, (unsigned long long)length,
+                       (unsigned long long)address);
+  }
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* check_heaps() over a whole file, 1 MiB at a time. */
+static clrn_status check_file_heaps(const char *name, int fd, uint64_t size) {
+  enum { CHUNK = 1 << 20 };
+  unsigned char *buffer = malloc(CHUNK + HEAP_PREFIX);
+  if (!buffer)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "%s: heap check", name);
+  clrn_status status = CLRN_STATUS_SUCCESS;
+  for (uint64_t at = 0; status == CLRN_STATUS_SUCCESS && at < size; at += CHUNK) {
+    size_t want = (size_t)(size - at < CHUNK + HEAP_PREFIX ? size - at : CHUNK + HEAP_PREFIX);
+    ssize_t got = pread(fd, buffer, want, (off_t)at);
+    if (got != (ssize_t)want)
+      status = clrn_fail(CLRN_STATUS_IO_ERROR, "%s: cannot read at offset %llu", name,
+                         (unsigned long long)at);
+    else
+      status = check_heaps(name, buffer, want < CHUNK ? want : CHUNK, at, size, want);
+  }
+  free(buffer);
+  return status;
+}
+
 /* Checks what libhdf5 would see first: the signature and a superblock version it
- * knows (0 to 3), at offset 0. */
+ * knows (0 to 3), at offset 0, with the 8-byte offsets and lengths of every
+ * file h5py and Keras write. */
 static clrn_status check_head(const char *name, const unsigned char *head, size_t n) {
   if (!clrn_h5_detect(head, n))
     return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: not an HDF5 file (no signature at its start)",
@@ -390,6 +441,13 @@ static clrn_status check_head(const char *name, const unsigned char *head, size_
   if (head[8] > 3)
     return clrn_fail(CLRN_STATUS_UNSUPPORTED, "%s: HDF5 superblock version %u is not 0 to 3", name,
                      head[8]);
+  size_t sizes = head[8] < 2 ? 13 : 9; /* sizes of offsets and of lengths */
+  if (n < sizes + 2)
+    return clrn_fail(CLRN_STATUS_INVALID_FORMAT, "%s: the HDF5 superblock is cut short", name);
+  if (head[sizes] != 8 || head[sizes + 1] != 8)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "%s: HDF5 with %u-byte offsets and %u-byte lengths (only 8 is read)", name,
+                     head[sizes], head[sizes + 1]);
   return CLRN_STATUS_SUCCESS;
 }
 
@@ -398,16 +456,20 @@ clrn_status clrn_h5_open(const char *path, clrn_h5 *h5) {
   int fd = -1;
   uint64_t size = 0;
   CLRN_TRY(clrn_file_open_regular_fd(path, &fd, &size));
-  unsigned char head[9];
+  unsigned char head[16];
   ssize_t got = pread(fd, head, sizeof head, 0);
+  clrn_status status = check_head(path, head, got > 0 ? (size_t)got : 0);
+  if (status == CLRN_STATUS_SUCCESS)
+    status = check_file_heaps(path, fd, size);
   close(fd);
-  CLRN_TRY(check_head(path, head, got > 0 ? (size_t)got : 0));
+  CLRN_TRY(status);
   return open_file(path, NULL, 0, h5);
 }
 
 clrn_status clrn_h5_parse(const void *bytes, size_t size, const char *name, clrn_h5 *h5) {
   memset(h5, 0, sizeof *h5);
   CLRN_TRY(check_head(name, bytes, size));
+  CLRN_TRY(check_heaps(name, bytes, size, 0, size, size));
   return open_file(name, bytes, size, h5);
 }
 

@@ -79,6 +79,14 @@ def main():
              data[:8])
     raw_file("superblock-version-9.h5", "UNSUPPORTED", "a superblock version libhdf5 does not know",
              data[:8] + b"\x09" + data[9:])
+    heap = bytearray(data)
+    at = heap.find(b"HEAP")
+    heap[at + 24:at + 32] = (at - 8).to_bytes(8, "little")
+    raw_file("heap-over-header.h5", "INVALID_FORMAT",
+             "a local heap whose data overlaps its own header (libhdf5 1.10 crashes on it)",
+             bytes(heap))
+    raw_file("offsets-4-bytes.h5", "UNSUPPORTED", "a superblock with 4-byte offsets",
+             data[:13] + b"\x04" + data[14:])
     garbage = bytearray(data)
     for i in range(64, min(len(garbage), 4096), 7):
         garbage[i] ^= 0x5A
