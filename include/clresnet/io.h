@@ -52,26 +52,46 @@ CLRN_API clrn_status clrn_image_decode(const void *data, size_t size, const char
 /** Frees an image's pixels and zeroes it. */
 CLRN_API void clrn_image_free(clrn_image *image);
 
-/** torchvision's preprocessing parameters. */
+/** How photos become tensors (values never change; new ones are appended). */
+typedef enum clrn_preprocess_mode {
+  /** torchvision: Resize(resize) (shorter side, PIL's antialiased bilinear),
+   * CenterCrop(crop), ToTensor() (v / 255), Normalize(mean, std); RGB. */
+  CLRN_PREPROCESS_TORCHVISION = 0,
+  /** Keras' 'caffe' (keras.applications.resnet50.preprocess_input on
+   * keras.utils.load_img(path, target_size=(crop, crop))): resized straight to
+   * crop x crop with PIL's NEAREST filter (load_img's default), channels in BGR
+   * order, (v - mean) / std with v in 0..255 (std 1: no scaling); resize unused. */
+  CLRN_PREPROCESS_CAFFE,
+} clrn_preprocess_mode;
+
+/** Preprocessing parameters. mean and std are per channel of the photo, in RGB
+ * order, whatever order the mode writes the channels in. */
 typedef struct clrn_preprocess {
   int resize; /**< Resize(resize): the shorter side becomes this, bilinear, antialiased */
-  int crop;   /**< CenterCrop(crop) */
+  int crop;   /**< CenterCrop(crop) (the side of the output) */
   float mean[3];
   float std[3];
+  clrn_preprocess_mode mode; /**< 0, CLRN_PREPROCESS_TORCHVISION, in a zeroed struct */
 } clrn_preprocess;
 
 /** The ImageNet standard: Resize(256), CenterCrop(224), ToTensor(),
  * Normalize(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)). */
 CLRN_API void clrn_preprocess_default(clrn_preprocess *preprocess);
 
-/** Applies the preprocessing exactly as torchvision 0.14 does on a PIL image and
+/** Keras' 'caffe' preprocessing of keras.applications' ResNet50: mode
+ * CLRN_PREPROCESS_CAFFE, 224 x 224, mean (123.68, 116.779, 103.939) (RGB; Keras
+ * lists it as BGR [103.939, 116.779, 123.68]), std (1, 1, 1). */
+CLRN_API void clrn_preprocess_caffe(clrn_preprocess *preprocess);
+
+/** Applies the preprocessing (mode CLRN_PREPROCESS_CAFFE: as Keras does, see
+ * there) or exactly as torchvision 0.14 does on a PIL image and
  * writes 3*crop*crop floats, channel-major, into out: the resized size as
  * torchvision computes it (shorter side = resize, longer = int(resize*long/short)),
  * PIL's fixed-point antialiased bilinear resample (horizontal pass, then vertical,
  * each only when that side changes), CenterCrop with round-half-even offsets and
  * zero padding when the resized image is smaller than the crop, then
  * (v/255 - mean)/std in float32. Only the pixels inside the crop are computed, so
- * very elongated images cost no more than others. Needs an image of 1 to
+ * very elongated images cost no more than others. Needs a known mode, an image of 1 to
  * CLRN_IMAGE_MAX_PIXELS pixels, 1 <= resize <= 2^24, 1 <= crop <= 2^14, finite
  * means and finite, non-zero stds. */
 CLRN_API clrn_status clrn_image_preprocess(const clrn_image *image,

@@ -1,12 +1,13 @@
 /* ResNet architectures and weights files.
  *
  * A clrn_weights is a safetensors file or a PyTorch checkpoint (.pth) holding a
- * torchvision ResNet state_dict, or an ONNX model of such a network, opened and
- * validated; its architecture and class count are inferred from the tensors (from
- * the graph for ONNX). The file stays open and each tensor is read from it when a
- * model is built (read, not mapped: a file truncated meanwhile gives an error,
- * never SIGBUS); an ONNX model (at most 1 GiB) is read and decoded whole when
- * opened and kept in memory until closed. Threads: a clrn_weights may be shared by threads once
+ * torchvision ResNet state_dict, an ONNX model of such a network, or a Keras .h5
+ * file of keras.applications' ResNet50, opened and validated; its architecture and
+ * class count are inferred from the tensors (from the graph for ONNX). The file
+ * stays open and each tensor is read from it when a model is built (read, not
+ * mapped: a file truncated meanwhile gives an error, never SIGBUS); an ONNX model
+ * (at most 1 GiB) is read and decoded whole when opened and kept in memory until
+ * closed. Threads: a clrn_weights may be shared by threads once
  * opened (it is read-only).
  */
 #ifndef CLRESNET_WEIGHTS_H
@@ -37,11 +38,13 @@ typedef enum clrn_arch {
   CLRN_ARCH_RESNEXT101_64X4D, /**< 64 groups of 4 */
   CLRN_ARCH_WIDE_RESNET50_2,  /**< ResNet-50 with bottlenecks twice as wide */
   CLRN_ARCH_WIDE_RESNET101_2, /**< ResNet-101 with bottlenecks twice as wide */
+  CLRN_ARCH_KERAS_RESNET50,   /**< keras.applications.ResNet50 (ResNet v1: the stride on a
+                                 block's first 1x1 conv, conv biases, BatchNorm eps 1.001e-5) */
 } clrn_arch;
 
 /** torchvision's name: "resnet18" ... "resnet152", "resnext50_32x4d",
- * "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"
- * ("auto" for CLRN_ARCH_AUTO). */
+ * "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
+ * and "keras_resnet50" for Keras' ResNet50 ("auto" for CLRN_ARCH_AUTO). */
 CLRN_API const char *clrn_arch_name(clrn_arch arch);
 
 /** Parses torchvision's name (case-insensitive, '-' for '_' too), and for the
@@ -69,7 +72,12 @@ typedef struct clrn_weights clrn_weights;
  * refused (IO_ERROR) without blocking. Values are checked when a model reads them:
  * NaN, an infinity or a negative running_var fails the model's creation with
  * CLRN_STATUS_INVALID_FORMAT, naming the file and the tensor. Error details quote
- * names from the file as they are: escape them before printing to a terminal. */
+ * names from the file as they are: escape them before printing to a terminal.
+ * A Keras .h5 file (told by its HDF5 signature; read through libhdf5, in the layout
+ * of keras.applications' files or of model.save("x.h5")) holds Keras' ResNet50
+ * (CLRN_ARCH_KERAS_RESNET50): its layer names are mapped onto torchvision's
+ * ("conv2_block1_1_conv" is "layer1.0.conv1") and its channels-last kernels
+ * transposed when read; Keras 3's .weights.h5 is refused (UNSUPPORTED). */
 CLRN_API clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **weights);
 
 /** Makes seeded random weights in memory (for benchmarks without a weights file):
@@ -91,7 +99,8 @@ CLRN_API int clrn_weights_num_classes(const clrn_weights *weights);
 CLRN_API const char *clrn_weights_metadata(const clrn_weights *weights, const char *key);
 
 /** The preprocessing the weights were trained with: torchvision's classic ImageNet
- * transform (clrn_preprocess_default(): resize 256, crop 224) overridden by the
+ * transform (clrn_preprocess_default(): resize 256, crop 224), or for
+ * CLRN_ARCH_KERAS_RESNET50 Keras' 'caffe' (clrn_preprocess_caffe()), overridden by the
  * metadata keys tools/export_torchvision.py stores from torchvision's
  * weights.transforms(): "resize" and "crop" (whole numbers), "mean" and "std" (JSON
  * lists of 3 numbers), "interpolation" (only "bilinear" is supported:

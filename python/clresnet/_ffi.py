@@ -93,6 +93,7 @@ typedef enum clrn_arch {
   CLRN_ARCH_RESNEXT101_64X4D,
   CLRN_ARCH_WIDE_RESNET50_2,
   CLRN_ARCH_WIDE_RESNET101_2,
+  CLRN_ARCH_KERAS_RESNET50,
 } clrn_arch;
 
 typedef struct clrn_weights clrn_weights;
@@ -126,11 +127,17 @@ typedef struct clrn_image {
   unsigned char *rgb;
 } clrn_image;
 
+typedef enum clrn_preprocess_mode {
+  CLRN_PREPROCESS_TORCHVISION = 0,
+  CLRN_PREPROCESS_CAFFE,
+} clrn_preprocess_mode;
+
 typedef struct clrn_preprocess {
   int resize;
   int crop;
   float mean[3];
   float std[3];
+  clrn_preprocess_mode mode;
 } clrn_preprocess;
 """
 
@@ -171,6 +178,7 @@ void clrn_engine_release(clrn_engine *engine);
 clrn_status clrn_image_load(const char *path, clrn_image *image);
 void clrn_image_free(clrn_image *image);
 void clrn_preprocess_default(clrn_preprocess *preprocess);
+void clrn_preprocess_caffe(clrn_preprocess *preprocess);
 clrn_status clrn_image_preprocess(const clrn_image *image,
                                   const clrn_preprocess *preprocess, float *out);
 """

@@ -12,6 +12,16 @@
  * The float32 steps are single operations with no multiply-add to contract, and
  * each is stored to a float, which C11 requires to round away any excess
  * precision; they are tabulated per channel for the 256 possible bytes.
+ *
+ * Keras' 'caffe' mode (keras.utils.load_img(path, target_size=(crop, crop)), then
+ * keras.applications.resnet50.preprocess_input) is reproduced bit for bit too:
+ *   resize             PIL's Image.resize((crop, crop), NEAREST): ImagingScaleAffine,
+ *                      source index int(scale * (i + 0.5)) with the position
+ *                      accumulated in double as PIL does (scale = in / out), no
+ *                      resize when the image already has that size
+ *   img_to_array       float32(v)
+ *   preprocess_input   channels reversed to BGR, float32(v) - float32(mean)
+ *                      (std 1: the division is exact)
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,6 +37,7 @@
 void clrn_preprocess_default(clrn_preprocess *preprocess) {
   if (!preprocess)
     return;
+  preprocess->mode = CLRN_PREPROCESS_TORCHVISION;
   preprocess->resize = 256;
   preprocess->crop = 224;
   /* torchvision turns these Python floats (doubles) into a float32 tensor: the
@@ -35,6 +46,20 @@ void clrn_preprocess_default(clrn_preprocess *preprocess) {
   for (int c = 0; c < 3; c++) {
     preprocess->mean[c] = (float)mean[c];
     preprocess->std[c] = (float)std[c];
+  }
+}
+
+void clrn_preprocess_caffe(clrn_preprocess *preprocess) {
+  if (!preprocess)
+    return;
+  preprocess->mode = CLRN_PREPROCESS_CAFFE;
+  preprocess->resize = 224;
+  preprocess->crop = 224;
+  /* Keras' BGR means [103.939, 116.779, 123.68], here in RGB order. */
+  const double mean[3] = {123.68, 116.779, 103.939};
+  for (int c = 0; c < 3; c++) {
+    preprocess->mean[c] = (float)mean[c];
+    preprocess->std[c] = 1.0f;
   }
 }
 
@@ -50,6 +75,9 @@ static clrn_status check_arguments(const clrn_image *image, const clrn_preproces
                                    const float *out) {
   if (!image || !p || !out || !image->rgb)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_image_preprocess: NULL argument");
+  if (p->mode != CLRN_PREPROCESS_TORCHVISION && p->mode != CLRN_PREPROCESS_CAFFE)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_image_preprocess: unknown mode %d",
+                     (int)p->mode);
   if (image->width < 1 || image->height < 1 ||
       (uint64_t)image->width * (uint64_t)image->height > CLRN_IMAGE_MAX_PIXELS)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
@@ -80,9 +108,52 @@ static void center_crop_axis(int size, int crop, int *pad_before, int *offset) {
   *offset = half_round_even(size + *pad_before + pad_after - crop);
 }
 
+/* PIL's nearest-neighbour source indices of one axis (ImagingScaleAffine): the
+ * centre of output i maps to scale * (i + 0.5), accumulated in double; an index
+ * that lands outside the image is -1 (PIL leaves that pixel 0). */
+static void nearest_axis(int in_size, int out_size, int *index) {
+  double scale = (double)(float)in_size / out_size; /* PIL's box holds floats */
+  double at = scale * 0.5;
+  for (int i = 0; i < out_size; i++) {
+    int k = at < 0.0 ? -1 : (int)at;
+    index[i] = k < in_size ? k : -1;
+    at += scale;
+  }
+}
+
+/* Keras' 'caffe': nearest resize to crop x crop, BGR, (v - mean) / std. */
+static clrn_status preprocess_caffe(const clrn_image *image, const clrn_preprocess *p, float *out) {
+  const int side = p->crop;
+  int *xs = malloc(2 * (size_t)side * sizeof *xs);
+  if (!xs)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "resize to %d x %d", side, side);
+  int *ys = xs + side;
+  nearest_axis(image->width, side, xs);
+  nearest_axis(image->height, side, ys);
+  float table[3][256];
+  for (int c = 0; c < 3; c++)
+    for (int v = 0; v < 256; v++) {
+      float centred = (float)v - p->mean[c];
+      table[c][v] = centred / p->std[c];
+    }
+  size_t plane = (size_t)side * (size_t)side;
+  for (int i = 0; i < side; i++)
+    for (int j = 0; j < side; j++) {
+      const unsigned char *px = NULL;
+      if (ys[i] >= 0 && xs[j] >= 0)
+        px = image->rgb + ((size_t)ys[i] * (size_t)image->width + (size_t)xs[j]) * 3;
+      for (int c = 0; c < 3; c++) /* output channel c is BGR's: the photo's 2 - c */
+        out[c * plane + (size_t)i * side + j] = table[2 - c][px ? px[2 - c] : 0];
+    }
+  free(xs);
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_image_preprocess(const clrn_image *image, const clrn_preprocess *preprocess,
                                   float *out) {
   CLRN_TRY(check_arguments(image, preprocess, out));
+  if (preprocess->mode == CLRN_PREPROCESS_CAFFE)
+    return preprocess_caffe(image, preprocess, out);
   const int crop = preprocess->crop;
   /* _compute_resized_output_size. resize * long < 2^24 * 2^28 is exact in a
    * double, so the division is correctly rounded like Python's int / int. */

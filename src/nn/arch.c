@@ -10,36 +10,22 @@
 #include "base/error.h"
 #include "nn/graph.h"
 
+/* arch, name, block, expansion, blocks, groups, width per group, Keras v1 */
+// clang-format off
 static const clrn_arch_spec specs[] = {
-    {CLRN_ARCH_RESNET18, "resnet18", CLRN_BLOCK_BASIC, 1, {2, 2, 2, 2}, 1, 64},
-    {CLRN_ARCH_RESNET34, "resnet34", CLRN_BLOCK_BASIC, 1, {3, 4, 6, 3}, 1, 64},
-    {CLRN_ARCH_RESNET50, "resnet50", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 1, 64},
-    {CLRN_ARCH_RESNET101, "resnet101", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 23, 3}, 1, 64},
-    {CLRN_ARCH_RESNET152, "resnet152", CLRN_BLOCK_BOTTLENECK, 4, {3, 8, 36, 3}, 1, 64},
-    {CLRN_ARCH_RESNEXT50_32X4D, "resnext50_32x4d", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 32, 4},
-    {CLRN_ARCH_RESNEXT101_32X8D,
-     "resnext101_32x8d",
-     CLRN_BLOCK_BOTTLENECK,
-     4,
-     {3, 4, 23, 3},
-     32,
-     8},
-    {CLRN_ARCH_RESNEXT101_64X4D,
-     "resnext101_64x4d",
-     CLRN_BLOCK_BOTTLENECK,
-     4,
-     {3, 4, 23, 3},
-     64,
-     4},
-    {CLRN_ARCH_WIDE_RESNET50_2, "wide_resnet50_2", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 1, 128},
-    {CLRN_ARCH_WIDE_RESNET101_2,
-     "wide_resnet101_2",
-     CLRN_BLOCK_BOTTLENECK,
-     4,
-     {3, 4, 23, 3},
-     1,
-     128},
+    {CLRN_ARCH_RESNET18, "resnet18", CLRN_BLOCK_BASIC, 1, {2, 2, 2, 2}, 1, 64, false},
+    {CLRN_ARCH_RESNET34, "resnet34", CLRN_BLOCK_BASIC, 1, {3, 4, 6, 3}, 1, 64, false},
+    {CLRN_ARCH_RESNET50, "resnet50", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 1, 64, false},
+    {CLRN_ARCH_RESNET101, "resnet101", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 23, 3}, 1, 64, false},
+    {CLRN_ARCH_RESNET152, "resnet152", CLRN_BLOCK_BOTTLENECK, 4, {3, 8, 36, 3}, 1, 64, false},
+    {CLRN_ARCH_RESNEXT50_32X4D, "resnext50_32x4d", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 32, 4, false},
+    {CLRN_ARCH_RESNEXT101_32X8D, "resnext101_32x8d", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 23, 3}, 32, 8, false},
+    {CLRN_ARCH_RESNEXT101_64X4D, "resnext101_64x4d", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 23, 3}, 64, 4, false},
+    {CLRN_ARCH_WIDE_RESNET50_2, "wide_resnet50_2", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 1, 128, false},
+    {CLRN_ARCH_WIDE_RESNET101_2, "wide_resnet101_2", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 23, 3}, 1, 128, false},
+    {CLRN_ARCH_KERAS_RESNET50, "keras_resnet50", CLRN_BLOCK_BOTTLENECK, 4, {3, 4, 6, 3}, 1, 64, true},
 };
+// clang-format on
 
 #define SPEC_COUNT (sizeof specs / sizeof specs[0])
 

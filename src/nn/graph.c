@@ -1,4 +1,5 @@
-/* Builds the torchvision ResNet graph from an architecture spec (see graph.h). */
+/* Builds the torchvision ResNet graph from an architecture spec (see graph.h), or
+ * Keras' ResNet50 v1 under the same node names. */
 #include "nn/graph.h"
 
 #include <stdbool.h>
@@ -16,6 +17,8 @@ typedef struct builder {
   clrn_graph *graph;
   size_t node_capacity, value_capacity;
   clrn_status status;
+  bool conv_bias; /* every conv has a bias (Keras) */
+  double bn_eps;  /* of every BatchNorm */
 } builder;
 
 static int add_value(builder *b, int c, int h, int w) {
@@ -61,7 +64,8 @@ static int conv(builder *b, const char *name, int input, int out_channels, int k
                     .kernel = kernel,
                     .stride = stride,
                     .pad = pad,
-                    .groups = groups};
+                    .groups = groups,
+                    .bias = b->conv_bias};
   snprintf(node.name, sizeof node.name, "%s", name);
   int h = (in.h + 2 * pad - kernel) / stride + 1;
   int w = (in.w + 2 * pad - kernel) / stride + 1;
@@ -75,7 +79,7 @@ static int same_shape(builder *b, clrn_node_kind kind, const char *name, int inp
                     .branch = branch,
                     .in_channels = in.c,
                     .out_channels = in.c,
-                    .eps = kind == CLRN_NODE_BATCHNORM ? CLRN_BATCHNORM_EPS : 0.0};
+                    .eps = kind == CLRN_NODE_BATCHNORM ? b->bn_eps : 0.0};
   snprintf(node.name, sizeof node.name, "%s", name);
   return add_node(b, node, in.c, in.h, in.w);
 }
@@ -90,7 +94,9 @@ static int add(builder *b, const char *name, int input, int residual) {
   return add_node(b, node, in.c, in.h, in.w);
 }
 
-/* One BasicBlock or Bottleneck, torchvision's forward() order. */
+/* One BasicBlock or Bottleneck, torchvision's forward() order. Keras' v1
+ * Bottleneck (keras.applications' block1) has the same layers with the stride on
+ * its first 1x1 conv; its 'same' 3x3 conv at stride 1 pads 1 on every side. */
 static int block(builder *b, const clrn_arch_spec *spec, int stage, int index, int input,
                  int planes, int stride) {
   char p[32], n[48];
@@ -107,15 +113,16 @@ static int block(builder *b, const clrn_arch_spec *spec, int stage, int index, i
   } layer;
   static const layer basic[] = {{3, true, false}, {3, false, false}};
   static const layer bottleneck[] = {{1, false, false}, {3, true, false}, {1, false, true}};
+  static const layer bottleneck_v1[] = {{1, true, false}, {3, false, false}, {1, false, true}};
   bool bottle = spec->block == CLRN_BLOCK_BOTTLENECK;
   int width = bottle ? clrn_arch_width(spec, planes) : planes;
-  const layer *layers = bottle ? bottleneck : basic;
+  const layer *layers = !bottle ? basic : spec->keras_v1 ? bottleneck_v1 : bottleneck;
   int count = bottle ? 3 : 2;
   int x = input;
   for (int i = 0; i < count; i++) {
     int kernel = layers[i].kernel;
     snprintf(n, sizeof n, "%s.conv%d", p, i + 1);
-    int groups = bottle && layers[i].strided ? spec->groups : 1;
+    int groups = bottle && kernel == 3 ? spec->groups : 1;
     x = conv(b, n, x, layers[i].expands ? out_channels : width, kernel,
              layers[i].strided ? stride : 1, kernel / 2, groups, 0);
     snprintf(n, sizeof n, "%s.bn%d", p, i + 1);
@@ -152,7 +159,12 @@ clrn_status clrn_graph_build(clrn_arch arch, int num_classes, int height, int wi
                      width, MAX_IMAGE_SIDE);
   graph->arch = arch;
   graph->num_classes = num_classes;
-  builder b = {graph, 0, 0, CLRN_STATUS_SUCCESS};
+  builder b = {graph,
+               0,
+               0,
+               CLRN_STATUS_SUCCESS,
+               spec->keras_v1,
+               spec->keras_v1 ? CLRN_KERAS_BATCHNORM_EPS : CLRN_BATCHNORM_EPS};
   int x = add_value(&b, 3, height, width);
   graph->input = x;
   x = conv(&b, "conv1", x, 64, 7, 2, 3, 1, 0);

@@ -6,7 +6,14 @@
  * conv, whose width is int(planes * width_per_group / 64) * groups), adaptive
  * average pooling to 1x1 and fc. Nodes are in execution order; values are the
  * tensors between them, with per-image shapes. Node names are the state_dict
- * module paths ("layer3.2.conv2"), so weights are found by name + ".weight". */
+ * module paths ("layer3.2.conv2"), so weights are found by name + ".weight".
+ * Keras' ResNet50 (keras.applications, ResNet v1) gets the same graph and names
+ * with three differences: the stride sits on a block's first 1x1 conv, every
+ * conv has a bias, and BatchNorm's epsilon is 1.001e-5. Its ZeroPadding2D(3) +
+ * valid 7x7/2 conv is conv1's pad 3; its ZeroPadding2D(1) + valid 3x3/2 max pool
+ * equals the pad-1 max pool because the pool's input is post-ReLU (>= 0) and
+ * every window holds a real pixel; the weights reader maps Keras' layer names
+ * ("conv2_block1_1_conv") onto these. */
 #ifndef CLRN_NN_GRAPH_H
 #define CLRN_NN_GRAPH_H
 

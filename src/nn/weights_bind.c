@@ -1,5 +1,7 @@
 /* Binding weights to an architecture: clrn_weights_open infers the ResNet from
- * which tensors a file holds (and the shape of the first grouped convolution) and
+ * which tensors a file holds (and the shape of the first grouped convolution;
+ * a Keras .h5 file, whose names the reader maps onto the graph's, holds Keras'
+ * ResNet50 v1) and
  * checks every tensor torchvision's state_dict has for it (name, dtype, shape),
  * refusing extra ones; clrn_weights_random checks the architecture it is asked for. */
 #include <stdint.h>
@@ -111,9 +113,9 @@ static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
       *conv2 = clrn_weights_find(w, "layer1.0.conv2.weight", &info) ? &info : NULL;
   size_t count;
   const clrn_arch_spec *specs = clrn_arch_specs(&count);
-  bool same_blocks = false;
+  bool same_blocks = false, keras = w->is_h5; /* Keras files hold Keras' ResNets only */
   for (size_t i = 0; i < count; i++)
-    if (memcmp(specs[i].blocks, blocks, sizeof blocks) == 0 &&
+    if (specs[i].keras_v1 == keras && memcmp(specs[i].blocks, blocks, sizeof blocks) == 0 &&
         (specs[i].block == CLRN_BLOCK_BOTTLENECK) == bottleneck) {
       same_blocks = true;
       /* Without conv2 the plain ResNet (first in the table) is taken and its
@@ -131,6 +133,12 @@ static clrn_status infer_arch(const clrn_weights *w, clrn_arch *arch) {
                      "of the torchvision ResNets with blocks [%d, %d, %d, %d]",
                      w->path, got, blocks[0], blocks[1], blocks[2], blocks[3]);
   }
+  if (keras)
+    return clrn_fail(CLRN_STATUS_MISMATCH,
+                     "%s: not keras.applications' ResNet50: its convN_blockM layers make "
+                     "blocks [%d, %d, %d, %d]%s per stage, not Bottlenecks [3, 4, 6, 3]",
+                     w->path, blocks[0], blocks[1], blocks[2], blocks[3],
+                     bottleneck ? "" : " without a third conv");
   return clrn_fail(CLRN_STATUS_MISMATCH,
                    "%s: not a torchvision ResNet: found %s blocks [%d, %d, %d, %d] per stage, "
                    "which matches none of " CLRN_ARCH_NAMES,

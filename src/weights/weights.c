@@ -1,6 +1,6 @@
 /* clrn_weights as named host tensors: a safetensors file, a PyTorch checkpoint or
- * an ONNX model (told apart by their first bytes, not their names), read on
- * request, or seeded
+ * an ONNX model or a Keras .h5 file (told apart by their first bytes, not their
+ * names), read on request, or seeded
  * random weights produced on request (for benchmarks). Values read from a file are
  * checked (finite, no negative variance) as they are read. Which architecture the
  * tensors belong to is decided a layer up, in nn/weights_bind.c. */
@@ -32,13 +32,14 @@ void clrn_weights_close(clrn_weights *w) {
   clrn_safetensors_close(&w->file);
   clrn_pth_close(&w->pth);
   clrn_onnx_close(&w->onnx);
+  clrn_h5_close(&w->h5);
   free(w);
 }
 
-typedef enum file_kind { KIND_SAFETENSORS, KIND_PTH, KIND_ONNX } file_kind;
+typedef enum file_kind { KIND_SAFETENSORS, KIND_PTH, KIND_ONNX, KIND_H5 } file_kind;
 
-/* Whether path starts like a PyTorch checkpoint or an ONNX model; a file that
- * cannot be read is left to the safetensors reader, which explains why. */
+/* Whether path starts like a PyTorch checkpoint, an ONNX model or an HDF5 file; a
+ * file that cannot be read is left to the safetensors reader, which explains why. */
 static file_kind kind_of(const char *path) {
   FILE *f = NULL;
   uint64_t size = 0;
@@ -49,6 +50,7 @@ static file_kind kind_of(const char *path) {
   fclose(f);
   return clrn_pth_detect(head, n)    ? KIND_PTH
          : clrn_onnx_detect(head, n) ? KIND_ONNX
+         : clrn_h5_detect(head, n)   ? KIND_H5
                                      : KIND_SAFETENSORS;
 }
 
@@ -61,8 +63,10 @@ clrn_status clrn_weights_file_open(const char *path, clrn_weights **out) {
   file_kind kind = kind_of(path);
   w->is_pth = kind == KIND_PTH;
   w->is_onnx = kind == KIND_ONNX;
+  w->is_h5 = kind == KIND_H5;
   clrn_status status = w->is_pth    ? clrn_pth_open(path, &w->pth)
                        : w->is_onnx ? clrn_onnx_open(path, &w->onnx)
+                       : w->is_h5   ? clrn_h5_open(path, &w->h5)
                                     : clrn_safetensors_open(path, &w->file);
   if (status != CLRN_STATUS_SUCCESS) {
     clrn_weights_close(w);
@@ -176,6 +180,8 @@ clrn_status clrn_weights_read(const clrn_weights *w, const char *name, int ndim,
     CLRN_TRY(clrn_pth_read_f32(&w->pth, clrn_pth_find(&w->pth, name), out));
   else if (w->is_onnx)
     CLRN_TRY(clrn_onnx_read_f32(&w->onnx, clrn_onnx_find(&w->onnx, name), out));
+  else if (w->is_h5)
+    CLRN_TRY(clrn_h5_read_f32(&w->h5, clrn_h5_find(&w->h5, name), out));
   else
     CLRN_TRY(clrn_safetensors_read_f32(&w->file, clrn_safetensors_find(&w->file, name), out));
   return check_values(w->path, name, out, elements);
@@ -193,14 +199,23 @@ static clrn_tensor_info info_of_onnx(const clrn_onnx_entry *e) {
   return (clrn_tensor_info){e->name, clrn_onnx_entry_dtype(e), e->ndim, e->shape};
 }
 
+static clrn_tensor_info info_of_h5(const clrn_h5_tensor *t) {
+  return (clrn_tensor_info){t->name, t->dtype, t->ndim, t->shape};
+}
+
 size_t clrn_weights_count(const clrn_weights *w) {
-  return w->random ? 0 : w->is_pth ? w->pth.count : w->is_onnx ? w->onnx.count : w->file.count;
+  return w->random    ? 0
+         : w->is_pth  ? w->pth.count
+         : w->is_onnx ? w->onnx.count
+         : w->is_h5   ? w->h5.count
+                      : w->file.count;
 }
 
 clrn_tensor_info clrn_weights_at(const clrn_weights *w, size_t i) {
-  if (w->is_onnx)
-    return info_of_onnx(&w->onnx.entries[i]);
-  return w->is_pth ? info_of_pth(&w->pth.tensors[i]) : info_of_st(&w->file.tensors[i]);
+  return w->is_pth    ? info_of_pth(&w->pth.tensors[i])
+         : w->is_onnx ? info_of_onnx(&w->onnx.entries[i])
+         : w->is_h5   ? info_of_h5(&w->h5.tensors[i])
+                      : info_of_st(&w->file.tensors[i]);
 }
 
 bool clrn_weights_batchnorm_eps(const clrn_weights *w, const char *module, double *eps) {
@@ -221,6 +236,12 @@ bool clrn_weights_find(const clrn_weights *w, const char *name, clrn_tensor_info
     if (e)
       *info = info_of_onnx(e);
     return e != NULL;
+  }
+  if (w->is_h5) {
+    const clrn_h5_tensor *t = clrn_h5_find(&w->h5, name);
+    if (t)
+      *info = info_of_h5(t);
+    return t != NULL;
   }
   const clrn_st_tensor *t = clrn_safetensors_find(&w->file, name);
   if (t)

@@ -1,7 +1,7 @@
 /* Internal access to a clrn_weights: the named tensors of one file, and reading one
  * tensor as float32 by name. The weights come from a safetensors file, a PyTorch
- * checkpoint (.pth) or an ONNX model (both told by their first bytes; an ONNX
- * model's tensors are named by nn/onnx_match.c) or from a seeded generator (for
+ * checkpoint (.pth), an ONNX model or a Keras .h5 file (all told by their first
+ * bytes; an ONNX model's tensors are named by nn/onnx_match.c) or from a seeded generator (for
  * benchmarks); either way a tensor is produced on request into the caller's
  * buffer, so the host never holds a second copy of the whole model. */
 #ifndef CLRN_WEIGHTS_WEIGHTS_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "clresnet/weights.h"
+#include "weights/h5.h"
 #include "weights/onnx_model.h"
 #include "weights/pth.h"
 #include "weights/safetensors.h"
@@ -26,6 +27,8 @@ struct clrn_weights {
   bool is_pth;
   clrn_onnx_model onnx; /* an ONNX model when is_onnx */
   bool is_onnx;
+  clrn_h5 h5; /* a Keras .h5 file when is_h5 */
+  bool is_h5;
   /* How the network differs from torchvision's modules (nn builds the graph so):
    * BatchNorm folded into the convolutions (no BatchNorm tensors), and a bias on
    * every convolution. Both false for torchvision state_dicts. */
@@ -55,9 +58,9 @@ bool clrn_weights_find(const clrn_weights *weights, const char *name, clrn_tenso
  * the default applies. */
 bool clrn_weights_batchnorm_eps(const clrn_weights *weights, const char *module, double *eps);
 
-/** Opens a safetensors file, a PyTorch checkpoint or an ONNX model as named
- * tensors (an ONNX model's names come later, from nn/onnx_match.c); arch and
- * num_classes stay unset. */
+/** Opens a safetensors file, a PyTorch checkpoint, an ONNX model or a Keras .h5
+ * file as named tensors (an ONNX model's names come later, from nn/onnx_match.c);
+ * arch and num_classes stay unset. */
 clrn_status clrn_weights_file_open(const char *path, clrn_weights **weights);
 
 /** Seeded random weights: any requested tensor is generated from its name. */

@@ -77,6 +77,8 @@ clrn_status clrn_weights_preprocess(const clrn_weights *w, clrn_preprocess *p) {
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "clrn_weights_preprocess: NULL argument");
   clrn_preprocess out;
   clrn_preprocess_default(&out);
+  if (w->arch == CLRN_ARCH_KERAS_RESNET50)
+    clrn_preprocess_caffe(&out); /* what keras.applications' ResNet50 was trained with */
   CLRN_TRY(parse_size(w, "resize", MAX_RESIZE, &out.resize));
   CLRN_TRY(parse_size(w, "crop", MAX_CROP, &out.crop));
   CLRN_TRY(parse_triple(w, "mean", false, out.mean));

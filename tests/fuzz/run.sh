@@ -2,8 +2,8 @@
 # The fuzzing suite: builds the libFuzzer targets with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer (CMake options CLRN_FUZZ and CLRN_SANITIZE) and runs
 # each for a bounded time (about 30 s) from its committed seed corpus: the
-# safetensors parser, the .pth reader, the ONNX importer, the .npy reader, the image
-# decoder and the device-spec parser.
+# safetensors parser, the .pth reader, the ONNX importer, the Keras .h5 reader, the
+# .npy reader, the image decoder and the device-spec parser.
 # Usage: tests/fuzz/run.sh [BUILD_DIR]   (default build-fuzz)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -11,6 +11,6 @@ build=${1:-build-fuzz}
 jobs=$(nproc 2>/dev/null || echo 2)
 CC=clang cmake -S . -B "$build" -DCLRN_FUZZ=ON -DCLRN_SANITIZE=address,undefined \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLRN_BUILD_TOOLS=OFF
-cmake --build "$build" -j"$jobs" --target fuzz_safetensors fuzz_pth fuzz_onnx fuzz_npy fuzz_image fuzz_device_spec
+cmake --build "$build" -j"$jobs" --target fuzz_safetensors fuzz_pth fuzz_onnx fuzz_h5 fuzz_npy fuzz_image fuzz_device_spec
 export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp
 ctest --test-dir "$build" --output-on-failure -L fuzz

@@ -111,3 +111,6 @@ clrn_add_test(NAME test_calibration SOURCES model/test_calibration.c LABELS devi
 
 # Repeated engine create, run and release cycles keep the resident set flat.
 clrn_add_test(NAME test_rss SOURCES model/test_rss.c LABELS device)
+
+# Keras ResNet50 from .h5 files.
+include(${CMAKE_CURRENT_LIST_DIR}/keras.cmake)

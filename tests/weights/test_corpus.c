@@ -1,11 +1,12 @@
-/* A malformed-input corpus (tests/weights/corpus of safetensors files, or
- * tests/weights/pth_corpus of PyTorch checkpoints; the fuzzers' seeds): every file
- * listed in its README.md table is opened as weights (clrn_weights_file_open(),
- * which parses it with clrn_safetensors_open() or clrn_pth_open(), by its first
- * bytes) and every float tensor is read as
- * the plan reads it (clrn_weights_read(), which checks the values); the first
- * failure must be the status the table gives, with a message naming the file.
- * Every file in the folder must be listed, and at least 12 must be malformed. */
+/* A malformed-input corpus (tests/weights/corpus of safetensors files,
+ * tests/weights/pth_corpus of PyTorch checkpoints or tests/fuzz/h5_corpus of Keras
+ * .h5 files; the fuzzers' seeds): every file listed in its README.md table is
+ * opened as weights (clrn_weights_file_open(), which parses it with
+ * clrn_safetensors_open(), clrn_pth_open() or clrn_h5_open(), by its first bytes)
+ * and every float tensor is read as the plan reads it (clrn_weights_read(), which
+ * checks the values); the first failure must be the status the table gives, with
+ * a message naming the file. Every file in the folder must be listed, and at least
+ * 12 must be malformed. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,8 +99,9 @@ static void test_every_file_refused_as_listed(void) {
     clrn_weights *w = NULL;
     clrn_clear_error();
     clrn_status status = clrn_weights_file_open(path, &w);
-    bool ok =
-        status != CLRN_STATUS_SUCCESS ? w == NULL : w != NULL && (w->is_pth || w->file.has_fd);
+    bool ok = status != CLRN_STATUS_SUCCESS
+                  ? w == NULL
+                  : w != NULL && (w->is_pth || w->is_h5 || w->file.has_fd);
     if (status == CLRN_STATUS_SUCCESS)
       status = read_floats(w);
     clrn_weights_close(w);

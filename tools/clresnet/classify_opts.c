@@ -1,4 +1,4 @@
-/* --resize, --crop, --mean, --std and --labels of `clresnet run` (see
+/* --preprocess, --resize, --crop, --mean, --std and --labels of `clresnet run` (see
  * classify_opts.h): strict parsing of each value, and joining them with what the
  * weights carry. */
 #include "classify_opts.h"
@@ -30,6 +30,11 @@ static bool parse_triple(const char *text, bool nonzero, float out[3]) {
 
 int cli_classify_option(const char *command, int key, const char *value, cli_classify_args *a) {
   switch (key) {
+  case CLI_OPT_PREPROCESS:
+    if (strcmp(value, "torchvision") != 0 && strcmp(value, "caffe") != 0)
+      return cli_usage_error(command, "--preprocess: '%s' is not torchvision or caffe", value);
+    a->preprocess = value;
+    return CLI_EXIT_OK;
   case CLI_OPT_RESIZE: return cli_int_option(command, "--resize", value, 1, 1 << 24, &a->resize);
   case CLI_OPT_CROP: return cli_int_option(command, "--crop", value, 1, 1 << 14, &a->crop);
   case CLI_OPT_MEAN:
@@ -55,6 +60,14 @@ int cli_classify_resolve(const cli_classify_args *a, const clrn_weights *weights
   clrn_status s = clrn_weights_preprocess(weights, pre);
   if (s != CLRN_STATUS_SUCCESS)
     return cli_fail(s, "weights");
+  /* Another mode than the weights' starts from that mode's defaults. */
+  clrn_preprocess_mode mode = !a->preprocess                        ? pre->mode
+                              : strcmp(a->preprocess, "caffe") == 0 ? CLRN_PREPROCESS_CAFFE
+                                                                    : CLRN_PREPROCESS_TORCHVISION;
+  if (mode != pre->mode && mode == CLRN_PREPROCESS_CAFFE)
+    clrn_preprocess_caffe(pre);
+  else if (mode != pre->mode)
+    clrn_preprocess_default(pre);
   if (a->resize)
     pre->resize = (int)a->resize;
   if (a->crop)

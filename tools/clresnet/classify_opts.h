@@ -1,9 +1,8 @@
 /* `run`'s options on how photos become tensors and classes become names:
- * --resize, --crop, --mean, --std and --labels FILE. Each overrides what the
- * weights carry (their metadata, clrn_weights_preprocess() and
- * clrn_weights_labels()); without either, photos get torchvision's classic
- * ImageNet transform and classes show as indices unless the model has the 1000
- * ImageNet classes. */
+ * --preprocess torchvision|caffe, --resize, --crop, --mean, --std and --labels FILE. Each overrides
+ * what the weights carry (their metadata, clrn_weights_preprocess() and clrn_weights_labels());
+ * without either, photos get torchvision's classic ImageNet transform and classes show as indices
+ * unless the model has the 1000 ImageNet classes. */
 #ifndef CLRN_TOOLS_CLASSIFY_OPTS_H
 #define CLRN_TOOLS_CLASSIFY_OPTS_H
 
@@ -16,13 +15,18 @@ enum {
   CLI_OPT_MEAN,
   CLI_OPT_STD,
   CLI_OPT_LABELS,
+  CLI_OPT_PREPROCESS,
 };
 
 /** The entries of these options, for a command's option table. */
 #define CLI_CLASSIFY_OPTIONS                                                                       \
-  {"resize", CLI_OPT_RESIZE, "N",                                                                  \
-   "resize photos' shorter side to N, 1..16777216 (default: the\n"                                 \
-   "weights' own, else 256)"},                                                                     \
+  {"preprocess", CLI_OPT_PREPROCESS, "MODE",                                                       \
+   "how photos become tensors: torchvision (resize, center crop,\n"                                \
+   "v/255, mean, std) or caffe (Keras: straight to crop x crop,\n"                                 \
+   "nearest, BGR, v - mean); default: what the model expects"},                                    \
+      {"resize", CLI_OPT_RESIZE, "N",                                                              \
+       "resize photos' shorter side to N, 1..16777216 (default: the\n"                             \
+       "weights' own, else 256)"},                                                                 \
       {"crop", CLI_OPT_CROP, "N",                                                                  \
        "center crop N x N, 1..16384 (default: the weights' own, else 224)"},                       \
       {"mean", CLI_OPT_MEAN, "R,G,B",                                                              \
@@ -39,7 +43,8 @@ enum {
 
 /** The values given; a field not given keeps the weights' value. */
 typedef struct cli_classify_args {
-  long resize, crop; /* 0: not given */
+  const char *preprocess; /* --preprocess MODE, or NULL */
+  long resize, crop;      /* 0: not given */
   float mean[3], std[3];
   bool mean_given, std_given;
   const char *labels; /* --labels FILE, or NULL */

@@ -41,8 +41,8 @@ static const cli_option bench_options[] = {
     {NULL, 'm', NULL,
      "resnet18, resnet34, resnet50, resnet101, resnet152,\n"
      "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,\n"
-     "wide_resnet50_2 or wide_resnet101_2 (required unless -w gives\n"
-     "weights)"},
+     "wide_resnet50_2, wide_resnet101_2 or keras_resnet50 (required\n"
+     "unless -w gives weights)"},
     {NULL, 'b', NULL, "images per batch, 1..4096 (default 8)"},
     {NULL, CLI_OPT_TRACE, NULL, "Chrome trace of the last timed batch (open in ui.perfetto.dev)"},
     {"iterations", 'n', "N",

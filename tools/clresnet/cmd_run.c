@@ -27,7 +27,7 @@ typedef struct run_args {
   bool top_given; /* -k was given; else min(5, classes) */
   char **inputs;
   int input_count;
-  cli_classify_args classify; /* --resize, --crop, --mean, --std, --labels */
+  cli_classify_args classify; /* --preprocess, --resize, --crop, --mean, --std, --labels */
   cli_dataset_args dataset;   /* --jsonl, --csv, --resume, --truth, --decode-threads */
 } run_args;
 
@@ -98,8 +98,8 @@ static const cli_command run_command = {"run", run_options, print_help, run_opti
 static void print_help(void) {
   printf("Usage: clresnet run -w WEIGHTS [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
          "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
-         "                    [--resize N] [--crop N] [--mean R,G,B] [--std R,G,B]\n"
-         "                    [--labels FILE] [--trace FILE] [-v | -q] INPUT...\n"
+         "                    [--preprocess MODE] [--resize N] [--crop N] [--mean R,G,B]\n"
+         "                    [--std R,G,B] [--labels FILE] [--trace FILE] [-v | -q] INPUT...\n"
          "       clresnet run -w WEIGHTS [options] [--jsonl FILE | --csv FILE] [--resume]\n"
          "                    [--truth FILE] [--decode-threads N] DIR|@LIST|INPUT...\n"
          "\n"
@@ -107,8 +107,10 @@ static void print_help(void) {
          "softmax probabilities. An INPUT is a JPEG or PNG photo, or a .npy float32 tensor\n"
          "[N,3,H,W] (or [3,H,W]) that is already preprocessed. Photos get the preprocessing\n"
          "stored in the weights (clresnet-export writes torchvision's: IMAGENET1K_V2 resizes\n"
-         "to 232), else torchvision's classic ImageNet transform (resize 256, center crop 224,\n"
-         "normalize); --resize, --crop, --mean and --std override it. Classes are named by\n"
+         "to 232), else the model's own: torchvision's classic ImageNet transform (resize 256,\n"
+         "center crop 224, normalize), or Keras' 'caffe' for keras_resnet50 (.h5 weights:\n"
+         "straight to 224x224, nearest, BGR, the mean subtracted); --preprocess, --resize,\n"
+         "--crop, --mean and --std override it. Classes are named by\n"
          "--labels, else by the names the weights carry, else by ImageNet's for a 1000-class\n"
          "model; otherwise only their indices show.\n"
          "\n"

@@ -19,7 +19,8 @@ static const cli_option engine_options[] = {
     {"model", 'm', "ARCH",
      "resnet18, resnet34, resnet50, resnet101, resnet152,\n"
      "resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,\n"
-     "wide_resnet50_2 or wide_resnet101_2; checked against the weights\n"
+     "wide_resnet50_2, wide_resnet101_2 or keras_resnet50 (Keras'\n"
+     "ResNet50 v1); checked against the weights\n"
      "(default: inferred from them)"},
     {"device", 'd', "SPEC",
      "device(s) to run on: an index, P:D, a type, all, part of a name,\n"
