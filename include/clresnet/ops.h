@@ -46,6 +46,7 @@ typedef enum clrn_conv2d_variant {
   CLRN_CONV2D_VARIANT_DIRECT,  /**< one output element per work-item */
   CLRN_CONV2D_VARIANT_BLOCKED, /**< register-blocked over output channels and pixels */
   CLRN_CONV2D_VARIANT_GEMM,    /**< 1x1 stride-1 unpadded ungrouped only: a GEMM micro-kernel */
+  CLRN_CONV2D_VARIANT_GROUPED, /**< vectors of pixels, a few channels of one group: grouped convs */
   CLRN_CONV2D_VARIANT_COUNT
 } clrn_conv2d_variant;
 

@@ -16,6 +16,7 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_DIRECT: return "direct";
   case CLRN_CONV_BLOCKED: return "blocked";
   case CLRN_CONV_GEMM: return "gemm";
+  case CLRN_CONV_GROUPED: return "grouped";
   default: break;
   }
   return "unknown";
@@ -49,6 +50,7 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
   t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
   t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
+  t->grouped_max_cout = clrn_context_tuning_value(context, CLRN_TUNING_GROUPED_MAX_COUT);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -56,12 +58,36 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
          a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
-         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane;
+         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane &&
+         a->grouped_max_cout == b->grouped_max_cout;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
   return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
          s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
+}
+
+/* The grouped kernel: 8 channels a work-item where the group has a multiple of
+ * 8, else 4 (zero-padded), 16 pixels of a row; the 3x3 window with a square
+ * stride of 1 or 2 has its own kernels. */
+static void grouped_configure(const clrn_conv_tuning *t, const clrn_conv_shape *s,
+                              clrn_conv2d_config *config) {
+  int cout_g = s->out_channels / s->groups;
+  bool k3 = s->kernel_h == 3 && s->kernel_w == 3 && s->stride_h == s->stride_w;
+  bool wide = cout_g % 8 == 0;
+  config->program = "conv2d_grouped";
+  if (k3 && s->stride_w == 1)
+    config->kernel_name = wide ? "conv2d_grouped_c8_k3s1" : "conv2d_grouped_c4_k3s1";
+  else if (k3 && s->stride_w == 2)
+    config->kernel_name = wide ? "conv2d_grouped_c8_k3s2" : "conv2d_grouped_c4_k3s2";
+  else
+    config->kernel_name = wide ? "conv2d_grouped_c8" : "conv2d_grouped_c4";
+  config->vec = 16;
+  config->cout_block = wide ? 8 : 4;
+  config->pix_block = 16;
+  config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
+  config->work_group = (size_t)t->blocked_wg;
+  config->pixels_first = 1;
 }
 
 void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
@@ -72,6 +98,12 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
   if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
       (plane == 0 || plane >= t->gemm_min_plane))
     variant = CLRN_CONV_GEMM;
+  /* Groups too narrow to fill the blocked kernel's channel vectors: vectors of
+   * pixels instead (kernels/conv2d_grouped.cl), unless at most a quarter of its
+   * 4-channel block would be used (depthwise stays direct). */
+  if (variant == CLRN_CONV_AUTO && shape->groups > 1 && cout_g >= 2 &&
+      cout_g <= t->grouped_max_cout)
+    variant = CLRN_CONV_GROUPED;
   if (variant == CLRN_CONV_GEMM && !clrn_conv2d_gemm_fits(shape))
     variant = CLRN_CONV_BLOCKED;
   if (variant == CLRN_CONV_AUTO)
@@ -91,6 +123,8 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->pix_block = (int)t->gemm_nr;
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)t->gemm_wg;
+  } else if (variant == CLRN_CONV_GROUPED) {
+    grouped_configure(t, shape, config);
   } else if (variant == CLRN_CONV_DIRECT) {
     config->kernel_name = "conv2d_direct";
     config->work_group = (size_t)t->direct_wg;
@@ -108,6 +142,8 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   if (c->variant == CLRN_CONV_BLOCKED)
     snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d", c->cout_block, c->pix_block, c->vec,
              c->work_group, c->pixels_first);
+  else if (c->variant == CLRN_CONV_GROUPED)
+    snprintf(text, size, "grouped oc%dx%d wg%zu", c->cout_block, c->pix_block, c->work_group);
   else if (c->variant == CLRN_CONV_GEMM)
     snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
              c->pixels_first);
@@ -115,14 +151,31 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
     snprintf(text, size, "%s wg%zu", clrn_conv2d_variant_string(c->variant), c->work_group);
 }
 
+bool clrn_conv2d_padded_plane(const clrn_conv_shape *s, const clrn_conv2d_config *config, int out_h,
+                              int out_w, long long *padded_h, long long *padded_w) {
+  *padded_h = *padded_w = 0;
+  bool grouped = config->variant == CLRN_CONV_GROUPED;
+  bool blocked = config->variant == CLRN_CONV_BLOCKED && (s->pad_h || s->pad_w);
+  if ((!grouped && !blocked) || out_h < 1 || out_w < 1)
+    return false;
+  /* The planes reach as far as the windows do; the grouped kernel's row tiles
+   * load 16 pixels (stride 2: 32 inputs) from the start of each window. */
+  long long w = out_w;
+  if (grouped)
+    w = (w + config->pix_block - 1) / config->pix_block * config->pix_block;
+  *padded_h = (long long)(out_h - 1) * s->stride_h + s->kernel_h;
+  *padded_w = (w - 1) * s->stride_w + s->kernel_w;
+  if (grouped && s->stride_w == 2)
+    (*padded_w)++; /* the odd lane after the last even one */
+  return true;
+}
+
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_config *config,
                                 int out_h, int out_w) {
-  if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w) || out_h < 1 || out_w < 1)
+  long long h, w;
+  if (!clrn_conv2d_padded_plane(s, config, out_h, out_w, &h, &w))
     return 0;
-  /* The planes reach as far as the windows do (see conv2d.c). */
-  size_t h = (size_t)(out_h - 1) * (size_t)s->stride_h + (size_t)s->kernel_h;
-  size_t w = (size_t)(out_w - 1) * (size_t)s->stride_w + (size_t)s->kernel_w;
-  return (size_t)s->in_channels * h * w * sizeof(float);
+  return (size_t)s->in_channels * (size_t)h * (size_t)w * sizeof(float);
 }
 
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {
@@ -150,8 +203,10 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
   size_t cin_g = (size_t)(d->in_channels / d->groups),
          cout_g = (size_t)(d->out_channels / d->groups);
   size_t taps = (size_t)d->kernel_h * d->kernel_w, per_channel = cin_g * taps;
-  /* The GEMM variant reads the blocked layout (one tap, GEMM_MR channels a block). */
-  bool blocked = config->variant == CLRN_CONV_BLOCKED || config->variant == CLRN_CONV_GEMM;
+  /* The GEMM variant reads the blocked layout (one tap, GEMM_MR channels a block),
+   * the grouped one too (4 or 8 channels a block). */
+  bool blocked = config->variant == CLRN_CONV_BLOCKED || config->variant == CLRN_CONV_GEMM ||
+                 config->variant == CLRN_CONV_GROUPED;
   size_t block = blocked ? (size_t)config->cout_block : 1;
   size_t channels =
       blocked ? (size_t)d->groups * config->blocks_g * block : (size_t)d->out_channels;

@@ -14,7 +14,13 @@
 
 /* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
  * above; conv2d.c checks that they agree). */
-enum { CLRN_CONV_AUTO = 0, CLRN_CONV_DIRECT = 1, CLRN_CONV_BLOCKED = 2, CLRN_CONV_GEMM = 3 };
+enum {
+  CLRN_CONV_AUTO = 0,
+  CLRN_CONV_DIRECT = 1,
+  CLRN_CONV_BLOCKED = 2,
+  CLRN_CONV_GEMM = 3,
+  CLRN_CONV_GROUPED = 4
+};
 
 /** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
 typedef struct clrn_conv_shape {
@@ -36,19 +42,21 @@ typedef struct clrn_conv_tuning {
   long gemm_mr, gemm_nr, gemm_wg;  /**< GEMM_MR, GEMM_NR, GEMM_WG */
   long auto_gemm;                  /**< CONV_AUTO_GEMM */
   long gemm_min_plane;             /**< GEMM_MIN_PLANE */
+  long grouped_max_cout;           /**< GROUPED_MAX_COUT */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
  * plan records per convolution step. */
 typedef struct clrn_conv2d_config {
-  int variant;             /**< CLRN_CONV_DIRECT, CLRN_CONV_BLOCKED or CLRN_CONV_GEMM, never AUTO */
-  const char *program;     /**< kernel program: "conv2d" or "conv2d_gemm" */
+  int variant;             /**< CLRN_CONV_DIRECT, _BLOCKED, _GEMM or _GROUPED, never AUTO */
+  const char *program;     /**< kernel program: "conv2d", "conv2d_gemm" or "conv2d_grouped" */
   const char *kernel_name; /**< kernel of that program */
   int vec, cout_block, pix_block; /**< blocked: CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK;
-                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR */
-  int blocks_g;                   /**< output-channel blocks per group (blocked, gemm), else 0 */
-  size_t work_group;              /**< wanted work-group size along dimension 0 */
-  int pixels_first; /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
+                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR;
+                                       grouped: 16, 4 or 8 channels, 16 pixels */
+  int blocks_g;      /**< output-channel blocks per group (blocked, gemm, grouped), else 0 */
+  size_t work_group; /**< wanted work-group size along dimension 0 */
+  int pixels_first;  /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
 } clrn_conv2d_config;
 
 /** Host copies of the arrays a variant reads. */
@@ -69,9 +77,9 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
 
 /** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
- * CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
- * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
- * tuning values that variant is launched with. */
+ * GROUPED_MAX_COUT, CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where
+ * known, else 0; GEMM on a shape it does not fit: blocked) and fills config with the tuning values
+ * that variant is launched with. */
 void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config);
 
@@ -84,15 +92,22 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *shape, const clrn_conv2d_con
 /** Frees the arrays of packed (not packed itself). */
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed);
 
-/** "direct", "blocked", "gemm" (or "auto" for AUTO). */
+/** "direct", "blocked", "gemm", "grouped" (or "auto" for AUTO). */
 const char *clrn_conv2d_variant_string(int variant);
 
 /** Writes the variant and its parameters into text: "direct wg64",
  * "blocked oc16x6 v8 wg4 pf2" (output channels x pixels per work-item, vector
- * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2". */
+ * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2", "grouped oc4x16 wg4". */
 void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, size_t size);
 
-/** Bytes of the zero-padded input copy the blocked variant reads, per image, for
+/** The zero-padded input planes (height, width) the blocked and grouped variants
+ * read for an output of out_h x out_w: as far as the windows reach, and for the
+ * grouped variant as far as its last 16-pixel row tile's vector loads reach.
+ * Returns false (0 x 0) when the convolution reads its input directly. */
+bool clrn_conv2d_padded_plane(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
+                              int out_h, int out_w, long long *padded_h, long long *padded_w);
+
+/** Bytes of the zero-padded input copy the blocked and grouped variants read, per image, for
  * an output of out_h x out_w (0 when the convolution reads its input directly). */
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
                                 int out_h, int out_w);

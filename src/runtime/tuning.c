@@ -49,6 +49,12 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
     [CLRN_TUNING_GEMM_MIN_PLANE] = {"GEMM_MIN_PLANE", "conv2d_gemm", HOST, 0, 0, NEVER, NULL, 0,
                                     "smallest output plane (height x width) a plan runs on the "
                                     "GEMM kernel under CONV_AUTO_GEMM"},
+    [CLRN_TUNING_GROUPED_MAX_COUT] = {"GROUPED_MAX_COUT", "conv2d_grouped", HOST, 0, 0, NEVER, NULL,
+                                      0,
+                                      "AUTO runs grouped convolutions with at most this many "
+                                      "(and at least 2) output channels per group on the "
+                                      "pixel-vector grouped "
+                                      "kernel (0: never)"},
     [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
                                 "work-group size of element-wise kernels and the linear "
                                 "layer's kernels"},
