@@ -49,6 +49,22 @@ CLRN_INLINE float16 grouped_load(__global const float *p, const int stride) {
   return vload16(0, t);
 }
 
+/* The first valid (< 16) floats at p as a vector, the other lanes 0. */
+CLRN_INLINE float16 grouped_load_part(__global const float *p, const int valid) {
+  float t[GROUPED_PIX];
+  for (int i = 0; i < GROUPED_PIX; i++)
+    t[i] = i < valid ? p[i] : 0.0f;
+  return vload16(0, t);
+}
+
+/* Stores the first valid (< 16) lanes of y at p. */
+CLRN_INLINE void grouped_store_part(const float16 y, __global float *p, const int valid) {
+  float t[GROUPED_PIX];
+  vstore16(y, 0, t);
+  for (int i = 0; i < valid; i++)
+    p[i] = t[i];
+}
+
 CLRN_INLINE void conv_grouped(GROUPED_PARAMS, const int gc, const int kh_count, const int kw_count,
                               const int stride) {
   const int tiles_w = (out_w + GROUPED_PIX - 1) / GROUPED_PIX;
@@ -83,7 +99,8 @@ CLRN_INLINE void conv_grouped(GROUPED_PARAMS, const int gc, const int kh_count, 
     }
   }
 
-  /* Epilogue: bias, scale, shift per channel, then residual and ReLU as vectors. */
+  /* Epilogue: bias, scale, shift per channel, then residual and ReLU as vectors
+   * (a row's last tile loads and stores only its valid pixels). */
   const int e_count = groups * blocks_g * gc, e = block * gc;
   const int valid = min(GROUPED_PIX, out_w - ow0);
 #pragma unroll
@@ -94,24 +111,14 @@ CLRN_INLINE void conv_grouped(GROUPED_PARAMS, const int gc, const int kh_count, 
     const int o = ((n * out_c + co) * out_h + oh) * out_w + ow0;
     float16 y =
         (acc[c] + epilogue[e + c]) * epilogue[e_count + e + c] + epilogue[2 * e_count + e + c];
-    if (valid == GROUPED_PIX) {
-      if (flags & CLRN_CONV2D_FLAG_RESIDUAL)
-        y += vload16(0, residual + o);
-      if (flags & CLRN_CONV2D_FLAG_RELU)
-        y = select(y, (float16)(0.0f), y < (float16)(0.0f)); /* NaN stays NaN */
+    if (flags & CLRN_CONV2D_FLAG_RESIDUAL)
+      y += valid == GROUPED_PIX ? vload16(0, residual + o) : grouped_load_part(residual + o, valid);
+    if (flags & CLRN_CONV2D_FLAG_RELU)
+      y = select(y, (float16)(0.0f), y < (float16)(0.0f)); /* like torch.relu: NaN stays NaN */
+    if (valid == GROUPED_PIX)
       vstore16(y, 0, output + o);
-    } else {
-      float t[GROUPED_PIX];
-      vstore16(y, 0, t);
-      for (int j = 0; j < valid; j++) {
-        float v = t[j];
-        if (flags & CLRN_CONV2D_FLAG_RESIDUAL)
-          v += residual[o + j];
-        if (flags & CLRN_CONV2D_FLAG_RELU)
-          v = v < 0.0f ? 0.0f : v;
-        output[o + j] = v;
-      }
-    }
+    else
+      grouped_store_part(y, output + o, valid);
   }
 }
 
