@@ -49,6 +49,7 @@ typedef enum clrn_conv2d_variant {
   CLRN_CONV2D_VARIANT_IGEMM,    /**< implicit GEMM with local-memory tiles (GPUs); any shape */
   CLRN_CONV2D_VARIANT_WINOGRAD, /**< 3x3 stride-1 ungrouped only: Winograd F(4x4,3x3) or F(6x6,3x3)
                                  */
+  CLRN_CONV2D_VARIANT_GROUPED, /**< vectors of pixels, a few channels of one group: grouped convs */
   CLRN_CONV2D_VARIANT_COUNT
 } clrn_conv2d_variant;
 

@@ -6,13 +6,13 @@
  * on the context's shared kernel (in the order of clrn_abi.h) and launches
  * without waiting.
  *
- * A padded convolution on the blocked variant launches twice: conv2d_pad copies
- * the input into a zero-padded scratch buffer the object keeps (conv2d_pad.c),
- * then the blocked kernel reads it with no border checks. The implicit-GEMM
- * variant checks the border itself; its device checks and grid are in
- * conv2d_igemm.c. The Winograd variant launches three times through a workspace
- * of its own (conv2d_winograd.c). The first launch of a convolution that takes
- * several is kept for profiles (clrn_conv2d_first_event). */
+ * A padded convolution on the blocked variant, and every one on the grouped
+ * variant, launches twice: conv2d_pad copies the input into a zero-padded scratch
+ * buffer the object keeps (conv2d_pad.c), then the kernel reads it with no border
+ * checks. The implicit-GEMM variant checks the border itself; its device checks
+ * and grid are in conv2d_igemm.c. The Winograd variant launches three times
+ * through a workspace of its own (conv2d_winograd.c). The first launch of a
+ * convolution that takes several is kept for profiles (clrn_conv2d_first_event). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +31,14 @@ _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_BLOCKED == (int)CLRN_CONV2D_VARIANT_BLOCKED &&
                    CLRN_CONV_GEMM == (int)CLRN_CONV2D_VARIANT_GEMM &&
                    CLRN_CONV_IGEMM == (int)CLRN_CONV2D_VARIANT_IGEMM &&
-                   CLRN_CONV_WINOGRAD == (int)CLRN_CONV2D_VARIANT_WINOGRAD,
+                   CLRN_CONV_WINOGRAD == (int)CLRN_CONV2D_VARIANT_WINOGRAD &&
+                   CLRN_CONV_GROUPED == (int)CLRN_CONV2D_VARIANT_GROUPED,
                "plan/conv2d_pack.h numbers the variants as clresnet/ops.h does");
 
 struct clrn_conv2d {
   clrn_context *context;
   clrn_conv2d_desc desc; /* variant resolved: never AUTO */
+  clrn_conv_shape shape; /* the same, as the plan records it */
   clrn_conv2d_config config;
   clrn_kernel *kernel; /* the context's */
   cl_mem weight, epilogue;
@@ -150,8 +152,11 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   CLRN_GOTO(
       clrn_kernel_get(context, conv->config.program, NULL, conv->config.kernel_name, &conv->kernel),
       fail, status);
-  conv->padded =
-      conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w);
+  conv->shape = (clrn_conv_shape){
+      desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w, desc->stride_h,
+      desc->stride_w,    desc->pad_h,        desc->pad_w,    desc->groups,   desc->relu};
+  long long ph, pw;
+  conv->padded = clrn_conv2d_padded_plane(&conv->shape, &conv->config, 1, 1, &ph, &pw);
   if (conv->padded)
     CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
   if (conv->config.variant == CLRN_CONV2D_VARIANT_WINOGRAD)
@@ -242,12 +247,10 @@ static clrn_status check_tensors(clrn_conv2d *conv, const clrn_tensor *input,
   return CLRN_STATUS_SUCCESS;
 }
 
-/* The padded planes' height and width for an input, as far as the windows reach. */
+/* The padded planes' height and width for an output (plan/conv2d_pack.c). */
 static void padded_size(const clrn_conv2d *conv, int out_h, int out_w, long long *ph,
                         long long *pw) {
-  const clrn_conv2d_desc *d = &conv->desc;
-  *ph = (long long)(out_h - 1) * d->stride_h + d->kernel_h;
-  *pw = (long long)(out_w - 1) * d->stride_w + d->kernel_w;
+  clrn_conv2d_padded_plane(&conv->shape, &conv->config, out_h, out_w, ph, pw);
 }
 
 size_t clrn_conv2d_workspace_size(const clrn_conv2d *conv, int n, int in_h, int in_w) {
@@ -332,6 +335,12 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
     global[0] = (size_t)output->h * output->w;
     global[1] = (size_t)output->c;
     global[2] = (size_t)output->n;
+  } else if (conv->config.variant == CLRN_CONV2D_VARIANT_GROUPED) {
+    /* Row tiles of 16 pixels, then the channel blocks of every group. */
+    dims = 2;
+    size_t pix = (size_t)conv->config.pix_block;
+    global[0] = (size_t)output->n * output->h * ((output->w + pix - 1) / pix);
+    global[1] = (size_t)conv->desc.groups * conv->config.blocks_g;
   } else {
     /* Pixel blocks first when the profile says so (GPUs), or when the weight
      * outweighs the input, so the bigger operand streams through the cache

@@ -18,6 +18,7 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_GEMM: return "gemm";
   case CLRN_CONV_IGEMM: return "igemm";
   case CLRN_CONV_WINOGRAD: return "winograd";
+  case CLRN_CONV_GROUPED: return "grouped";
   default: break;
   }
   return "unknown";
@@ -69,6 +70,7 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->wino_nr = clrn_context_tuning_value(context, CLRN_TUNING_WINO_NR);
   t->wino_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_WG);
   t->wino_xform_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_XFORM_WG);
+  t->grouped_max_cout = clrn_context_tuning_value(context, CLRN_TUNING_GROUPED_MAX_COUT);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -82,7 +84,7 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->auto_igemm == b->auto_igemm && a->wino_tile == b->wino_tile &&
          a->wino_min_plane == b->wino_min_plane && a->wino_mr == b->wino_mr &&
          a->wino_nr == b->wino_nr && a->wino_wg == b->wino_wg &&
-         a->wino_xform_wg == b->wino_xform_wg;
+         a->wino_xform_wg == b->wino_xform_wg && a->grouped_max_cout == b->grouped_max_cout;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -93,6 +95,29 @@ bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
 bool clrn_conv2d_winograd_fits(const clrn_conv_shape *s) {
   return s->kernel_h == 3 && s->kernel_w == 3 && s->stride_h == 1 && s->stride_w == 1 &&
          s->groups == 1;
+}
+
+/* The grouped kernel: 8 channels a work-item where the group has a multiple of
+ * 8, else 4 (zero-padded), 16 pixels of a row; the 3x3 window with a square
+ * stride of 1 or 2 has its own kernels. */
+static void grouped_configure(const clrn_conv_tuning *t, const clrn_conv_shape *s,
+                              clrn_conv2d_config *config) {
+  int cout_g = s->out_channels / s->groups;
+  bool k3 = s->kernel_h == 3 && s->kernel_w == 3 && s->stride_h == s->stride_w;
+  bool wide = cout_g % 8 == 0;
+  config->program = "conv2d_grouped";
+  if (k3 && s->stride_w == 1)
+    config->kernel_name = wide ? "conv2d_grouped_c8_k3s1" : "conv2d_grouped_c4_k3s1";
+  else if (k3 && s->stride_w == 2)
+    config->kernel_name = wide ? "conv2d_grouped_c8_k3s2" : "conv2d_grouped_c4_k3s2";
+  else
+    config->kernel_name = wide ? "conv2d_grouped_c8" : "conv2d_grouped_c4";
+  config->vec = 16;
+  config->cout_block = wide ? 8 : 4;
+  config->pix_block = 16;
+  config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
+  config->work_group = (size_t)t->blocked_wg;
+  config->pixels_first = 1;
 }
 
 void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
@@ -110,6 +135,12 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
   if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
       (plane == 0 || plane >= t->gemm_min_plane))
     variant = CLRN_CONV_GEMM;
+  /* Groups too narrow to fill the blocked kernel's channel vectors: vectors of
+   * pixels instead (kernels/conv2d_grouped.cl), unless at most a quarter of its
+   * 4-channel block would be used (depthwise stays direct). */
+  if (variant == CLRN_CONV_AUTO && shape->groups > 1 && cout_g >= 2 &&
+      cout_g <= t->grouped_max_cout)
+    variant = CLRN_CONV_GROUPED;
   if (variant == CLRN_CONV_GEMM && !clrn_conv2d_gemm_fits(shape))
     variant = CLRN_CONV_BLOCKED;
   /* The implicit GEMM where at most half of its channel tile would be padding
@@ -155,6 +186,8 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)t->wino_wg;
     config->transform_work_group = (size_t)t->wino_xform_wg;
+  } else if (variant == CLRN_CONV_GROUPED) {
+    grouped_configure(t, shape, config);
   } else if (variant == CLRN_CONV_DIRECT) {
     config->kernel_name = "conv2d_direct";
     config->work_group = (size_t)t->direct_wg;
@@ -178,11 +211,32 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   else if (c->variant == CLRN_CONV_WINOGRAD)
     snprintf(text, size, "winograd F%d oc%dx%d wg%zu pf%d", c->tile, c->cout_block, c->pix_block,
              c->work_group, c->pixels_first);
+  else if (c->variant == CLRN_CONV_GROUPED)
+    snprintf(text, size, "grouped oc%dx%d wg%zu", c->cout_block, c->pix_block, c->work_group);
   else if (c->variant == CLRN_CONV_GEMM)
     snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
              c->pixels_first);
   else
     snprintf(text, size, "%s wg%zu", clrn_conv2d_variant_string(c->variant), c->work_group);
+}
+
+bool clrn_conv2d_padded_plane(const clrn_conv_shape *s, const clrn_conv2d_config *config, int out_h,
+                              int out_w, long long *padded_h, long long *padded_w) {
+  *padded_h = *padded_w = 0;
+  bool grouped = config->variant == CLRN_CONV_GROUPED;
+  bool blocked = config->variant == CLRN_CONV_BLOCKED && (s->pad_h || s->pad_w);
+  if ((!grouped && !blocked) || out_h < 1 || out_w < 1)
+    return false;
+  /* The planes reach as far as the windows do; the grouped kernel's row tiles
+   * load 16 pixels (stride 2: 32 inputs) from the start of each window. */
+  long long w = out_w;
+  if (grouped)
+    w = (w + config->pix_block - 1) / config->pix_block * config->pix_block;
+  *padded_h = (long long)(out_h - 1) * s->stride_h + s->kernel_h;
+  *padded_w = (w - 1) * s->stride_w + s->kernel_w;
+  if (grouped && s->stride_w == 2)
+    (*padded_w)++; /* the odd lane after the last even one */
+  return true;
 }
 
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_config *config,
@@ -196,12 +250,10 @@ size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_conf
      * least a batch's tiles rounded up. */
     return clrn_conv2d_winograd_floats(s, config, tiles) * sizeof(float);
   }
-  if (config->variant != CLRN_CONV_BLOCKED || (!s->pad_h && !s->pad_w))
+  long long h, w;
+  if (!clrn_conv2d_padded_plane(s, config, out_h, out_w, &h, &w))
     return 0;
-  /* The planes reach as far as the windows do (see conv2d.c). */
-  size_t h = (size_t)(out_h - 1) * (size_t)s->stride_h + (size_t)s->kernel_h;
-  size_t w = (size_t)(out_w - 1) * (size_t)s->stride_w + (size_t)s->kernel_w;
-  return (size_t)s->in_channels * h * w * sizeof(float);
+  return (size_t)s->in_channels * (size_t)h * (size_t)w * sizeof(float);
 }
 
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {
@@ -245,9 +297,10 @@ clrn_status clrn_conv2d_pack(const clrn_conv_shape *d, const clrn_conv2d_config 
          cout_g = (size_t)(d->out_channels / d->groups);
   size_t taps = (size_t)d->kernel_h * d->kernel_w, per_channel = cin_g * taps;
   /* The GEMM variant reads the blocked layout (one tap, GEMM_MR channels a block),
-   * the implicit GEMM too (IGEMM_BM channels a block). */
+   * the implicit GEMM (IGEMM_BM channels a block) and the grouped one (4 or 8
+   * channels a block) too. */
   bool blocked = config->variant == CLRN_CONV_BLOCKED || config->variant == CLRN_CONV_GEMM ||
-                 config->variant == CLRN_CONV_IGEMM;
+                 config->variant == CLRN_CONV_IGEMM || config->variant == CLRN_CONV_GROUPED;
   size_t block = blocked ? (size_t)config->cout_block : 1;
   size_t channels =
       blocked ? (size_t)d->groups * config->blocks_g * block : (size_t)d->out_channels;

@@ -20,7 +20,8 @@ enum {
   CLRN_CONV_BLOCKED = 2,
   CLRN_CONV_GEMM = 3,
   CLRN_CONV_IGEMM = 4,
-  CLRN_CONV_WINOGRAD = 5
+  CLRN_CONV_WINOGRAD = 5,
+  CLRN_CONV_GROUPED = 6
 };
 
 /** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
@@ -49,22 +50,25 @@ typedef struct clrn_conv_tuning {
   long wino_tile, wino_min_plane;    /**< WINO_TILE, WINO_MIN_PLANE */
   long wino_mr, wino_nr, wino_wg;    /**< WINO_MR, WINO_NR, WINO_WG */
   long wino_xform_wg;                /**< WINO_XFORM_WG */
+  long grouped_max_cout;             /**< GROUPED_MAX_COUT */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
  * plan records per convolution step. */
 typedef struct clrn_conv2d_config {
-  int variant;         /**< CLRN_CONV_DIRECT, _BLOCKED, _GEMM, _IGEMM or _WINOGRAD, never AUTO */
-  const char *program; /**< kernel program: "conv2d", "conv2d_gemm", "conv2d_igemm" or
-                            "conv2d_winograd" */
+  int variant; /**< CLRN_CONV_DIRECT, _BLOCKED, _GEMM, _IGEMM, _WINOGRAD or _GROUPED, never AUTO */
+  const char *program;            /**< kernel program: "conv2d", "conv2d_gemm", "conv2d_igemm",
+                                       "conv2d_winograd" or "conv2d_grouped" */
   const char *kernel_name;        /**< kernel of that program (winograd: its GEMM) */
   int vec, cout_block, pix_block; /**< blocked: CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK;
                                        gemm: GEMM_NR, GEMM_MR, GEMM_NR;
                                        igemm: 4, IGEMM_BM, IGEMM_BN;
-                                       winograd: WINO_NR, WINO_MR, WINO_NR */
+                                       winograd: WINO_NR, WINO_MR, WINO_NR;
+                                       grouped: 16, 4 or 8 channels, 16 pixels */
   int tile;                    /**< winograd: the output tile m of F(m x m, 3x3), 4 or 6; else 0 */
   size_t transform_work_group; /**< winograd: WINO_XFORM_WG, its transforms' work-group size */
-  int blocks_g; /**< output-channel blocks per group (blocked, gemm, igemm, winograd), else 0 */
+  int blocks_g; /**< output-channel blocks per group (blocked, gemm, igemm, winograd, grouped),
+                     else 0 */
   int depth, micro_m, micro_n; /**< igemm: IGEMM_BK, IGEMM_TM, IGEMM_TN (else 0) */
   size_t work_group; /**< wanted work-group size along dimension 0 (igemm: the exact one) */
   int pixels_first;  /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
@@ -93,10 +97,11 @@ bool clrn_conv2d_winograd_fits(const clrn_conv_shape *shape);
 
 /** Resolves variant (CLRN_CONV_AUTO: Winograd where WINO_TILE is set, the shape
  * fits and the plane reaches WINO_MIN_PLANE, else from CONV_AUTO_GEMM,
- * GEMM_MIN_PLANE, CONV_AUTO_IGEMM, CONV_AUTO_BLOCKED, the shape and plane, the
- * output's height x width where known, else 0; GEMM or Winograd on a shape it
- * does not fit: blocked; Winograd forced while WINO_TILE is 0: F(4x4,3x3)) and
- * fills config with the tuning values that variant is launched with. */
+ * GEMM_MIN_PLANE, GROUPED_MAX_COUT, CONV_AUTO_IGEMM, CONV_AUTO_BLOCKED, the shape
+ * and plane, the output's height x width where known, else 0; GEMM or Winograd on
+ * a shape it does not fit: blocked; Winograd forced while WINO_TILE is 0:
+ * F(4x4,3x3)) and fills config with the tuning values that variant is launched
+ * with. */
 void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config);
 
@@ -128,7 +133,7 @@ void clrn_conv2d_fill_epilogue(float *epilogue, size_t count, const int *channel
 /** Frees the arrays of packed (not packed itself). */
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed);
 
-/** "direct", "blocked", "gemm", "igemm", "winograd" (or "auto" for AUTO). */
+/** "direct", "blocked", "gemm", "igemm", "winograd", "grouped" (or "auto" for AUTO). */
 const char *clrn_conv2d_variant_string(int variant);
 
 /** Writes the variant and its parameters into text: "direct wg64",
@@ -136,13 +141,20 @@ const char *clrn_conv2d_variant_string(int variant);
  * width, work-group size, CONV_PIXELS_FIRST), "gemm oc8x16 wg4 pf2",
  * "igemm 64x32x16 t4x4 wg128" (IGEMM_BM x IGEMM_BN x IGEMM_BK, register tile
  * IGEMM_TM x IGEMM_TN, work-group size), "winograd F4 oc8x16 wg4 pf2"
- * (F(4x4,3x3), channels x tiles of its GEMM). */
+ * (F(4x4,3x3), channels x tiles of its GEMM), "grouped oc4x16 wg4". */
 void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, size_t size);
 
-/** Bytes of the zero-padded input copy the blocked variant reads, or of the
- * transformed tiles Winograd keeps, per image, for an output of out_h x out_w (0
- * when the convolution needs no workspace). Winograd's count rounds one image's
- * tiles up to its GEMM's vector, so batch times it is always enough. */
+/** The zero-padded input planes (height, width) the blocked and grouped variants
+ * read for an output of out_h x out_w: as far as the windows reach, and for the
+ * grouped variant as far as its last 16-pixel row tile's vector loads reach.
+ * Returns false (0 x 0) when the convolution reads its input directly. */
+bool clrn_conv2d_padded_plane(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
+                              int out_h, int out_w, long long *padded_h, long long *padded_w);
+
+/** Bytes of the zero-padded input copy the blocked and grouped variants read, or
+ * of the transformed tiles Winograd keeps, per image, for an output of out_h x
+ * out_w (0 when the convolution needs no workspace). Winograd's count rounds one
+ * image's tiles up to its GEMM's vector, so batch times it is always enough. */
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
                                 int out_h, int out_w);
 

@@ -83,6 +83,12 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
     [CLRN_TUNING_WINO_XFORM_WG] = {"WINO_XFORM_WG", "conv2d_winograd", HOST, 16, 1, WG_MAX, NULL, 0,
                                    "work-group size of Winograd's input and output transforms "
                                    "along dimension 0 (tiles)"},
+    [CLRN_TUNING_GROUPED_MAX_COUT] = {"GROUPED_MAX_COUT", "conv2d_grouped", HOST, 0, 0, NEVER, NULL,
+                                      0,
+                                      "AUTO runs grouped convolutions with at most this many "
+                                      "(and at least 2) output channels per group on the "
+                                      "pixel-vector grouped "
+                                      "kernel (0: never)"},
     [CLRN_TUNING_ELTWISE_WG] = {"ELTWISE_WG", "eltwise", HOST, 256, 1, WG_MAX, NULL, 0,
                                 "work-group size of element-wise kernels and the linear "
                                 "layer's kernels"},

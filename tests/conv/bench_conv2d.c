@@ -3,7 +3,8 @@
  * whole network's convolution time (each shape weighted by how often ResNet-50
  * runs it). Built with the tests, not run by CTest.
  *
- *   bench_conv2d [--batch 1,8] [--variant direct,blocked,gemm,igemm,winograd,auto] [--reps 3]
+ *   bench_conv2d [--batch 1,8] [--variant direct,blocked,gemm,igemm,winograd,grouped,auto]
+ *                [--reps 3]
  *                [--layer N] [--list] [--cpu]
  *
  * The device is the tests' (CLRN_TEST_DEVICE); CLRN_TUNE overrides profile
@@ -160,7 +161,7 @@ static double time_layer(clrn_context *context, const layer *l, int batch, int v
 
 int main(int argc, char **argv) {
   static const char *const variant_names[] = {"auto",  "direct",   "blocked", "gemm",
-                                              "igemm", "winograd", NULL};
+                                              "igemm", "winograd", "grouped", NULL};
   int batches[MAX_LIST] = {1, 8}, batch_count = 2;
   int variants[MAX_LIST] = {CLRN_CONV2D_VARIANT_DIRECT, CLRN_CONV2D_VARIANT_BLOCKED};
   int variant_count = 2, reps = 3, only = -1;
@@ -183,9 +184,9 @@ int main(int argc, char **argv) {
     else if (value && strcmp(argv[i], "--layer") == 0)
       only = atoi(value);
     else {
-      fprintf(stderr,
-              "usage: bench_conv2d [--batch 1,8] [--variant direct,blocked,gemm,igemm,auto] "
-              "[--reps 3] [--layer N] [--list] [--cpu]\n");
+      fprintf(stderr, "usage: bench_conv2d [--batch 1,8] [--variant "
+                      "direct,blocked,gemm,igemm,winograd,grouped,auto] "
+                      "[--reps 3] [--layer N] [--list] [--cpu]\n");
       return 2;
     }
     i++;

@@ -221,6 +221,7 @@ static clrn_conv2d_variant run_case(const conv_case *c, int epilogue, clrn_conv2
                             : strcmp(name, "gemm") == 0     ? CLRN_CONV2D_VARIANT_GEMM
                             : strcmp(name, "igemm") == 0    ? CLRN_CONV2D_VARIANT_IGEMM
                             : strcmp(name, "winograd") == 0 ? CLRN_CONV2D_VARIANT_WINOGRAD
+                            : strcmp(name, "grouped") == 0  ? CLRN_CONV2D_VARIANT_GROUPED
                                                             : CLRN_CONV2D_VARIANT_DIRECT;
   if (variant != CLRN_CONV2D_VARIANT_AUTO)
     CU_ASSERT_EQUAL(ran, variant);
@@ -261,10 +262,11 @@ static bool winograd_fits(const conv_case *c) {
   return c->kh == 3 && c->kw == 3 && c->sh == 1 && c->sw == 1 && c->groups == 1;
 }
 
-/* Runs case c on every variant that takes it. */
+/* Runs case c on every variant that takes it (grouped takes any shape). */
 static void run_variants(const conv_case *c, int epilogue) {
   run_case(c, epilogue, CLRN_CONV2D_VARIANT_DIRECT);
   run_case(c, epilogue, CLRN_CONV2D_VARIANT_BLOCKED);
+  run_case(c, epilogue, CLRN_CONV2D_VARIANT_GROUPED);
   if (gemm_fits(c))
     run_case(c, epilogue, CLRN_CONV2D_VARIANT_GEMM);
   run_case(c, epilogue, CLRN_CONV2D_VARIANT_IGEMM);
@@ -339,6 +341,23 @@ static const conv_case odd_cases[] = {
     {2, 1, 4, 4, 1, 1, 1, 1, 1, 0, 0, 1},     /* 1x1: one channel in and out */
 };
 
+/* ResNeXt's grouped 3x3 convolutions at reduced sizes: 32 and 64 groups of 4, 8
+ * and 16 channels (4-channel blocks, 8-channel blocks, several blocks a group),
+ * stride 1 and 2, rows shorter than, equal to and longer than the 16-pixel tile,
+ * odd sizes, batches. */
+static const conv_case grouped_cases[] = {
+    {2, 128, 9, 9, 128, 3, 3, 1, 1, 1, 1, 32},   /* resnext50 layer1: 32 x 4 */
+    {1, 256, 18, 17, 256, 3, 3, 2, 2, 1, 1, 32}, /* layer2 first: 32 x 8, stride 2 */
+    {3, 256, 7, 16, 256, 3, 3, 1, 1, 1, 1, 32},  /* layer2: a row of exactly one tile */
+    {2, 512, 5, 5, 512, 3, 3, 1, 1, 1, 1, 32},   /* layer3: 32 x 16 */
+    {1, 512, 11, 11, 512, 3, 3, 2, 2, 1, 1, 32}, /* layer3 first, odd input */
+    {2, 256, 6, 35, 256, 3, 3, 1, 1, 1, 1, 64},  /* resnext101_64x4d: 64 x 4, 3 tiles */
+    {1, 512, 13, 33, 512, 3, 3, 2, 2, 1, 1, 64}, /* 64 x 8, stride 2, odd */
+    {2, 96, 5, 19, 120, 3, 3, 1, 1, 1, 1, 8},    /* 12 in, 15 out a group: partial block */
+    {1, 64, 9, 23, 64, 5, 3, 3, 3, 2, 1, 16},    /* other window and stride: generic */
+    {1, 64, 8, 8, 64, 1, 1, 1, 1, 0, 0, 16},     /* unpadded 1x1 */
+};
+
 /* Oclgrind: few and small, yet every kernel (1x1, 3x3, 7x7, any size), interior and
  * edge blocks, partial output-channel and pixel blocks, groups and depthwise. */
 static const conv_case small_cases[] = {
@@ -346,6 +365,14 @@ static const conv_case small_cases[] = {
     {1, 3, 11, 11, 8, 7, 7, 2, 2, 3, 3, 1}, {1, 4, 5, 6, 6, 2, 3, 1, 2, 1, 0, 1},
     {1, 6, 4, 4, 6, 3, 3, 2, 2, 1, 1, 3},   {2, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1, 1},
     {2, 9, 5, 5, 11, 1, 1, 1, 1, 0, 0, 1}, /* gemm: full and partial tiles and blocks */
+};
+
+/* Oclgrind's grouped shapes: 4- and 8-channel blocks, stride 1 (full and partial
+ * row tiles) and 2, and the generic kernel. */
+static const conv_case small_grouped_cases[] = {
+    {2, 16, 3, 18, 16, 3, 3, 1, 1, 1, 1, 4},
+    {1, 16, 7, 9, 32, 3, 3, 2, 2, 1, 1, 4},
+    {1, 8, 5, 6, 12, 2, 3, 1, 3, 0, 1, 2},
 };
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -362,6 +389,18 @@ static void test_residual_shapes(void) {
   const conv_case *cases = small ? small_cases : resnet_cases;
   size_t count = small ? 2 : 4;
   run_cases(cases + (small ? 0 : 10), count, EPI_ALL);
+}
+
+/* The grouped shapes on every variant and with every epilogue. */
+static void test_grouped_shapes(void) {
+  if (small) {
+    run_cases(small_grouped_cases, COUNT(small_grouped_cases), EPI_ALL);
+    return;
+  }
+  run_cases(grouped_cases, COUNT(grouped_cases), EPI_SCALE | EPI_SHIFT | EPI_RELU);
+  run_cases(grouped_cases, COUNT(grouped_cases), EPI_ALL);
+  for (int e = 0; e <= EPI_ALL; e++)
+    run_case(&grouped_cases[1], e, CLRN_CONV2D_VARIANT_GROUPED);
 }
 
 static void test_odd_shapes(void) {
@@ -404,6 +443,14 @@ static void test_auto(void) {
     CU_ASSERT_EQUAL(chosen_1x1, CLRN_CONV2D_VARIANT_GEMM);
   CU_ASSERT_NOT_EQUAL(run_case(&strided, EPI_ALL, CLRN_CONV2D_VARIANT_AUTO),
                       CLRN_CONV2D_VARIANT_GEMM);
+  /* Grouped convolutions with at most GROUPED_MAX_COUT outputs a group run on
+   * the grouped kernel; wider groups and ungrouped layers do not. */
+  long max_cout = clrn_context_tuning(context, "GROUPED_MAX_COUT", 0);
+  const conv_case narrow = {1, 128, 6, 6, 128, 3, 3, 1, 1, 1, 1, 32};
+  const conv_case wide = {1, 64, 6, 6, 64, 3, 3, 1, 1, 1, 1, 1};
+  clrn_conv2d_variant chosen_narrow = run_case(&narrow, EPI_ALL, CLRN_CONV2D_VARIANT_AUTO);
+  CU_ASSERT_EQUAL(chosen_narrow == CLRN_CONV2D_VARIANT_GROUPED, max_cout >= 4);
+  CU_ASSERT_NOT_EQUAL(run_case(&wide, 0, CLRN_CONV2D_VARIANT_AUTO), CLRN_CONV2D_VARIANT_GROUPED);
 }
 
 /* The suite's context while use_tuning() has replaced it, and CLRN_TUNE's value. */
@@ -574,6 +621,10 @@ static void test_wait_list(void) {
   }
 }
 
+/* Direct, and the variants that keep a padded copy of the input in the object. */
+static const clrn_conv2d_variant padded_variants[] = {
+    CLRN_CONV2D_VARIANT_DIRECT, CLRN_CONV2D_VARIANT_BLOCKED, CLRN_CONV2D_VARIANT_GROUPED};
+
 /* One object, several input sizes and batches, enqueued back to back. */
 static void test_reuse(void) {
   const conv_case sizes[] = {
@@ -582,7 +633,8 @@ static void test_reuse(void) {
       {2, 6, 1, 1, 10, 3, 3, 2, 2, 1, 1, 1},
   };
   enum { N = COUNT(sizes) };
-  for (int v = CLRN_CONV2D_VARIANT_DIRECT; v <= CLRN_CONV2D_VARIANT_BLOCKED; v++) {
+  for (size_t vi = 0; vi < COUNT(padded_variants); vi++) {
+    int v = padded_variants[vi];
     case_data cd[N];
     clrn_tensor in[N], out[N];
     cl_event done[N];
@@ -696,14 +748,15 @@ static void test_workspace(void) {
 
 /* One object enqueued on two queues: the first launch waits for a user event,
  * the second has nothing to wait for. Both results must be right. The blocked
- * variant keeps the padded input in the object, so its second launch must wait
+ * and grouped variants keep the padded input in the object, so the second launch must wait
  * for the first to have read it: it may not complete before the gate opens. */
 static void test_two_queues(void) {
   if (clrn_context_queue_count(context) < 2)
     return;
   const conv_case c = {2, 8, 9, 9, 12, 3, 3, 1, 1, 1, 1, 1};
   bool oclgrind = strstr(clrn_context_device(context)->platform_name, "Oclgrind");
-  for (int v = CLRN_CONV2D_VARIANT_DIRECT; v <= CLRN_CONV2D_VARIANT_BLOCKED; v++) {
+  for (size_t vi = 0; vi < COUNT(padded_variants); vi++) {
+    int v = padded_variants[vi];
     case_data cd[2];
     clrn_tensor in[2], out[2];
     cl_event done[2];
@@ -727,7 +780,7 @@ static void test_two_queues(void) {
       if (!oclgrind) /* see test_wait_list */
         CU_ASSERT_EQUAL(clFlush(q), CL_SUCCESS);
     }
-    if (v == CLRN_CONV2D_VARIANT_BLOCKED) {
+    if (v != CLRN_CONV2D_VARIANT_DIRECT) {
       struct timespec pause = {0, 50 * 1000 * 1000};
       nanosleep(&pause, NULL);
       cl_int state = CL_COMPLETE;
@@ -963,11 +1016,12 @@ static int teardown(void) {
   for (int v = CLRN_CONV2D_VARIANT_DIRECT; v < CLRN_CONV2D_VARIANT_COUNT; v++) {
     const worst *w = &worst_seen[v];
     fprintf(stderr, "  %-8s %.3f of the bound (error %.3g, tolerance %.3g) over %ld outputs; %s\n",
-            v == CLRN_CONV2D_VARIANT_DIRECT    ? "direct"
-            : v == CLRN_CONV2D_VARIANT_BLOCKED ? "blocked"
-            : v == CLRN_CONV2D_VARIANT_GEMM    ? "gemm"
-            : v == CLRN_CONV2D_VARIANT_IGEMM   ? "igemm"
-                                               : "winograd",
+            v == CLRN_CONV2D_VARIANT_DIRECT     ? "direct"
+            : v == CLRN_CONV2D_VARIANT_BLOCKED  ? "blocked"
+            : v == CLRN_CONV2D_VARIANT_GEMM     ? "gemm"
+            : v == CLRN_CONV2D_VARIANT_IGEMM    ? "igemm"
+            : v == CLRN_CONV2D_VARIANT_WINOGRAD ? "winograd"
+                                                : "grouped",
             w->ratio, w->error, w->tolerance, w->outputs, w->where);
   }
   return 0;
@@ -978,10 +1032,11 @@ int main(void) {
   clrn_device_info device;
   clrn_test_require_device(&device);
   clrn_test_add_suite("conv2d", setup, teardown, "resnet shapes", test_resnet_shapes, "residual",
-                      test_residual_shapes, "odd shapes", test_odd_shapes, "epilogues",
-                      test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
-                      "winograd tiles", test_winograd_tiles, "wait list", test_wait_list, "reuse",
-                      test_reuse, "two queues", test_two_queues, "lent workspace", test_workspace,
+                      test_residual_shapes, "grouped shapes", test_grouped_shapes, "odd shapes",
+                      test_odd_shapes, "epilogues", test_epilogues, "auto", test_auto,
+                      "other blockings", test_other_blockings, "winograd tiles",
+                      test_winograd_tiles, "wait list", test_wait_list, "reuse", test_reuse,
+                      "two queues", test_two_queues, "lent workspace", test_workspace,
                       "igemm limits", test_igemm_limits, "bad arguments", test_bad_arguments, NULL);
   return clrn_test_run();
 }

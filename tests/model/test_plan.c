@@ -374,6 +374,55 @@ static void test_grouped(void) {
   clrn_weights_close(rx);
 }
 
+/* With GROUPED_MAX_COUT 16 (pocl-cpu), ResNeXt-50's grouped 3x3 convolutions of 4,
+ * 8 and 16 channels a group run on the grouped kernel (blocks of 4 or 8 channels,
+ * weight [group][block][in / 32][3][3][lane]), those of 32 stay blocked; every
+ * grouped step reads a padded input whose rows reach the last 16-pixel tile. */
+static void test_grouped_kernel(void) {
+  clrn_weights *rx = NULL;
+  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNEXT50_32X4D, CLASSES, 5, &rx));
+  clrn_conv_tuning tuning = blocked;
+  tuning.grouped_max_cout = 16;
+  clrn_plan p;
+  CLRN_ASSERT_OK(clrn_plan_build(&tuning, rx, SIZE, SIZE, true, &p));
+  const struct {
+    const char *name, *kernel;
+    int variant, block, blocks_g;
+  } want[] = {
+      {"layer1.0.conv2", "conv2d_grouped_c4_k3s1", CLRN_CONV_GROUPED, 4, 1},
+      {"layer2.0.conv2", "conv2d_grouped_c8_k3s2", CLRN_CONV_GROUPED, 8, 1},
+      {"layer2.1.conv2", "conv2d_grouped_c8_k3s1", CLRN_CONV_GROUPED, 8, 1},
+      {"layer3.1.conv2", "conv2d_grouped_c8_k3s1", CLRN_CONV_GROUPED, 8, 2},
+      {"layer4.1.conv2", "conv2d_blocked_k3", CLRN_CONV_BLOCKED, 16, 2},
+      {"layer1.0.conv1", "conv2d_gemm1x1", CLRN_CONV_AUTO, 0, 0}, /* ungrouped: not grouped */
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const clrn_step *s = find_step(&p, want[i].name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    if (want[i].variant == CLRN_CONV_AUTO) {
+      CU_ASSERT_NOT_EQUAL(s->config.variant, CLRN_CONV_GROUPED);
+      continue;
+    }
+    CU_ASSERT_EQUAL(s->config.variant, want[i].variant);
+    CU_ASSERT_STRING_EQUAL(s->config.kernel_name, want[i].kernel);
+    CU_ASSERT_EQUAL(s->config.cout_block, want[i].block);
+    CU_ASSERT_EQUAL(s->config.blocks_g, want[i].blocks_g);
+  }
+  /* layer1.0.conv2: lane j of group g's block holds output channel 4g + j. */
+  const clrn_step *s = find_step(&p, "layer1.0.conv2");
+  CU_ASSERT_STRING_EQUAL(s->choice, "grouped oc4x16 wg4");
+  CU_ASSERT_EQUAL(s->packed.weight_count, 128u * 4 * 9);
+  /* 16x16 output: one tile a row; rows (16 - 1) + 3 wide, 16 + 2 high. */
+  CU_ASSERT_EQUAL(clrn_conv2d_padded_bytes(&s->conv, &s->config, 16, 16), 128u * 18 * 18 * 4);
+  /* 17 wide: two tiles, (32 - 1) + 3 wide; stride 2 reads one more. */
+  CU_ASSERT_EQUAL(clrn_conv2d_padded_bytes(&s->conv, &s->config, 16, 17), 128u * 18 * 34 * 4);
+  s = find_step(&p, "layer2.0.conv2");
+  CU_ASSERT_EQUAL(clrn_conv2d_padded_bytes(&s->conv, &s->config, 8, 8),
+                  256u * (7 * 2 + 3) * (15 * 2 + 3 + 1) * 4);
+  clrn_plan_free(&p);
+  clrn_weights_close(rx);
+}
+
 static int setup(void) {
   direct = blocked;
   direct.auto_blocked = 0;
@@ -390,6 +439,6 @@ int main(void) {
                       test_gemm_choices, "igemm choices", test_igemm_choices, "winograd choices",
                       test_winograd_choices, "folded and packed weights", test_folded_and_packed,
                       "memory needs", test_memory_needs, "grouped convolutions", test_grouped,
-                      NULL);
+                      "grouped kernel", test_grouped_kernel, NULL);
   return clrn_test_run();
 }
