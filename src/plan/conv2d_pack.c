@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "plan/conv_candidates.h"
 #include "runtime/tuning.h"
 
 const char *clrn_conv2d_variant_string(int variant) {
@@ -49,6 +50,7 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
   t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
   t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
+  t->tuned = *clrn_context_tuned(context);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -56,7 +58,8 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
          a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
-         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane;
+         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane &&
+         clrn_tuned_equal(&a->tuned, &b->tuned);
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -67,6 +70,13 @@ bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
 void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
+  clrn_conv_tuning scratch;
+  const clrn_conv_tuning *tuned = variant == CLRN_CONV_AUTO
+                                      ? clrn_conv_tuned_lookup(t, shape, plane, &variant, &scratch)
+                                      : NULL;
+  if (tuned)
+    t = tuned;
+  config->tuned = tuned != NULL;
   int cout_g = shape->out_channels / shape->groups;
   /* Small planes waste much of the GEMM kernel's last pixel tile. */
   if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
@@ -106,13 +116,14 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
 
 void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t size) {
   if (c->variant == CLRN_CONV_BLOCKED)
-    snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d", c->cout_block, c->pix_block, c->vec,
-             c->work_group, c->pixels_first);
+    snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d%s", c->cout_block, c->pix_block, c->vec,
+             c->work_group, c->pixels_first, c->tuned ? " tuned" : "");
   else if (c->variant == CLRN_CONV_GEMM)
-    snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
-             c->pixels_first);
+    snprintf(text, size, "gemm oc%dx%d wg%zu pf%d%s", c->cout_block, c->pix_block, c->work_group,
+             c->pixels_first, c->tuned ? " tuned" : "");
   else
-    snprintf(text, size, "%s wg%zu", clrn_conv2d_variant_string(c->variant), c->work_group);
+    snprintf(text, size, "%s wg%zu%s", clrn_conv2d_variant_string(c->variant), c->work_group,
+             c->tuned ? " tuned" : "");
 }
 
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_config *config,

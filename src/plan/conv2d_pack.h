@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "clresnet/context.h"
+#include "runtime/tuning_file.h"
 
 /* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
  * above; conv2d.c checks that they agree). */
@@ -36,6 +37,7 @@ typedef struct clrn_conv_tuning {
   long gemm_mr, gemm_nr, gemm_wg;  /**< GEMM_MR, GEMM_NR, GEMM_WG */
   long auto_gemm;                  /**< CONV_AUTO_GEMM */
   long gemm_min_plane;             /**< GEMM_MIN_PLANE */
+  clrn_tuned_convs tuned; /**< the tuning file's per-layer choices (plan/conv_candidates.h) */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
@@ -49,6 +51,7 @@ typedef struct clrn_conv2d_config {
   int blocks_g;                   /**< output-channel blocks per group (blocked, gemm), else 0 */
   size_t work_group;              /**< wanted work-group size along dimension 0 */
   int pixels_first; /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
+  bool tuned;       /**< chosen by the tuning file rather than the profile alone */
 } clrn_conv2d_config;
 
 /** Host copies of the arrays a variant reads. */
@@ -68,7 +71,8 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
  * no padding, one group. */
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
 
-/** Resolves variant (CLRN_CONV_AUTO: from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
+/** Resolves variant (CLRN_CONV_AUTO: the tuning file's choice for the shape and a
+ * known plane, else from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
  * CONV_AUTO_BLOCKED, the shape and plane, the output's height x width where known,
  * else 0; GEMM on a shape it does not fit: blocked) and fills config with the
  * tuning values that variant is launched with. */

@@ -98,4 +98,7 @@ int cmd_run(int argc, char **argv);
 /** The `bench` command: measures inference speed on synthetic input. */
 int cmd_bench(int argc, char **argv);
 
+/** The `tune` command: measures the fastest convolution choices into the tuning file. */
+int cmd_tune(int argc, char **argv);
+
 #endif

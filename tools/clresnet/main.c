@@ -1,4 +1,4 @@
-/* The clresnet program: dispatches to its commands (devices, run, bench). */
+/* The clresnet program: dispatches to its commands (devices, run, bench, tune). */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +14,7 @@ static void print_help(void) {
          "  devices     list OpenCL devices and the numbers -d accepts\n"
          "  run         classify photos or .npy tensors\n"
          "  bench       measure inference speed on synthetic input\n"
+         "  tune        time the convolution choices per layer into the tuning file\n"
          "\n"
          "Options:\n"
          "  --list-devices  same as 'clresnet devices'\n"
@@ -27,7 +28,8 @@ static void print_help(void) {
          "\n"
          "Environment: CLRN_DEVICE (default device spec), CLRN_CACHE_DIR, CLRN_KERNEL_DIR,\n"
          "CLRN_PROFILE (run every device with this devices/ profile, e.g. nvidia),\n"
-         "CLRN_TUNE (KEY=VALUE,... over the profile); see README.\n"
+         "CLRN_TUNE (KEY=VALUE,... over the profile), CLRN_TUNING=off (ignore the tuning\n"
+         "file of 'clresnet tune'); see README.\n"
          "\n"
          "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
 }
@@ -45,6 +47,8 @@ int main(int argc, char **argv) {
     return cmd_run(argc - 1, argv + 1);
   if (strcmp(command, "bench") == 0)
     return cmd_bench(argc - 1, argv + 1);
+  if (strcmp(command, "tune") == 0)
+    return cmd_tune(argc - 1, argv + 1);
   if (strcmp(command, "--list-devices") == 0)
     return cmd_devices(argc - 1, argv + 1);
   if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
