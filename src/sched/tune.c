@@ -101,7 +101,9 @@ static clrn_status time_candidate(bench *b, const layer *l, const clrn_conv_cand
   CLRN_TRY(status);
   *ms = -1.0;
   double first = time_launch(b, conv); /* compiles for this work-group size on PoCL */
-  for (int r = 0; first >= 0 && r < RUNS; r++) {
+  /* Hopeless even with its first launch's compile counted: one timed run is enough. */
+  int runs = best > 0 && first > SLOW_FACTOR * best ? 1 : RUNS;
+  for (int r = 0; first >= 0 && r < runs; r++) {
     double t = time_launch(b, conv);
     if (t < 0) {
       first = -1.0;
