@@ -72,7 +72,9 @@ static void read_tuned(clrn_context *ctx) {
   if ((off && strcmp(off, "off") == 0) || (tune && *tune) ||
       !clrn_tuning_file_path(&ctx->device, path, sizeof path))
     return;
-  clrn_tuning_file_read(path, &ctx->device, clrn_profile_name(ctx->profile), &ctx->tuned);
+  char profile[256];
+  clrn_tuning_profile_key(ctx, profile, sizeof profile);
+  clrn_tuning_file_read(path, &ctx->device, profile, &ctx->tuned);
 }
 
 const clrn_tuned_convs *clrn_context_tuned(const clrn_context *ctx) { return &ctx->tuned; }

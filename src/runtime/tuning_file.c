@@ -25,6 +25,14 @@ bool clrn_tuning_file_path(const clrn_device_info *device, char *buffer, size_t 
   return n > 0 && (size_t)n < size;
 }
 
+void clrn_tuning_profile_key(const clrn_context *context, char *buffer, size_t size) {
+  long values[CLRN_TUNING_COUNT];
+  for (int i = 0; i < CLRN_TUNING_COUNT; i++)
+    values[i] = clrn_context_tuning_value(context, (clrn_tuning_id)i);
+  snprintf(buffer, size, "%s %016llx", clrn_context_profile_name(context),
+           (unsigned long long)clrn_hash64(values, sizeof values, CLRN_HASH_SEED));
+}
+
 const clrn_tuned_conv *clrn_tuned_find(const clrn_tuned_convs *tuned,
                                        const long key[CLRN_TUNED_KEY]) {
   for (size_t i = 0; tuned && i < tuned->count; i++)

@@ -7,7 +7,7 @@
  *   clresnet-tuning 1
  *   device <device name>
  *   driver <driver version>
- *   profile <devices/ profile it was measured under>
+ *   profile <devices/ profile it was measured under> <hash of its values>
  *   batch <images per batch it was measured with>
  *   conv <cin> <cout> <kh> <kw> <sh> <sw> <ph> <pw> <groups> <out plane> <variant> KEY=VALUE...
  *   end <number of conv lines>
@@ -62,6 +62,11 @@ void clrn_tuning_file_read(const char *path, const clrn_device_info *device, con
  * into place), for profile and batch. */
 clrn_status clrn_tuning_file_write(const char *path, const clrn_device_info *device,
                                    const char *profile, int batch, const clrn_tuned_convs *tuned);
+
+/** The profile line of a context's tuning file: the profile's name and a hash of all
+ * its values ("pocl-cpu-avx512 0123456789abcdef"), so that a file measured against
+ * other profile values (a profile edited, CLRN_PROFILE) is not used. */
+void clrn_tuning_profile_key(const clrn_context *context, char *buffer, size_t size);
 
 /** The tuning file of a context's device (empty when none applies), read when the
  * context was made; the note says why a file was ignored. */

@@ -292,8 +292,9 @@ clrn_status clrn_tune(const clrn_device_info *device, const clrn_weights *weight
              .tuning = tuning,
              .batch = options->batch};
   CLRN_GOTO(tune_layers(&b, &plan, options, tuned), done, status);
-  status = clrn_tuning_file_write(path, device, clrn_context_profile_name(context), options->batch,
-                                  tuned);
+  char profile[256];
+  clrn_tuning_profile_key(context, profile, sizeof profile);
+  status = clrn_tuning_file_write(path, device, profile, options->batch, tuned);
 done:
   clrn_plan_free(&plan);
   free(tuning);

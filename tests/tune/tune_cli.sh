@@ -26,10 +26,17 @@ profile() { "$cli" bench $small -n 1 --warmup 0 --profile -v 2>"$cache/bench_err
 profile | grep -q " tuned" || fail "bench --profile shows no tuned layer"
 CLRN_TUNING=off profile | grep -q " tuned" && fail "CLRN_TUNING=off still used the file"
 
+cp "$file" "$cache/good"
 sed -i 's/^driver .*/driver some-other-driver 0.1/' "$file"
 profile | grep -q " tuned" && fail "a file of another driver version was used"
 grep -q "ignored: it was measured with another driver version" "$cache/bench_err" ||
   fail "no note on the other driver: $(cat "$cache/bench_err")"
+
+# Measured under other profile values: CLRN_PROFILE runs another profile.
+cp "$cache/good" "$file"
+CLRN_PROFILE=pocl-cpu profile | grep -q " tuned" && fail "a file of another profile was used"
+grep -q "ignored: it was measured under another profile" "$cache/bench_err" ||
+  fail "no note on the other profile: $(cat "$cache/bench_err")"
 
 printf 'clresnet-tuning 1\ngarbage\n' >"$file"
 profile | grep -q " tuned" && fail "a corrupt file was used"
