@@ -13,7 +13,7 @@
  *   end <number of conv lines>
  * KEY=VALUE are rows of the tuning table (runtime/tuning.c), checked as a profile's
  * values are. A file that does not parse, lacks its end line (truncated), or was
- * measured under another driver version or profile is ignored with a note in the
+ * measured under another driver version or profile is ignored with a warning in the
  * log; the device then runs its profile's values. CLRN_TUNING=off ignores the file,
  * and so does a CLRN_TUNE setting (explicit values win over measured ones).
  * The runtime layer knows variants only by name; src/plan maps names to kernels. */
@@ -54,7 +54,7 @@ bool clrn_tuning_file_path(const clrn_device_info *device, char *buffer, size_t 
 
 /** Reads path into tuned when it was measured on device's name and driver under
  * profile. No file: empty, silently. A corrupt or foreign file: empty, with an
- * info note naming the file and why. Never fails. */
+ * warning naming the file and why. Never fails. */
 void clrn_tuning_file_read(const char *path, const clrn_device_info *device, const char *profile,
                            clrn_tuned_convs *tuned);
 

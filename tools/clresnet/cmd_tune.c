@@ -60,7 +60,7 @@ static void print_help(void) {
          "cache folder (tuning-<hash>.txt beside the kernel binaries), keyed by device name\n"
          "and driver version. `run` and `bench` use it from then on; bench --profile marks\n"
          "the layers it chose as \"tuned\". A tuning file that is corrupt, or was made with\n"
-         "another driver version or profile, is ignored with a note (-v shows it).\n"
+         "another driver version or profile, is ignored with a warning saying why.\n"
          "CLRN_TUNING=off, or any CLRN_TUNE setting, ignores the file. Tuning again keeps\n"
          "the entries of other shapes (other models, sizes). ResNet-50 at batch 8 took\n"
          "3.4 minutes of CPU time on 2 cores of a Xeon (AVX-512).\n"
