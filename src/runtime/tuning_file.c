@@ -187,13 +187,13 @@ void clrn_tuning_file_read(const char *path, const clrn_device_info *device, con
   FILE *f = fopen(path, "r");
   if (!f) {
     if (errno != ENOENT)
-      clrn_log(CLRN_LOG_LEVEL_WARNING, "note: tuning file %s ignored: %s", path, strerror(errno));
+      clrn_log(CLRN_LOG_LEVEL_WARNING, "tuning file %s ignored: %s", path, strerror(errno));
     return;
   }
   char why[512] = "";
   if (!read_lines(f, path, device, profile, tuned, why, sizeof why)) {
     tuned->count = 0;
-    clrn_log(CLRN_LOG_LEVEL_WARNING, "note: tuning file %s ignored: %s (run clresnet tune again)",
+    clrn_log(CLRN_LOG_LEVEL_WARNING, "tuning file %s ignored: %s (run clresnet tune again)",
              path, why);
   } else {
     clrn_log(CLRN_LOG_LEVEL_DEBUG, "tuning file %s: %zu layer shapes", path, tuned->count);
