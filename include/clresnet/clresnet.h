@@ -21,6 +21,7 @@
 #include "clresnet/model.h"
 #include "clresnet/ops.h"
 #include "clresnet/status.h"
+#include "clresnet/tune.h"
 #include "clresnet/version.h"
 #include "clresnet/weights.h"
 

@@ -14,6 +14,7 @@
  * through a workspace of its own (conv2d_winograd.c). The first launch of a
  * convolution that takes several is kept for profiles (clrn_conv2d_first_event). */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@
 #include "ops/conv2d_winograd.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/tuning.h"
 
 _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
@@ -130,6 +132,23 @@ static void set_fixed_args(clrn_conv2d *conv) {
   v[CLRN_CONV2D_ARG_pad_w] = conv->padded ? 0 : d->pad_w;
 }
 
+/* The defines a config's kernel needs beyond the context's profile: the tile sizes a
+ * tuning file chose for this layer ("" when the profile's own serve). */
+static void layer_defines(const clrn_context *context, const clrn_conv2d_config *c, char *out,
+                          size_t size) {
+  out[0] = '\0';
+  if (c->variant == CLRN_CONV_BLOCKED &&
+      (c->vec != clrn_context_tuning_value(context, CLRN_TUNING_CONV_VEC) ||
+       c->cout_block != clrn_context_tuning_value(context, CLRN_TUNING_CONV_COUT_BLOCK) ||
+       c->pix_block != clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIX_BLOCK)))
+    snprintf(out, size, "-DCONV_VEC=%d -DCONV_COUT_BLOCK=%d -DCONV_PIX_BLOCK=%d", c->vec,
+             c->cout_block, c->pix_block);
+  else if (c->variant == CLRN_CONV_GEMM &&
+           (c->cout_block != clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MR) ||
+            c->pix_block != clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NR)))
+    snprintf(out, size, "-DGEMM_MR=%d -DGEMM_NR=%d", c->cout_block, c->pix_block);
+}
+
 clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_desc *desc,
                                       const clrn_conv2d_config *config,
                                       const clrn_conv2d_packed *packed, clrn_conv2d **out) {
@@ -149,9 +168,11 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->epilogue_count * sizeof(float),
                                packed->epilogue, &conv->epilogue),
             fail, status);
-  CLRN_GOTO(
-      clrn_kernel_get(context, conv->config.program, NULL, conv->config.kernel_name, &conv->kernel),
-      fail, status);
+  char defines[128];
+  layer_defines(context, &conv->config, defines, sizeof defines);
+  CLRN_GOTO(clrn_kernel_get(context, conv->config.program, defines, conv->config.kernel_name,
+                            &conv->kernel),
+            fail, status);
   conv->shape = (clrn_conv_shape){
       desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w, desc->stride_h,
       desc->stride_w,    desc->pad_h,        desc->pad_w,    desc->groups,   desc->relu};

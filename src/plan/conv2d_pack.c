@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "plan/conv_candidates.h"
 #include "runtime/tuning.h"
 
 const char *clrn_conv2d_variant_string(int variant) {
@@ -71,6 +72,7 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->wino_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_WG);
   t->wino_xform_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_XFORM_WG);
   t->grouped_max_cout = clrn_context_tuning_value(context, CLRN_TUNING_GROUPED_MAX_COUT);
+  t->tuned = *clrn_context_tuned(context);
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -84,7 +86,8 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->auto_igemm == b->auto_igemm && a->wino_tile == b->wino_tile &&
          a->wino_min_plane == b->wino_min_plane && a->wino_mr == b->wino_mr &&
          a->wino_nr == b->wino_nr && a->wino_wg == b->wino_wg &&
-         a->wino_xform_wg == b->wino_xform_wg && a->grouped_max_cout == b->grouped_max_cout;
+         a->wino_xform_wg == b->wino_xform_wg && a->grouped_max_cout == b->grouped_max_cout &&
+         clrn_tuned_equal(&a->tuned, &b->tuned);
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -123,6 +126,13 @@ static void grouped_configure(const clrn_conv_tuning *t, const clrn_conv_shape *
 void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
+  clrn_conv_tuning scratch;
+  const clrn_conv_tuning *tuned = variant == CLRN_CONV_AUTO
+                                      ? clrn_conv_tuned_lookup(t, shape, plane, &variant, &scratch)
+                                      : NULL;
+  if (tuned)
+    t = tuned;
+  config->tuned = tuned != NULL;
   int cout_g = shape->out_channels / shape->groups;
   /* Winograd first: where it fits it does a quarter of the multiplications or
    * fewer; on small planes the tiles past the border waste much of that. */
@@ -203,21 +213,23 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
 
 void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t size) {
   if (c->variant == CLRN_CONV_BLOCKED)
-    snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d", c->cout_block, c->pix_block, c->vec,
-             c->work_group, c->pixels_first);
+    snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d%s", c->cout_block, c->pix_block, c->vec,
+             c->work_group, c->pixels_first, c->tuned ? " tuned" : "");
   else if (c->variant == CLRN_CONV_IGEMM)
-    snprintf(text, size, "igemm %dx%dx%d t%dx%d wg%zu", c->cout_block, c->pix_block, c->depth,
-             c->micro_m, c->micro_n, c->work_group);
+    snprintf(text, size, "igemm %dx%dx%d t%dx%d wg%zu%s", c->cout_block, c->pix_block, c->depth,
+             c->micro_m, c->micro_n, c->work_group, c->tuned ? " tuned" : "");
   else if (c->variant == CLRN_CONV_WINOGRAD)
-    snprintf(text, size, "winograd F%d oc%dx%d wg%zu pf%d", c->tile, c->cout_block, c->pix_block,
-             c->work_group, c->pixels_first);
+    snprintf(text, size, "winograd F%d oc%dx%d wg%zu pf%d%s", c->tile, c->cout_block, c->pix_block,
+             c->work_group, c->pixels_first, c->tuned ? " tuned" : "");
   else if (c->variant == CLRN_CONV_GROUPED)
-    snprintf(text, size, "grouped oc%dx%d wg%zu", c->cout_block, c->pix_block, c->work_group);
+    snprintf(text, size, "grouped oc%dx%d wg%zu%s", c->cout_block, c->pix_block, c->work_group,
+             c->tuned ? " tuned" : "");
   else if (c->variant == CLRN_CONV_GEMM)
-    snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
-             c->pixels_first);
+    snprintf(text, size, "gemm oc%dx%d wg%zu pf%d%s", c->cout_block, c->pix_block, c->work_group,
+             c->pixels_first, c->tuned ? " tuned" : "");
   else
-    snprintf(text, size, "%s wg%zu", clrn_conv2d_variant_string(c->variant), c->work_group);
+    snprintf(text, size, "%s wg%zu%s", clrn_conv2d_variant_string(c->variant), c->work_group,
+             c->tuned ? " tuned" : "");
 }
 
 bool clrn_conv2d_padded_plane(const clrn_conv_shape *s, const clrn_conv2d_config *config, int out_h,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "clresnet/context.h"
+#include "runtime/tuning_file.h"
 
 /* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
  * above; conv2d.c checks that they agree). */
@@ -51,6 +52,7 @@ typedef struct clrn_conv_tuning {
   long wino_mr, wino_nr, wino_wg;    /**< WINO_MR, WINO_NR, WINO_WG */
   long wino_xform_wg;                /**< WINO_XFORM_WG */
   long grouped_max_cout;             /**< GROUPED_MAX_COUT */
+  clrn_tuned_convs tuned; /**< the tuning file's per-layer choices (plan/conv_candidates.h) */
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
@@ -72,6 +74,7 @@ typedef struct clrn_conv2d_config {
   int depth, micro_m, micro_n; /**< igemm: IGEMM_BK, IGEMM_TM, IGEMM_TN (else 0) */
   size_t work_group; /**< wanted work-group size along dimension 0 (igemm: the exact one) */
   int pixels_first;  /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
+  bool tuned;        /**< chosen by the tuning file rather than the profile alone */
 } clrn_conv2d_config;
 
 /** Host copies of the arrays a variant reads. */
@@ -95,13 +98,13 @@ bool clrn_conv2d_gemm_fits(const clrn_conv_shape *shape);
  * stride 1, one group (any padding). */
 bool clrn_conv2d_winograd_fits(const clrn_conv_shape *shape);
 
-/** Resolves variant (CLRN_CONV_AUTO: Winograd where WINO_TILE is set, the shape
- * fits and the plane reaches WINO_MIN_PLANE, else from CONV_AUTO_GEMM,
- * GEMM_MIN_PLANE, GROUPED_MAX_COUT, CONV_AUTO_IGEMM, CONV_AUTO_BLOCKED, the shape
- * and plane, the output's height x width where known, else 0; GEMM or Winograd on
- * a shape it does not fit: blocked; Winograd forced while WINO_TILE is 0:
- * F(4x4,3x3)) and fills config with the tuning values that variant is launched
- * with. */
+/** Resolves variant (CLRN_CONV_AUTO: the tuning file's choice for the shape and a
+ * known plane, else Winograd where WINO_TILE is set, the shape fits and the plane
+ * reaches WINO_MIN_PLANE, else from CONV_AUTO_GEMM, GEMM_MIN_PLANE,
+ * GROUPED_MAX_COUT, CONV_AUTO_IGEMM, CONV_AUTO_BLOCKED, the shape and plane, the
+ * output's height x width where known, else 0; GEMM or Winograd on a shape it does
+ * not fit: blocked; Winograd forced while WINO_TILE is 0: F(4x4,3x3)) and fills
+ * config with the tuning values that variant is launched with. */
 void clrn_conv2d_configure(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape, long plane,
                            int variant, clrn_conv2d_config *config);
 

@@ -13,6 +13,7 @@
 #include "runtime/profile.h"
 #include "runtime/program.h"
 #include "runtime/tuning.h"
+#include "runtime/tuning_file.h"
 
 #define MAX_QUEUES 8
 
@@ -44,6 +45,7 @@ struct clrn_context {
   kernel_slot **kernels; /* each allocated alone, so a kernel never moves */
   size_t kernel_count;
   clrn_build_stats stats;
+  clrn_tuned_convs tuned; /* the tuning file's per-layer choices (runtime/tuning_file.h) */
 };
 
 static double now_seconds(void) {
@@ -64,6 +66,20 @@ static void CL_CALLBACK context_notify(const char *message, const void *info, si
   (void)user;
   clrn_log(CLRN_LOG_LEVEL_WARNING, "OpenCL: %s", message);
 }
+
+/* The tuning file of the device, unless CLRN_TUNING=off or CLRN_TUNE sets values. */
+static void read_tuned(clrn_context *ctx) {
+  const char *off = getenv("CLRN_TUNING"), *tune = getenv("CLRN_TUNE");
+  char path[4200];
+  if ((off && strcmp(off, "off") == 0) || (tune && *tune) ||
+      !clrn_tuning_file_path(&ctx->device, path, sizeof path))
+    return;
+  char profile[256];
+  clrn_tuning_profile_key(ctx, profile, sizeof profile);
+  clrn_tuning_file_read(path, &ctx->device, profile, &ctx->tuned);
+}
+
+const clrn_tuned_convs *clrn_context_tuned(const clrn_context *ctx) { return &ctx->tuned; }
 
 clrn_status clrn_context_create(const clrn_device_info *device, const clrn_context_options *options,
                                 clrn_context **out) {
@@ -107,6 +123,7 @@ clrn_status clrn_context_create(const clrn_device_info *device, const clrn_conte
   cl_context_properties properties[] = {CL_CONTEXT_PLATFORM,
                                         (cl_context_properties)device->platform_id, 0};
   CLRN_GOTO(clrn_profile_resolve(device, options->profile, &ctx->profile), fail, status);
+  read_tuned(ctx);
   ctx->cl = clCreateContext(properties, 1, &device->device_id, context_notify, NULL, &err);
   CLRN_CL_GOTO(err, fail, status, "clCreateContext(%s)", device->name);
   for (size_t i = 0; i < options->queue_count; i++) {

@@ -304,6 +304,26 @@ static cl_program from_offline(const clrn_device_info *device, cl_context contex
   return program;
 }
 
+/* Removes from options every " -DKEY=VALUE" whose -DKEY= the per-program defines set
+ * again (a layer's own tile sizes over the profile's), so no macro is defined twice. */
+static void drop_overridden(char *options, const char *defines) {
+  char *p = options;
+  while ((p = strstr(p, " -D"))) {
+    size_t key = strcspn(p + 1, "= ");
+    char *end = p + 1 + strcspn(p + 1, " ");
+    if (p[1 + key] == '=') {
+      char prefix[80];
+      int n = snprintf(prefix, sizeof prefix, "%.*s", (int)key + 1, p + 1);
+      const char *d = n > 0 && (size_t)n < sizeof prefix ? strstr(defines, prefix) : NULL;
+      if (d && (d == defines || d[-1] == ' ')) {
+        memmove(p, end, strlen(end) + 1);
+        continue;
+      }
+    }
+    p = end;
+  }
+}
+
 clrn_status clrn_program_build(const clrn_device_info *device, cl_context context,
                                const clrn_profile *profile, const char *name, const char *defines,
                                const clrn_program_paths *paths, cl_program *program,
@@ -321,6 +341,7 @@ clrn_status clrn_program_build(const clrn_device_info *device, cl_context contex
   char options[4096];
   bool fits = clrn_program_options(device, profile, name, options, sizeof options);
   if (fits && defines && *defines) {
+    drop_overridden(options, defines);
     size_t used = strlen(options);
     int n = snprintf(options + used, sizeof options - used, " %s", defines);
     fits = n >= 0 && (size_t)n < sizeof options - used;

@@ -27,7 +27,7 @@ owner() { # layer that owns an included path
   clresnet/io.h | clresnet/labels.h) echo io ;;
   clresnet/weights.h) echo weights ;;
   clresnet/ops.h) echo ops ;;
-  clresnet/model.h | clresnet/engine.h) echo sched ;;
+  clresnet/model.h | clresnet/engine.h | clresnet/tune.h) echo sched ;;
   clresnet/clresnet.h) echo cli ;;
   */*) echo "${1%%/*}" ;;
   *) echo "" ;;

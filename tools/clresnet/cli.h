@@ -101,4 +101,7 @@ int cmd_bench(int argc, char **argv);
 /** The `kernels` command: `kernels export` writes the kernel sources of a model. */
 int cmd_kernels(int argc, char **argv);
 
+/** The `tune` command: measures the fastest convolution choices into the tuning file. */
+int cmd_tune(int argc, char **argv);
+
 #endif

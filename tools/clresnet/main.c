@@ -1,4 +1,4 @@
-/* The clresnet program: dispatches to its commands (devices, run, bench, kernels). */
+/* The clresnet program: dispatches to its commands (devices, run, bench, tune, kernels). */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +14,7 @@ static void print_help(void) {
          "  devices     list OpenCL devices and the numbers -d accepts\n"
          "  run         classify photos or .npy tensors\n"
          "  bench       measure inference speed on synthetic input\n"
+         "  tune        time the convolution choices per layer into the tuning file\n"
          "  kernels     export the kernel sources a model needs, for offline compilers\n"
          "\n"
          "Options:\n"
@@ -28,8 +29,9 @@ static void print_help(void) {
          "\n"
          "Environment: CLRN_DEVICE (default device spec), CLRN_CACHE_DIR, CLRN_KERNEL_DIR,\n"
          "CLRN_PROFILE (run every device with this devices/ profile, e.g. nvidia),\n"
-         "CLRN_TUNE (KEY=VALUE,... over the profile), CLRN_KERNEL_BINARIES (offline-compiled\n"
-         "kernels); see README.\n"
+         "CLRN_TUNE (KEY=VALUE,... over the profile), CLRN_TUNING=off (ignore the tuning\n"
+         "file of 'clresnet tune'), CLRN_KERNEL_BINARIES (offline-compiled kernels); see\n"
+         "README.\n"
          "\n"
          "Exit status: 0 success, 1 runtime or input failure, 2 usage error.\n");
 }
@@ -49,6 +51,8 @@ int main(int argc, char **argv) {
     return cmd_bench(argc - 1, argv + 1);
   if (strcmp(command, "kernels") == 0)
     return cmd_kernels(argc - 1, argv + 1);
+  if (strcmp(command, "tune") == 0)
+    return cmd_tune(argc - 1, argv + 1);
   if (strcmp(command, "--list-devices") == 0)
     return cmd_devices(argc - 1, argv + 1);
   if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
