@@ -14,11 +14,13 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/half.h"
 #include "clrn_abi.h"
 #include "ops/conv2d_packed.h"
 #include "ops/conv2d_pad.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/nvidia.h"
 
 _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
                    CLRN_CONV_DIRECT == (int)CLRN_CONV2D_VARIANT_DIRECT &&
@@ -37,6 +39,7 @@ struct clrn_conv2d {
   clrn_conv2d_pad pad;             /* makes that copy */
   size_t local0;                   /* work-group size along dimension 0 */
   double weight_bytes;             /* size of the packed weight */
+  size_t element;                  /* bytes of a stored element: 4, or 2 for half */
 };
 
 clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int in_h, int in_w, int *out_h,
@@ -111,6 +114,42 @@ static void set_fixed_args(clrn_conv2d *conv) {
   v[CLRN_CONV2D_ARG_pad_w] = conv->padded ? 0 : d->pad_w;
 }
 
+/* Uploads the packed weight, as half when the convolution stores half. */
+static clrn_status upload_weight(clrn_conv2d *conv, const clrn_conv2d_packed *packed) {
+  size_t count = packed->weight_count;
+  if (!conv->config.half)
+    return clrn_buffer_create(conv->context, CL_MEM_READ_ONLY, count * sizeof(float),
+                              packed->weight, &conv->weight);
+  uint16_t *half = malloc(count * sizeof *half);
+  if (!half)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu half weights", count);
+  clrn_half_from_floats(packed->weight, count, half);
+  clrn_status status = clrn_buffer_create(conv->context, CL_MEM_READ_ONLY, count * sizeof *half,
+                                          half, &conv->weight);
+  free(half);
+  return status;
+}
+
+/* The convolution's kernel, built for its storage; the tensor-core variant only
+ * on a device whose compute capability it needs. */
+static clrn_status get_kernel(clrn_conv2d *conv) {
+  const clrn_conv2d_config *c = &conv->config;
+  if (c->variant != CLRN_CONV_MMA)
+    return clrn_kernel_get(conv->context, c->program, clrn_op_defines(c->half), c->kernel_name,
+                           &conv->kernel);
+  const clrn_device_info *device = clrn_context_device(conv->context);
+  long cc = clrn_device_nv_compute(device);
+  if (cc < CLRN_NV_MMA_MIN_COMPUTE)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "conv2d: %s has no tensor cores reachable through PTX (NVIDIA compute "
+                     "capability 8.0 or later): the mma variant cannot run there",
+                     device->name);
+  char defines[64];
+  return clrn_kernel_get(conv->context, c->program,
+                         clrn_nv_mma_defines(cc, c->half, defines, sizeof defines), c->kernel_name,
+                         &conv->kernel);
+}
+
 clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_desc *desc,
                                       const clrn_conv2d_config *config,
                                       const clrn_conv2d_packed *packed, clrn_conv2d **out) {
@@ -122,21 +161,18 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   conv->desc = *desc;
   conv->config = *config;
   conv->desc.variant = conv->config.variant;
+  conv->element = config->half ? 2 : sizeof(float);
   clrn_status status = CLRN_STATUS_SUCCESS;
   conv->weight_bytes = 4.0 * (double)packed->weight_count;
-  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->weight_count * sizeof(float),
-                               packed->weight, &conv->weight),
-            fail, status);
+  CLRN_GOTO(upload_weight(conv, packed), fail, status);
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->epilogue_count * sizeof(float),
                                packed->epilogue, &conv->epilogue),
             fail, status);
-  CLRN_GOTO(
-      clrn_kernel_get(context, conv->config.program, NULL, conv->config.kernel_name, &conv->kernel),
-      fail, status);
+  CLRN_GOTO(get_kernel(conv), fail, status);
   conv->padded =
       conv->config.variant == CLRN_CONV2D_VARIANT_BLOCKED && (desc->pad_h || desc->pad_w);
   if (conv->padded)
-    CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
+    CLRN_GOTO(clrn_conv2d_pad_init_storage(&conv->pad, context, config->half), fail, status);
   set_fixed_args(conv);
   conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
   *out = conv;
@@ -232,7 +268,7 @@ size_t clrn_conv2d_workspace_size(const clrn_conv2d *conv, int n, int in_h, int 
     return 0;
   long long ph, pw;
   padded_size(conv, out_h, out_w, &ph, &pw);
-  return (size_t)n * (size_t)conv->desc.in_channels * (size_t)ph * (size_t)pw * sizeof(float);
+  return (size_t)n * (size_t)conv->desc.in_channels * (size_t)ph * (size_t)pw * conv->element;
 }
 
 clrn_status clrn_conv2d_set_workspace(clrn_conv2d *conv, cl_mem buffer, size_t bytes) {
@@ -290,7 +326,14 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
       (residual ? CLRN_CONV2D_FLAG_RESIDUAL : 0) | (conv->desc.relu ? CLRN_CONV2D_FLAG_RELU : 0);
   size_t global[3], local[3] = {conv->local0, 1, 1};
   cl_uint dims;
-  if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
+  if (conv->config.variant == CLRN_CONV_MMA) {
+    /* A warp (32 work-items of dimension 0) per tile of 16 channels by pix_block
+     * pixels of the whole batch (kernels/conv2d_mma.cl). */
+    dims = 2;
+    size_t tiles = ((size_t)pixels + (size_t)conv->config.pix_block - 1) / conv->config.pix_block;
+    global[0] = tiles * 32;
+    global[1] = (size_t)conv->config.blocks_g;
+  } else if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
     dims = 3;
     global[0] = (size_t)output->h * output->w;
     global[1] = (size_t)output->c;

@@ -8,7 +8,12 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "runtime/nvidia.h"
 #include "runtime/tuning.h"
+
+/* The tensor-core kernel's tile: 16 output channels by MMA_PIXELS pixels per warp
+ * of 32 work-items (kernels/conv2d_mma.cl), MMA_WG work-items a group. */
+enum { MMA_CHANNELS = 16, MMA_PIXELS = 32, MMA_WG = 128 };
 
 const char *clrn_conv2d_variant_string(int variant) {
   switch (variant) {
@@ -16,6 +21,7 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_DIRECT: return "direct";
   case CLRN_CONV_BLOCKED: return "blocked";
   case CLRN_CONV_GEMM: return "gemm";
+  case CLRN_CONV_MMA: return "mma";
   default: break;
   }
   return "unknown";
@@ -49,6 +55,8 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
   t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
   t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
+  t->precision = CLRN_PRECISION_FP32;
+  t->nv_compute = clrn_device_nv_compute(clrn_context_device(context));
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -56,7 +64,28 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
          a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
-         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane;
+         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane &&
+         a->precision == b->precision && a->nv_compute == b->nv_compute;
+}
+
+size_t clrn_precision_storage_bytes(long precision) {
+  return precision == CLRN_PRECISION_FP16 ? 2 : sizeof(float);
+}
+
+bool clrn_conv2d_variant_stores(int variant, long precision) {
+  if (precision != CLRN_PRECISION_FP16)
+    return true;
+  switch (variant) {
+  case CLRN_CONV_DIRECT:
+  case CLRN_CONV_BLOCKED:
+  case CLRN_CONV_GEMM:
+  case CLRN_CONV_MMA: return true;
+  default: return false; /* not converted to the prelude's storage macros */
+  }
+}
+
+bool clrn_conv2d_mma_fits(const clrn_conv_tuning *t, const clrn_conv_shape *s) {
+  return t->nv_compute >= CLRN_NV_MMA_MIN_COMPUTE && s->groups == 1;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -68,6 +97,12 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
                            int variant, clrn_conv2d_config *config) {
   memset(config, 0, sizeof *config);
   int cout_g = shape->out_channels / shape->groups;
+  /* Reduced precisions run on tensor cores where the device has them. */
+  if (variant == CLRN_CONV_AUTO && t->precision != CLRN_PRECISION_FP32 &&
+      clrn_conv2d_mma_fits(t, shape))
+    variant = CLRN_CONV_MMA;
+  if (variant == CLRN_CONV_MMA && !clrn_conv2d_mma_fits(t, shape))
+    variant = CLRN_CONV_AUTO;
   /* Small planes waste much of the GEMM kernel's last pixel tile. */
   if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
       (plane == 0 || plane >= t->gemm_min_plane))
@@ -79,10 +114,24 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
      * channels would be padding (depthwise and tiny layers stay direct). */
     variant =
         t->auto_blocked && 2L * cout_g >= t->cout_block ? CLRN_CONV_BLOCKED : CLRN_CONV_DIRECT;
+  /* A variant whose kernels cannot store this precision is never chosen. */
+  if (!clrn_conv2d_variant_stores(variant, t->precision))
+    variant = CLRN_CONV_BLOCKED;
   config->variant = variant;
   config->program = "conv2d";
   config->pixels_first = (int)t->pixels_first;
-  if (variant == CLRN_CONV_GEMM) {
+  config->half = t->precision == CLRN_PRECISION_FP16;
+  if (variant == CLRN_CONV_MMA) {
+    /* PyTorch's weight layout; blocks_g counts 16-channel tiles, pix_block the
+     * pixels of a warp's tile. */
+    config->program = "conv2d_mma";
+    config->kernel_name = "conv2d_mma";
+    config->tf32 = !config->half;
+    config->cout_block = MMA_CHANNELS;
+    config->pix_block = MMA_PIXELS;
+    config->blocks_g = (cout_g + MMA_CHANNELS - 1) / MMA_CHANNELS;
+    config->work_group = MMA_WG;
+  } else if (variant == CLRN_CONV_GEMM) {
     /* The blocked weight layout with a block of GEMM_MR channels and one tap. */
     config->program = "conv2d_gemm";
     config->kernel_name = "conv2d_gemm1x1";
@@ -111,8 +160,16 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   else if (c->variant == CLRN_CONV_GEMM)
     snprintf(text, size, "gemm oc%dx%d wg%zu pf%d", c->cout_block, c->pix_block, c->work_group,
              c->pixels_first);
+  else if (c->variant == CLRN_CONV_MMA)
+    snprintf(text, size, "mma %s oc%dx%d wg%zu", c->tf32 ? "tf32" : "f16", c->cout_block,
+             c->pix_block, c->work_group);
   else
     snprintf(text, size, "%s wg%zu", clrn_conv2d_variant_string(c->variant), c->work_group);
+  if (c->half && c->variant != CLRN_CONV_MMA) {
+    size_t used = strlen(text);
+    if (used < size)
+      snprintf(text + used, size - used, " fp16");
+  }
 }
 
 size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_config *config,
@@ -122,7 +179,7 @@ size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_conf
   /* The planes reach as far as the windows do (see conv2d.c). */
   size_t h = (size_t)(out_h - 1) * (size_t)s->stride_h + (size_t)s->kernel_h;
   size_t w = (size_t)(out_w - 1) * (size_t)s->stride_w + (size_t)s->kernel_w;
-  return (size_t)s->in_channels * h * w * sizeof(float);
+  return (size_t)s->in_channels * h * w * (config->half ? 2 : sizeof(float));
 }
 
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {

@@ -21,6 +21,18 @@ foreach(arch resnet18 resnet34 resnet50 resnet101 resnet152 resnext50_32x4d resn
                        TIMEOUT 1800 ENVIRONMENT "${CLRN_TEST_ENV}")
 endforeach()
 
+# --precision fp16 (half storage, float arithmetic) against the same torchvision
+# float32 logits, with the fp16 tolerance test_network.c derives from half's
+# 11-bit significand. The lock keeps a network's fp32 and fp16 tests from making
+# its reference data at once.
+foreach(arch resnet18 resnet50 resnext50_32x4d)
+  add_test(NAME network_fp16_${arch} COMMAND test_network ${arch} fp16)
+  set_tests_properties(network_fp16_${arch} PROPERTIES LABELS "network;device;precision"
+                       SKIP_RETURN_CODE 77 TIMEOUT 1800 ENVIRONMENT "${CLRN_TEST_ENV}"
+                       RESOURCE_LOCK network_${arch})
+  set_tests_properties(network_${arch} PROPERTIES RESOURCE_LOCK network_${arch})
+endforeach()
+
 # Several devices: two PoCL devices, and two platforms (PoCL + Oclgrind) through an
 # ICD folder made here, with small inputs so the simulator stays quick.
 clrn_add_test(NAME test_multidevice SOURCES model/test_multidevice.c LABELS multidevice device

@@ -1,0 +1,58 @@
+/* NVIDIA device queries (see nvidia.h). */
+#include "runtime/nvidia.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/error.h"
+
+/* From cl_nv_device_attribute_query (CL/cl_ext.h names them; defined here so the
+ * build needs no vendor header). */
+#define CLRN_CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV 0x4000
+#define CLRN_CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV 0x4001
+
+/* Whether the space-separated list holds name as a whole word. */
+static bool has_extension(const char *list, const char *name) {
+  size_t length = strlen(name);
+  for (const char *p = strstr(list, name); p; p = strstr(p + 1, name))
+    if ((p == list || p[-1] == ' ') && (p[length] == ' ' || p[length] == '\0'))
+      return true;
+  return false;
+}
+
+long clrn_device_nv_compute(const clrn_device_info *device) {
+  if (!device->device_id || !has_extension(device->extensions, "cl_nv_device_attribute_query"))
+    return 0;
+  cl_uint major = 0, minor = 0;
+  if (clGetDeviceInfo(device->device_id, CLRN_CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, sizeof major,
+                      &major, NULL) != CL_SUCCESS ||
+      clGetDeviceInfo(device->device_id, CLRN_CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, sizeof minor,
+                      &minor, NULL) != CL_SUCCESS)
+    return 0;
+  return (long)major * 10 + (long)(minor < 10 ? minor : 9);
+}
+
+clrn_status clrn_precision_check(const clrn_device_info *device, clrn_precision precision) {
+  if (precision == CLRN_PRECISION_FP32 || precision == CLRN_PRECISION_FP16)
+    return CLRN_STATUS_SUCCESS;
+  if (precision != CLRN_PRECISION_TF32)
+    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int)precision);
+  long cc = clrn_device_nv_compute(device);
+  if (cc >= CLRN_NV_MMA_MIN_COMPUTE)
+    return CLRN_STATUS_SUCCESS;
+  if (cc > 0)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "precision tf32 needs tensor cores of compute capability 8.0 or later; this "
+                     "device has %ld.%ld; use fp32 or fp16 here",
+                     cc / 10, cc % 10);
+  return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                   "precision tf32 runs only on NVIDIA GPUs of compute capability 8.0 or later "
+                   "(tensor cores through inline PTX), and this device (vendor %s) reports no "
+                   "compute capability; use fp32 or fp16 here",
+                   device->vendor);
+}
+
+const char *clrn_nv_mma_defines(long nv_compute, bool half, char *text, size_t size) {
+  snprintf(text, size, "-DCLRN_NV_MMA=%ld%s", nv_compute, half ? " -DCLRN_HALF_STORAGE" : "");
+  return text;
+}
