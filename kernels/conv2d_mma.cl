@@ -1,10 +1,10 @@
 /* Convolution on NVIDIA tensor cores through inline PTX (mma.sync), for
  * --precision tf32 and fp16 on devices of compute capability 8.0 or later. The
  * host builds this program only there, passing -DCLRN_NV_MMA=<major*10+minor>
- * (runtime/nvidia.c); everywhere else the plan never chooses it and a build fails
- * at the #error below. Not run on hardware in this project's CI: a test compiles
- * it to PTX with clang's NVPTX target and assembles that with ptxas for sm_80
- * when both are installed (tests/conv/mma_ptx.sh).
+ * (runtime/nvidia.c); everywhere else the plan never chooses it, the op refuses
+ * it, and the program is empty (below). Not run on hardware in this project's CI:
+ * a test compiles it to PTX with clang's NVPTX target and assembles that with
+ * ptxas for sm_80 when both are installed (tests/conv/mma_ptx.sh).
  *
  * An implicit GEMM with the fused epilogue of kernels/conv2d.cl, one group only:
  *   D (out_c x pixels) = W (out_c x K) * X (K x pixels),  K = in_c * kh * kw,
@@ -34,11 +34,12 @@
  * elements or more, as for every conv2d kernel.
  */
 
-#ifndef CLRN_NV_MMA
-#error "conv2d_mma.cl: tensor-core PTX; the host builds it only for NVIDIA devices of compute capability 8.0 or later (-DCLRN_NV_MMA)"
-#endif
+/* Without -DCLRN_NV_MMA (every device but NVIDIA ones of compute capability 8.0
+ * or later, and the builds of all programs a context makes up front) the program
+ * is empty: no PTX reaches another compiler. */
+#ifdef CLRN_NV_MMA
 #if CLRN_NV_MMA < 80
-#error "conv2d_mma.cl: mma.sync with tf32 needs compute capability 8.0 or later"
+#error "conv2d_mma.cl: mma.sync with tf32 and m16n8k16 need compute capability 8.0 or later"
 #endif
 
 #define MMA_N_TILES 4 /* m16n8 tiles per warp along the pixels: 32 pixels */
@@ -187,3 +188,5 @@ __kernel void conv2d_mma(CLRN_CONV2D_ARGS(MMA_IN, MMA_OUT, MMA_INT)) {
       CLRN_STORE(y, o, output);
     }
 }
+
+#endif /* CLRN_NV_MMA */

@@ -184,10 +184,11 @@ static void compare(const char *size, bool fuse) {
          wall_seconds() - start);
   CU_ASSERT(largest > 0.0 && spread > 1e-3 * largest);
   CU_ASSERT(worst <= tolerance * largest);
-  if (!half)
+  if (!half) {
     CU_ASSERT(ours_exact <= 2.0 * torch_exact + 1e-6 * largest);
-  else /* half's rounding shows (float32 runs err by 1e-6 of the largest logit): fp16 ran */
+  } else { /* half's rounding shows (float32 errs by 1e-6 of the largest logit): fp16 ran */
     CU_ASSERT(worst > 1e-5 * largest);
+  }
   CU_ASSERT(prob_sum_error < 1e-4);
   free(logits);
   free(probs);
