@@ -21,6 +21,14 @@ foreach(arch resnet18 resnet34 resnet50 resnet101 resnet152 resnext50_32x4d resn
                        TIMEOUT 1800 ENVIRONMENT "${CLRN_TEST_ENV}")
 endforeach()
 
+# --precision without a device: float-to-half conversion, the plan's choices per
+# precision (tensor cores only where allowed) and the memory of half storage.
+clrn_add_test(NAME test_precision_plan SOURCES model/test_precision_plan.c LABELS unit precision)
+# --precision on a device: fp16 ops against fp32, tf32 and the tensor-core variant
+# refused on a device without them (PoCL), with one clear line.
+clrn_add_test(NAME test_precision_device SOURCES model/test_precision_device.c
+              LABELS device precision)
+
 # --precision fp16 (half storage, float arithmetic) against the same torchvision
 # float32 logits, with the fp16 tolerance test_network.c derives from half's
 # 11-bit significand. The lock keeps a network's fp32 and fp16 tests from making
