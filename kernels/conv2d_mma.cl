@@ -105,9 +105,75 @@ CLRN_INLINE uint mma_pack(__global const CLRN_ACT *p, int lo, int hi) {
 CLRN_INLINE uint mma_tf32(__global const float *p, int i) {
   const float v = i >= 0 ? p[i] : 0.0f;
   uint bits;
+#ifdef CLRN_MMA_EMULATE
+  /* cvt.rna: to nearest, ties away from zero, keeping 10 mantissa bits */
+  bits = (as_uint(v) + 0x1000u) & 0xffffe000u;
+#else
   MMA_ASM("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(v));
+#endif
   return bits;
 }
+#endif
+
+#ifdef CLRN_MMA_EMULATE
+/* Test-only (CLRN_TEST_MMA_EMULATE, runtime/nvidia.h): the warp's mma.sync done by
+ * the PTX ISA's definition on any device, so everything around the instruction
+ * (fragment indexing, im2col, bounds, epilogue) runs against the CPU reference on
+ * PoCL. The work-group is one warp (the host launches 32 work-items a group), so
+ * the barriers are uniform. Each lane writes its A and B fragments into the tile
+ * as the fragment layouts above say, then computes its four C elements. a holds
+ * 16 x MMA_K floats, b MMA_K x 8. */
+CLRN_INLINE float mma_element(uint bits, int half_index) {
+#ifdef CLRN_HALF_STORAGE
+  const ushort h = (ushort)(half_index ? bits >> 16 : bits & 0xffffu);
+  return vload_half(0, (__private const half *)&h);
+#else
+  return as_float(bits);
+#endif
+}
+
+CLRN_INLINE void mma_emulate(float acc[4], const uint a[4], const uint b[2], __local float *ta,
+                             __local float *tb, int g, int t) {
+#ifdef CLRN_HALF_STORAGE
+  for (int r = 0; r < 4; r++) /* a_r: rows g / g+8 (r odd), columns 2t, 2t+1 (+8 for r >= 2) */
+    for (int e = 0; e < 2; e++)
+      ta[(g + (r & 1) * 8) * MMA_K + 2 * t + e + (r >> 1) * 8] = mma_element(a[r], e);
+  for (int r = 0; r < 2; r++) /* b_r: rows 2t, 2t+1 (+8 for r = 1), column g */
+    for (int e = 0; e < 2; e++)
+      tb[(2 * t + e + r * 8) * 8 + g] = mma_element(b[r], e);
+#else
+  for (int r = 0; r < 4; r++) /* a_r: row g / g+8 (r odd), column t (+4 for r >= 2) */
+    ta[(g + (r & 1) * 8) * MMA_K + t + (r >> 1) * 4] = mma_element(a[r], 0);
+  for (int r = 0; r < 2; r++) /* b_r: row t (+4 for r = 1), column g */
+    tb[(t + r * 4) * 8 + g] = mma_element(b[r], 0);
+#endif
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int i = 0; i < 4; i++) { /* c_i: row g (+8 for i >= 2), column 2t + (i & 1) */
+    const int row = g + (i >> 1) * 8, col = 2 * t + (i & 1);
+    float sum = acc[i];
+    for (int k = 0; k < MMA_K; k++)
+      sum = fma(ta[row * MMA_K + k], tb[k * 8 + col], sum);
+    acc[i] = sum;
+  }
+  barrier(CLK_LOCAL_MEM_FENCE); /* the tile is rewritten by the next step */
+}
+#define MMA_STEP(ACC, A0, A1, A2, A3, B0, B1)                                                      \
+  do {                                                                                             \
+    const uint a_[4] = {A0, A1, A2, A3}, b_[2] = {B0, B1};                                         \
+    mma_emulate(ACC, a_, b_, tile_a, tile_b, g, t);                                                \
+  } while (0)
+#elif defined(CLRN_HALF_STORAGE)
+#define MMA_STEP(ACC, A0, A1, A2, A3, B0, B1)                                                      \
+  MMA_ASM("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "                                     \
+          "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"                        \
+          : "+f"(ACC[0]), "+f"(ACC[1]), "+f"(ACC[2]), "+f"(ACC[3])                                 \
+          : "r"(A0), "r"(A1), "r"(A2), "r"(A3), "r"(B0), "r"(B1))
+#else
+#define MMA_STEP(ACC, A0, A1, A2, A3, B0, B1)                                                      \
+  MMA_ASM("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "                                    \
+          "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"                        \
+          : "+f"(ACC[0]), "+f"(ACC[1]), "+f"(ACC[2]), "+f"(ACC[3])                                 \
+          : "r"(A0), "r"(A1), "r"(A2), "r"(A3), "r"(B0), "r"(B1))
 #endif
 
 __kernel void conv2d_mma(CLRN_CONV2D_ARGS(MMA_IN, MMA_OUT, MMA_INT)) {
@@ -117,6 +183,9 @@ __kernel void conv2d_mma(CLRN_CONV2D_ARGS(MMA_IN, MMA_OUT, MMA_INT)) {
   if (p0 >= pixels || co0 >= out_c)
     return; /* whole warps only: p0 and co0 are the same for all 32 lanes */
   const int g = lane >> 2, t = lane & 3;
+#ifdef CLRN_MMA_EMULATE
+  __local float tile_a[16 * MMA_K], tile_b[MMA_K * 8];
+#endif
   const int taps = kernel_h * kernel_w, K = in_c * taps;
 
   /* This lane's B column in each n-tile: pixel p0 + 8 * j + g. */
@@ -147,10 +216,7 @@ __kernel void conv2d_mma(CLRN_CONV2D_ARGS(MMA_IN, MMA_OUT, MMA_INT)) {
                                mma_x(at[j], ka + 1, K, taps, kernel_w, in_h, in_w));
       const uint b1 = mma_pack(input, mma_x(at[j], kb, K, taps, kernel_w, in_h, in_w),
                                mma_x(at[j], kb + 1, K, taps, kernel_w, in_h, in_w));
-      MMA_ASM("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                   "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-                   : "+f"(acc[j][0]), "+f"(acc[j][1]), "+f"(acc[j][2]), "+f"(acc[j][3])
-                   : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+      MMA_STEP(acc[j], a0, a1, a2, a3, b0, b1);
     }
 #else
     const int ka = k0 + t, kb = ka + 4; /* A columns / B rows */
@@ -160,10 +226,7 @@ __kernel void conv2d_mma(CLRN_CONV2D_ARGS(MMA_IN, MMA_OUT, MMA_INT)) {
     for (int j = 0; j < MMA_N_TILES; j++) {
       const uint b0 = mma_tf32(input, mma_x(at[j], ka, K, taps, kernel_w, in_h, in_w));
       const uint b1 = mma_tf32(input, mma_x(at[j], kb, K, taps, kernel_w, in_h, in_w));
-      MMA_ASM("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
-                   "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-                   : "+f"(acc[j][0]), "+f"(acc[j][1]), "+f"(acc[j][2]), "+f"(acc[j][3])
-                   : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+      MMA_STEP(acc[j], a0, a1, a2, a3, b0, b1);
     }
 #endif
   }

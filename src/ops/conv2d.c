@@ -144,7 +144,7 @@ static clrn_status get_kernel(clrn_conv2d *conv) {
                      "conv2d: %s has no tensor cores reachable through PTX (NVIDIA compute "
                      "capability 8.0 or later): the mma variant cannot run there",
                      device->name);
-  char defines[64];
+  char defines[96];
   return clrn_kernel_get(conv->context, c->program,
                          clrn_nv_mma_defines(cc, c->half, defines, sizeof defines), c->kernel_name,
                          &conv->kernel);
@@ -174,7 +174,11 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   if (conv->padded)
     CLRN_GOTO(clrn_conv2d_pad_init_storage(&conv->pad, context, config->half), fail, status);
   set_fixed_args(conv);
-  conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
+  /* The emulated tensor-core kernel runs one warp a work-group (runtime/nvidia.h). */
+  long want = conv->config.variant == CLRN_CONV_MMA && clrn_nv_mma_emulated()
+                  ? 32
+                  : (long)conv->config.work_group;
+  conv->local0 = clrn_op_local_size(context, conv->kernel, want, true);
   *out = conv;
   return CLRN_STATUS_SUCCESS;
 fail:

@@ -2,6 +2,7 @@
 #include "runtime/nvidia.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -20,7 +21,14 @@ static bool has_extension(const char *list, const char *name) {
   return false;
 }
 
+bool clrn_nv_mma_emulated(void) {
+  const char *value = getenv("CLRN_TEST_MMA_EMULATE");
+  return value && *value && strcmp(value, "0") != 0;
+}
+
 long clrn_device_nv_compute(const clrn_device_info *device) {
+  if (clrn_nv_mma_emulated())
+    return CLRN_NV_MMA_MIN_COMPUTE;
   if (!device->device_id || !has_extension(device->extensions, "cl_nv_device_attribute_query"))
     return 0;
   cl_uint major = 0, minor = 0;
@@ -53,6 +61,7 @@ clrn_status clrn_precision_check(const clrn_device_info *device, clrn_precision 
 }
 
 const char *clrn_nv_mma_defines(long nv_compute, bool half, char *text, size_t size) {
-  snprintf(text, size, "-DCLRN_NV_MMA=%ld%s", nv_compute, half ? " -DCLRN_HALF_STORAGE" : "");
+  snprintf(text, size, "-DCLRN_NV_MMA=%ld%s%s", nv_compute, half ? " -DCLRN_HALF_STORAGE" : "",
+           clrn_nv_mma_emulated() ? " -DCLRN_MMA_EMULATE" : "");
   return text;
 }

@@ -7,3 +7,11 @@ add_executable(bench_conv2d conv/bench_conv2d.c)
 target_link_libraries(bench_conv2d PRIVATE clrn_test_harness)
 target_compile_options(bench_conv2d PRIVATE ${CLRN_WARNINGS})
 target_compile_definitions(bench_conv2d PRIVATE _POSIX_C_SOURCE=200809L)
+
+# The tensor-core kernel (--precision tf32/fp16 on NVIDIA compute capability >= 8.0)
+# compiled to PTX by clang's NVPTX target and assembled by ptxas for sm_80, both
+# storages; skipped without them. It cannot run here: its refusal on PoCL is in
+# tests/model/test_precision_device.c.
+add_test(NAME conv2d_mma_ptx COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/conv/mma_ptx.sh
+                                     ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/mma_ptx)
+set_tests_properties(conv2d_mma_ptx PROPERTIES LABELS "unit;precision" SKIP_RETURN_CODE 77)

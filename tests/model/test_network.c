@@ -33,7 +33,14 @@
  * 2.3x of room: 1.2e-2 for resnet18, 2.0e-2 for resnet50. A real error (a wrong
  * tensor, a shifted window, a half stored at the wrong index) moves logits by
  * their whole scale, well above that. The top-1 class is printed, not checked:
- * seeded random networks have near-ties that half's rounding may swap. */
+ * seeded random networks have near-ties that half's rounding may swap.
+ *
+ * "tf32" runs the convolutions on the tensor-core kernel with TF32 inputs, whose
+ * significand is half's (10 stored bits), rounded at the same two places per layer
+ * (weight and input of each convolution), so the fp16 tolerance applies. Without
+ * an NVIDIA GPU it runs under CLRN_TEST_MMA_EMULATE=1 (runtime/nvidia.h: the
+ * mma.sync done by its definition), as "fp16" can too, to check the kernel's
+ * paths on the tensor-core variant. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +158,7 @@ static void compare(const char *size, bool fuse) {
   double spread = 0.0;
   for (int c = 0; c < classes; c++)
     spread = fmax(spread, fabs(reference.data[c] - reference.data[classes + c]));
-  bool half = precision == CLRN_PRECISION_FP16;
+  bool half = precision != CLRN_PRECISION_FP32; /* fp16 or tf32: 11-bit significands */
   double tolerance = TOLERANCE;
   if (half) {
     /* depth: the number in the name (resnet50, resnext101_32x8d, wide_resnet50_2) */
@@ -204,13 +211,15 @@ static void test_second_fused(void) { compare(cases[1].name, true); }
 static void test_second_unfused(void) { compare(cases[1].name, false); }
 
 int main(int argc, char **argv) {
-  if (argc != 2 && !(argc == 3 && strcmp(argv[2], "fp16") == 0)) {
-    fprintf(stderr, "usage: test_network ARCH [fp16] (ARCH: resnet18 ... wide_resnet101_2)\n");
+  if (argc == 3 && strcmp(argv[2], "fp16") == 0)
+    precision = CLRN_PRECISION_FP16;
+  else if (argc == 3 && strcmp(argv[2], "tf32") == 0)
+    precision = CLRN_PRECISION_TF32;
+  else if (argc != 2) {
+    fprintf(stderr, "usage: test_network ARCH [fp16|tf32] (ARCH: resnet18 ... wide_resnet101_2)\n");
     return 2;
   }
   arch_name = argv[1];
-  if (argc == 3)
-    precision = CLRN_PRECISION_FP16;
   clrn_arch arch;
   if (clrn_arch_parse(arch_name, &arch) != CLRN_STATUS_SUCCESS) {
     fprintf(stderr, "%s\n", clrn_last_error());

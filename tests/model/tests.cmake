@@ -28,6 +28,7 @@ clrn_add_test(NAME test_precision_plan SOURCES model/test_precision_plan.c LABEL
 # refused on a device without them (PoCL), with one clear line.
 clrn_add_test(NAME test_precision_device SOURCES model/test_precision_device.c
               LABELS device precision)
+clrn_add_oclgrind_test(NAME test_precision_device_oclgrind TARGET test_precision_device)
 
 # --precision fp16 (half storage, float arithmetic) against the same torchvision
 # float32 logits, with the fp16 tolerance test_network.c derives from half's
@@ -39,6 +40,17 @@ foreach(arch resnet18 resnet50 resnext50_32x4d)
                        SKIP_RETURN_CODE 77 TIMEOUT 1800 ENVIRONMENT "${CLRN_TEST_ENV}"
                        RESOURCE_LOCK network_${arch})
   set_tests_properties(network_${arch} PROPERTIES RESOURCE_LOCK network_${arch})
+endforeach()
+
+# The tensor-core variant (kernels/conv2d_mma.cl) at tf32 and fp16, with each
+# mma.sync emulated by its PTX definition (CLRN_TEST_MMA_EMULATE: no NVIDIA GPU in
+# CI), against torchvision with the fp16 tolerance.
+foreach(mode tf32 fp16)
+  add_test(NAME network_${mode}_mma_emulated_resnet18 COMMAND test_network resnet18 ${mode})
+  set_tests_properties(network_${mode}_mma_emulated_resnet18 PROPERTIES
+                       LABELS "network;device;precision" SKIP_RETURN_CODE 77 TIMEOUT 1800
+                       ENVIRONMENT "${CLRN_TEST_ENV};CLRN_TEST_MMA_EMULATE=1"
+                       RESOURCE_LOCK network_resnet18)
 endforeach()
 
 # Several devices: two PoCL devices, and two platforms (PoCL + Oclgrind) through an
