@@ -162,18 +162,17 @@ CLRN_INLINE void mma_emulate(float acc[4], const uint a[4], const uint b[2], __l
     const uint a_[4] = {A0, A1, A2, A3}, b_[2] = {B0, B1};                                         \
     mma_emulate(ACC, a_, b_, tile_a, tile_b, g, t);                                                \
   } while (0)
-#elif defined(CLRN_HALF_STORAGE)
-#define MMA_STEP(ACC, A0, A1, A2, A3, B0, B1)                                                      \
-  MMA_ASM("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "                                     \
-          "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"                        \
-          : "+f"(ACC[0]), "+f"(ACC[1]), "+f"(ACC[2]), "+f"(ACC[3])                                 \
-          : "r"(A0), "r"(A1), "r"(A2), "r"(A3), "r"(B0), "r"(B1))
 #else
-#define MMA_STEP(ACC, A0, A1, A2, A3, B0, B1)                                                      \
-  MMA_ASM("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "                                    \
-          "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"                        \
+/* One mma.sync of shape and types INSTRUCTION: D = A * B + C in place on ACC. */
+#define MMA_PTX(INSTRUCTION, ACC, A0, A1, A2, A3, B0, B1)                                          \
+  MMA_ASM(INSTRUCTION " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"           \
           : "+f"(ACC[0]), "+f"(ACC[1]), "+f"(ACC[2]), "+f"(ACC[3])                                 \
           : "r"(A0), "r"(A1), "r"(A2), "r"(A3), "r"(B0), "r"(B1))
+#ifdef CLRN_HALF_STORAGE
+#define MMA_STEP(...) MMA_PTX("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32", __VA_ARGS__)
+#else
+#define MMA_STEP(...) MMA_PTX("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", __VA_ARGS__)
+#endif
 #endif
 
 __kernel void conv2d_mma(CLRN_CONV2D_ARGS(MMA_IN, MMA_OUT, MMA_INT)) {

@@ -17,14 +17,9 @@
 #define SIZE 64
 #define CLASSES 1000
 
-/* pocl-cpu's values (as in test_plan.c). */
-static const clrn_conv_tuning blocked = {.vec = 8,
-                                         .cout_block = 16,
-                                         .pix_block = 6,
-                                         .direct_wg = 64,
-                                         .blocked_wg = 4,
-                                         .auto_blocked = 1,
-                                         .pixels_first = 2};
+/* A blocked profile (8 channels by 4 pixels, float4), as a CPU's might be. */
+static const clrn_conv_tuning blocked = {
+    .vec = 4, .cout_block = 8, .pix_block = 4, .direct_wg = 32, .blocked_wg = 8, .auto_blocked = 1};
 static clrn_weights *weights;
 
 /* The float a binary16 pattern stands for, decoded the slow, obvious way. */
@@ -65,8 +60,8 @@ static void test_half_round_trip(void) {
   CU_ASSERT_EQUAL(clrn_half_from_float(65519.0f), 0x7bff);
   CU_ASSERT_EQUAL(clrn_half_from_float(65520.0f), 0x7c00); /* the tie rounds up to infinity */
   CU_ASSERT_EQUAL(clrn_half_from_float(-1e9f), 0xfc00);
-  CU_ASSERT_EQUAL(clrn_half_from_float(0x1p-25f), 0x0000);        /* tie to even zero */
-  CU_ASSERT_EQUAL(clrn_half_from_float(0x1.8p-25f), 0x0001);      /* above the tie */
+  CU_ASSERT_EQUAL(clrn_half_from_float(0x1p-25f), 0x0000);            /* tie to even zero */
+  CU_ASSERT_EQUAL(clrn_half_from_float(0x1.8p-25f), 0x0001);          /* above the tie */
   CU_ASSERT_EQUAL(clrn_half_from_float(0x1p-14f - 0x1p-25f), 0x0400); /* rounds up to normal */
   CU_ASSERT_EQUAL(clrn_half_from_float(-0.0f), 0x8000);
   float in[3] = {0.5f, -2.0f, 1e-10f};
@@ -92,7 +87,7 @@ static void test_fp16_choices(void) {
     convs++;
     CU_ASSERT(s->config.half);
     CU_ASSERT(clrn_conv2d_variant_stores(s->config.variant, CLRN_PRECISION_FP16));
-    CU_ASSERT_STRING_EQUAL(s->choice, "blocked oc16x6 v8 wg4 pf2 fp16");
+    CU_ASSERT_STRING_EQUAL(s->choice, "blocked oc8x4 v4 wg8 pf0 fp16");
   }
   CU_ASSERT_EQUAL(convs, 20);
   clrn_plan_free(&p);
@@ -120,8 +115,10 @@ static void test_mma_choices(void) {
   const struct {
     long precision, compute;
     bool mma;
-  } cases[] = {{CLRN_PRECISION_TF32, 80, true}, {CLRN_PRECISION_FP16, 86, true},
-               {CLRN_PRECISION_FP32, 90, false}, {CLRN_PRECISION_FP16, 75, false},
+  } cases[] = {{CLRN_PRECISION_TF32, 80, true},
+               {CLRN_PRECISION_FP16, 86, true},
+               {CLRN_PRECISION_FP32, 90, false},
+               {CLRN_PRECISION_FP16, 75, false},
                {CLRN_PRECISION_FP16, 0, false}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     clrn_conv_tuning t = blocked;

@@ -28,7 +28,8 @@ clrn_add_test(NAME test_precision_plan SOURCES model/test_precision_plan.c LABEL
 # refused on a device without them (PoCL), with one clear line.
 clrn_add_test(NAME test_precision_device SOURCES model/test_precision_device.c
               LABELS device precision)
-clrn_add_oclgrind_test(NAME test_precision_device_oclgrind TARGET test_precision_device)
+clrn_add_oclgrind_test(NAME test_precision_device_oclgrind TARGET test_precision_device
+                       TIMEOUT 1500)
 
 # --precision fp16 (half storage, float arithmetic) against the same torchvision
 # float32 logits, with the fp16 tolerance test_network.c derives from half's
