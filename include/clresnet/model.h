@@ -18,22 +18,6 @@
 extern "C" {
 #endif
 
-/** The arithmetic a model runs with (clrn_model_options.precision, `--precision`). */
-typedef enum clrn_precision {
-  CLRN_PRECISION_FP32 = 0, /**< float32 storage and arithmetic (the default) */
-  /** weights and activations stored as float16 (vload_half/vstore_half, every
-   * device), float32 arithmetic; on NVIDIA devices of compute capability 8.0 or
-   * later the convolutions run on tensor cores (fp16 inputs, fp32 sums) */
-  CLRN_PRECISION_FP16 = 1,
-  /** float32 storage, convolutions on tensor cores with TF32 inputs (10-bit
-   * mantissa) and fp32 sums: NVIDIA compute capability 8.0 or later only; model
-   * creation fails with CLRN_STATUS_UNSUPPORTED elsewhere */
-  CLRN_PRECISION_TF32 = 2
-} clrn_precision;
-
-/** "fp32", "fp16" or "tf32" ("unknown" for other values). */
-CLRN_API const char *clrn_precision_string(clrn_precision precision);
-
 /** How a model is built. Start from clrn_model_options_default(). */
 typedef struct clrn_model_options {
   bool fuse;           /**< fold BatchNorm into convolutions and fuse ReLU/add (default true) */

@@ -155,6 +155,7 @@ const char *clrn_device_type_name(clrn_device_type type);
 
 const char *clrn_arch_name(clrn_arch arch);
 const char *clrn_precision_string(clrn_precision precision);
+clrn_status clrn_precision_check(const clrn_device_info *device, clrn_precision precision);
 clrn_status clrn_arch_parse(const char *text, clrn_arch *arch);
 clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **weights);
 clrn_arch clrn_weights_arch(const clrn_weights *weights);

@@ -11,7 +11,6 @@
 #include <stddef.h>
 
 #include "clresnet/context.h"
-#include "clresnet/model.h"
 
 /* Variant numbers: the values of clrn_conv2d_variant in clresnet/ops.h (a layer
  * above; conv2d.c checks that they agree). */

@@ -40,26 +40,6 @@ long clrn_device_nv_compute(const clrn_device_info *device) {
   return (long)major * 10 + (long)(minor < 10 ? minor : 9);
 }
 
-clrn_status clrn_precision_check(const clrn_device_info *device, clrn_precision precision) {
-  if (precision == CLRN_PRECISION_FP32 || precision == CLRN_PRECISION_FP16)
-    return CLRN_STATUS_SUCCESS;
-  if (precision != CLRN_PRECISION_TF32)
-    return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int)precision);
-  long cc = clrn_device_nv_compute(device);
-  if (cc >= CLRN_NV_MMA_MIN_COMPUTE)
-    return CLRN_STATUS_SUCCESS;
-  if (cc > 0)
-    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
-                     "precision tf32 needs tensor cores of compute capability 8.0 or later; this "
-                     "device has %ld.%ld; use fp32 or fp16 here",
-                     cc / 10, cc % 10);
-  return clrn_fail(CLRN_STATUS_UNSUPPORTED,
-                   "precision tf32 runs only on NVIDIA GPUs of compute capability 8.0 or later "
-                   "(tensor cores through inline PTX), and this device (vendor %s) reports no "
-                   "compute capability; use fp32 or fp16 here",
-                   device->vendor);
-}
-
 const char *clrn_nv_mma_defines(long nv_compute, bool half, char *text, size_t size) {
   snprintf(text, size, "-DCLRN_NV_MMA=%ld%s%s", nv_compute, half ? " -DCLRN_HALF_STORAGE" : "",
            clrn_nv_mma_emulated() ? " -DCLRN_MMA_EMULATE" : "");

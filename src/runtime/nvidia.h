@@ -1,13 +1,12 @@
 /* NVIDIA device queries for the tensor-core path: the compute capability from
- * cl_nv_device_attribute_query, and whether a device can run a precision mode
- * (TF32 needs tensor cores reached through inline PTX: NVIDIA, compute
- * capability 8.0 or later). Kernels never test vendor names: the host decides
+ * cl_nv_device_attribute_query (tf32 and the tensor-core kernel need 8.0 or
+ * later; precision.c refuses tf32 elsewhere), the test-only emulation switch and
+ * the kernel's build options. Kernels never test vendor names: the host decides
  * here and passes -DCLRN_NV_MMA to kernels/conv2d_mma.cl only. */
 #ifndef CLRN_RUNTIME_NVIDIA_H
 #define CLRN_RUNTIME_NVIDIA_H
 
-#include "clresnet/device.h"
-#include "clresnet/model.h"
+#include "clresnet/context.h"
 
 /** The lowest compute capability (major * 10 + minor) whose tensor cores run
  * mma.sync.aligned.m16n8k8 with TF32 inputs: 8.0 (Ampere). */
@@ -26,11 +25,6 @@ long clrn_device_nv_compute(const clrn_device_info *device);
  * that kernel and the tf32/fp16 paths against references on PoCL). Never for real
  * runs. */
 bool clrn_nv_mma_emulated(void);
-
-/** Succeeds when device can run models of precision; else fails with
- * CLRN_STATUS_UNSUPPORTED and a one-line reason (TF32 on a device without
- * tensor cores reached by PTX; the caller names the device). FP32 and FP16 run everywhere. */
-clrn_status clrn_precision_check(const clrn_device_info *device, clrn_precision precision);
 
 /** The build options of kernels/conv2d_mma.cl for a device of compute capability
  * nv_compute, with half storage or not: "-DCLRN_NV_MMA=80" or

@@ -56,15 +56,6 @@ static clrn_status check_options(const clrn_model_options *options) {
   return CLRN_STATUS_SUCCESS;
 }
 
-const char *clrn_precision_string(clrn_precision precision) {
-  switch (precision) {
-  case CLRN_PRECISION_FP32: return "fp32";
-  case CLRN_PRECISION_FP16: return "fp16";
-  case CLRN_PRECISION_TF32: return "tf32";
-  }
-  return "unknown";
-}
-
 clrn_status clrn_model_tuning(const clrn_context *ctx, const clrn_model_options *options,
                               clrn_conv_tuning *tuning) {
   CLRN_TRY(clrn_precision_check(clrn_context_device(ctx), options->precision));
