@@ -212,16 +212,21 @@ static clrn_status add_download(clrn_exec *x, cl_event event) {
 }
 
 /* With half storage, converts n images of input into the staging copy of input
- * buffer parity (after the upload that last read it has finished) and returns it;
- * else returns host as it is. */
-static void *stage_input(clrn_exec *x, int parity, int n, void *host, const buffer_track *t) {
+ * buffer parity (once the upload that last read it has finished) and points *host
+ * at it; else leaves *host as it is. */
+static clrn_status stage_input(clrn_exec *x, int parity, int n, void **host,
+                               const buffer_track *t) {
   if (!x->half)
-    return host;
-  if (t->writer.event && t->writer.queue == TRANSFER_QUEUE)
-    clWaitForEvents(1, &t->writer.event); /* an error shows in that upload's own status */
+    return CLRN_STATUS_SUCCESS;
+  if (t->writer.event && t->writer.queue == TRANSFER_QUEUE) {
+    cl_int err = clWaitForEvents(1, &t->writer.event);
+    if (err != CL_SUCCESS)
+      return clrn_fail_cl(err, "waiting for the previous upload of the input");
+  }
   size_t count = clrn_plan_value_floats(x->plan, x->plan->graph.input) * (size_t)n;
-  clrn_half_from_floats(host, count, x->staging[parity]);
-  return x->staging[parity];
+  clrn_half_from_floats(*host, count, x->staging[parity]);
+  *host = x->staging[parity];
+  return CLRN_STATUS_SUCCESS;
 }
 
 /* Uploads (write) or downloads (read) one chunk between host and a value's buffer.
@@ -233,7 +238,7 @@ static clrn_status transfer(clrn_exec *x, bool upload, int value, int parity, in
   size_t element = upload ? clrn_plan_element_bytes(x->plan) : sizeof(float);
   size_t bytes = clrn_plan_value_floats(x->plan, value) * (size_t)n * element;
   if (upload)
-    host = stage_input(x, parity, n, host, &x->tracks[b]);
+    CLRN_TRY(stage_input(x, parity, n, &host, &x->tracks[b]));
   wait_list w = {.count = 0};
   if (upload)
     wait_for_write(&w, &x->tracks[b], TRANSFER_QUEUE);
