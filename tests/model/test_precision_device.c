@@ -112,6 +112,11 @@ static void check_refusal(const clrn_device_info *device) {
 }
 
 static void test_tf32_refused(void) {
+  /* Not under Oclgrind: asking for the missing kernel is an API error there, and
+   * Oclgrind 21.10 hands the buffers freed here their uninitialized-value state
+   * to the next buffers of the same number (see ops/conv2d_pad.c). */
+  if (small)
+    return;
   clrn_context *ctx = clrn_test_context(false);
   CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
   const clrn_device_info *device = clrn_context_device(ctx);
