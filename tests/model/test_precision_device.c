@@ -10,7 +10,8 @@
  *   why, by a model and by an engine;
  * - the tensor-core convolution refused as an op, and its program empty here: no
  *   PTX reaches a compiler that is not NVIDIA's.
- * Under Oclgrind (CLRN_TEST_SMALL=1: label oclgrind, every half kernel checked for
+ * Under Oclgrind (CLRN_TEST_SMALL=1, not registered yet: see tests.cmake; every
+ * half kernel checked for
  * out-of-bounds accesses, races and uninitialized values; a ResNet-18 at 32x32
  * takes minutes there) one image, fp16 only (finite logits), fused: the blocked,
  * GEMM and padding kernels with their vector half loads, pooling and the linear
