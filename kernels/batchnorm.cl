@@ -7,9 +7,10 @@
  * bounds-checked), dimension 1 over the n*c planes, so no work-item divides to find
  * its channel. output may alias input: each work-item reads its element before
  * writing it. fma() is used only where the device says it is fast (FP_FAST_FMAF);
- * either way the result is within a few ulp of the terms' magnitudes. */
+ * either way the result is within a few ulp of the terms' magnitudes. input and
+ * output are CLRN_ACT (float, or half with CLRN_HALF_STORAGE: prelude.h). */
 
-__kernel void batchnorm_f32(__global const float *input, __global float *output,
+__kernel void batchnorm_f32(__global const CLRN_ACT *input, __global CLRN_ACT *output,
                             __global const float *scale, __global const float *shift,
                             const uint hw, const uint channels) {
   const uint p = get_global_id(0);
@@ -19,8 +20,8 @@ __kernel void batchnorm_f32(__global const float *input, __global float *output,
   const uint c = plane % channels;
   const uint i = plane * hw + p;
 #ifdef FP_FAST_FMAF
-  output[i] = fma(input[i], scale[c], shift[c]);
+  CLRN_STORE(fma(CLRN_LOAD(i, input), scale[c], shift[c]), i, output);
 #else
-  output[i] = input[i] * scale[c] + shift[c];
+  CLRN_STORE(CLRN_LOAD(i, input) * scale[c] + shift[c], i, output);
 #endif
 }

@@ -34,6 +34,10 @@
  *   taps by itself; conv2d_blocked takes any size. (No #pragma unroll on the tap
  *   loops: with a run-time size clang cannot honour it and warns.)
  *
+ * Storage: input, weight, residual and output are CLRN_ACT (float, or half with
+ * CLRN_HALF_STORAGE: see prelude.h), read and written through the prelude's macros; the
+ * epilogue and all arithmetic are float.
+ *
  * Macros from the device profile, always passed by the host (their defaults and
  * ranges are in src/runtime/tuning.c): CONV_VEC (1, 2, 4, 8 or 16), CONV_COUT_BLOCK
  * (a multiple of CONV_VEC), CONV_PIX_BLOCK (1..16). Global sizes are rounded up to
@@ -52,14 +56,18 @@
 #define CONV_NVEC (CONV_COUT_BLOCK / CONV_VEC)
 #define CONV_CAT_(a, b) a##b
 #define CONV_CAT(a, b) CONV_CAT_(a, b)
+/* VLOAD/VSTORE: float vectors (the epilogue, private arrays); WLOAD: the stored
+ * weight (CLRN_ACT). */
 #if CONV_VEC == 1
 typedef float vecf;
 #define VLOAD(i, p) ((p)[i])
 #define VSTORE(v, i, p) ((p)[i] = (v))
+#define WLOAD(i, p) CLRN_LOAD(i, p)
 #elif CONV_VEC == 2 || CONV_VEC == 4 || CONV_VEC == 8 || CONV_VEC == 16
 typedef CONV_CAT(float, CONV_VEC) vecf;
 #define VLOAD(i, p) CONV_CAT(vload, CONV_VEC)(i, p)
 #define VSTORE(v, i, p) CONV_CAT(vstore, CONV_VEC)(v, i, p)
+#define WLOAD(i, p) CLRN_VLOAD(CONV_VEC, i, p)
 #else
 #error "conv2d.cl: CONV_VEC must be 1, 2, 4, 8 or 16"
 #endif
@@ -69,10 +77,10 @@ typedef CONV_CAT(float, CONV_VEC) vecf;
  * (CONV_ARGS); the inline helper takes them without (CONV_PARAMS): inlining
  * restrict parameters emits llvm.experimental.noalias.scope.decl, which Oclgrind
  * 21.10 cannot run. CONV_NAMES passes them on. */
-#define CONV_IN_RESTRICT(name) __global const float *restrict name
-#define CONV_OUT_RESTRICT(name) __global float *restrict name
-#define CONV_IN(name) __global const float *name
-#define CONV_OUT(name) __global float *name
+#define CONV_IN_RESTRICT(name) __global const CLRN_CONV2D_TYPE(name) *restrict name
+#define CONV_OUT_RESTRICT(name) __global CLRN_CONV2D_TYPE(name) *restrict name
+#define CONV_IN(name) __global const CLRN_CONV2D_TYPE(name) *name
+#define CONV_OUT(name) __global CLRN_CONV2D_TYPE(name) *name
 #define CONV_INT(name) const int name
 #define CONV_NAME(name) name
 #define CONV_ARGS CLRN_CONV2D_ARGS(CONV_IN_RESTRICT, CONV_OUT_RESTRICT, CONV_INT)
@@ -80,9 +88,9 @@ typedef CONV_CAT(float, CONV_VEC) vecf;
 #define CONV_NAMES CLRN_CONV2D_ARGS(CONV_NAME, CONV_NAME, CONV_NAME)
 
 /* Residual and ReLU, the last two steps of the epilogue, on output index o. */
-CLRN_INLINE float conv_finish(float t, __global const float *residual, int o, int flags) {
+CLRN_INLINE float conv_finish(float t, __global const CLRN_ACT *residual, int o, int flags) {
   if (flags & CLRN_CONV2D_FLAG_RESIDUAL)
-    t += residual[o];
+    t += CLRN_LOAD(o, residual);
   if (flags & CLRN_CONV2D_FLAG_RELU)
     t = t < 0.0f ? 0.0f : t; /* like torch.relu: NaN stays NaN */
   return t;
@@ -97,8 +105,8 @@ __kernel void conv2d_direct(CONV_ARGS) {
   const int oh = pixel / out_w, ow = pixel - oh * out_w;
   const int g = co / cout_g;
   const int ih0 = oh * stride_h - pad_h, iw0 = ow * stride_w - pad_w;
-  __global const float *in = input + ((n * in_c + g * cin_g) * in_h) * in_w;
-  __global const float *w = weight + co * cin_g * kernel_h * kernel_w;
+  __global const CLRN_ACT *in = input + ((n * in_c + g * cin_g) * in_h) * in_w;
+  __global const CLRN_ACT *w = weight + co * cin_g * kernel_h * kernel_w;
   float sum = 0.0f;
   for (int ci = 0; ci < cin_g; ci++)
     for (int kh = 0; kh < kernel_h; kh++) {
@@ -108,27 +116,29 @@ __kernel void conv2d_direct(CONV_ARGS) {
       for (int kw = 0; kw < kernel_w; kw++) {
         const int iw = iw0 + kw;
         if (iw >= 0 && iw < in_w)
-          sum = fma(w[(ci * kernel_h + kh) * kernel_w + kw], in[(ci * in_h + ih) * in_w + iw], sum);
+          sum = fma(CLRN_LOAD((ci * kernel_h + kh) * kernel_w + kw, w),
+                    CLRN_LOAD((ci * in_h + ih) * in_w + iw, in), sum);
       }
     }
   const float t = (sum + epilogue[co]) * epilogue[out_c + co] + epilogue[2 * out_c + co];
   const int o = ((n * out_c + co) * out_h + oh) * out_w + ow;
-  output[o] = conv_finish(t, residual, o, flags);
+  CLRN_STORE(conv_finish(t, residual, o, flags), o, output);
 }
 
 /* Copies input [planes][in_h][in_w] into padded [planes][padded_h][padded_w]
  * with pad_h rows and pad_w columns of zeros before it (and zeros after it where
  * padded is larger), so the blocked kernels never meet the border. */
-__kernel void conv2d_pad(__global const float *restrict input, __global float *restrict padded,
-                         const int in_h, const int in_w, const int pad_h, const int pad_w,
-                         const int padded_h, const int padded_w) {
+__kernel void conv2d_pad(__global const CLRN_ACT *restrict input,
+                         __global CLRN_ACT *restrict padded, const int in_h, const int in_w,
+                         const int pad_h, const int pad_w, const int padded_h,
+                         const int padded_w) {
   const int x = get_global_id(0), y = get_global_id(1), plane = get_global_id(2);
   if (x >= padded_w || y >= padded_h)
     return;
   const int ix = x - pad_w, iy = y - pad_h;
   const bool inside = ix >= 0 && ix < in_w && iy >= 0 && iy < in_h;
-  padded[(plane * padded_h + y) * padded_w + x] =
-      inside ? input[(plane * in_h + iy) * in_w + ix] : 0.0f;
+  CLRN_STORE(inside ? CLRN_LOAD((plane * in_h + iy) * in_w + ix, input) : 0.0f,
+             (plane * padded_h + y) * padded_w + x, padded);
 }
 
 /* The body of every blocked kernel; kh_count and kw_count are constants in the
@@ -179,11 +189,11 @@ CLRN_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
 
   /* Channel outer, taps inner: the weight is read front to back. Every pixel's
    * loads share one running offset (row), so the loop keeps one index. */
-  __global const float *src[CONV_PIX_BLOCK];
+  __global const CLRN_ACT *src[CONV_PIX_BLOCK];
 #pragma unroll
   for (int p = 0; p < CONV_PIX_BLOCK; p++)
     src[p] = input + base[p];
-  __global const float *w = weight + block * cin_g * taps * CONV_COUT_BLOCK;
+  __global const CLRN_ACT *w = weight + block * cin_g * taps * CONV_COUT_BLOCK;
   for (int ci = 0; ci < cin_g; ci++) {
     for (int kh = 0; kh < kh_count; kh++) {
       const size_t row = (size_t)ci * (size_t)in_plane + (size_t)(kh * in_w);
@@ -191,11 +201,11 @@ CLRN_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
         vecf wv[CONV_NVEC];
 #pragma unroll
         for (int v = 0; v < CONV_NVEC; v++)
-          wv[v] = VLOAD(v, w);
+          wv[v] = WLOAD(v, w);
         w += CONV_COUT_BLOCK;
 #pragma unroll
         for (int p = 0; p < CONV_PIX_BLOCK; p++) {
-          const float x = src[p][row + kw];
+          const float x = CLRN_LOAD(row + kw, src[p]);
 #pragma unroll
           for (int v = 0; v < CONV_NVEC; v++)
             acc[p][v] = fma((vecf)(x), wv[v], acc[p][v]);
@@ -221,7 +231,7 @@ CLRN_INLINE void conv_blocked(CONV_PARAMS, const int kh_count, const int kw_coun
     }
     for (int j = 0; j < co_count; j++) {
       const int o = o_base[p] + (co_first + j) * out_plane;
-      output[o] = conv_finish(y[j], residual, o, flags);
+      CLRN_STORE(conv_finish(y[j], residual, o, flags), o, output);
     }
   }
 }

@@ -19,7 +19,8 @@
  * Arguments: CLRN_CONV2D_ARGS (clrn_abi.h), like every conv2d kernel; it reads
  * in_c, out_c, out_h, out_w (the plane: the input's size), blocks_g (channel blocks),
  * pixels (N * plane) and flags. Macros from the tuning table (src/runtime/tuning.c):
- * GEMM_MR (1..16) and GEMM_NR (4, 8 or 16).
+ * GEMM_MR (1..16) and GEMM_NR (4, 8 or 16). Input, weight, residual and output are
+ * CLRN_ACT (float, or half with CLRN_HALF_STORAGE: prelude.h); arithmetic is float.
  */
 
 #if !defined(GEMM_MR) || !defined(GEMM_NR)
@@ -35,12 +36,14 @@
 typedef GEMM_CAT(float, GEMM_NR) vecn;
 #define GEMM_LOAD(p) GEMM_CAT(vload, GEMM_NR)(0, p)
 #define GEMM_STORE(v, p) GEMM_CAT(vstore, GEMM_NR)(v, 0, p)
+#define GEMM_LOAD_ACT(p) CLRN_VLOAD(GEMM_NR, 0, p)
+#define GEMM_STORE_ACT(v, p) CLRN_VSTORE(GEMM_NR, v, 0, p)
 #else
 #error "conv2d_gemm.cl: GEMM_NR must be 4, 8 or 16"
 #endif
 
-#define GEMM_IN(name) __global const float *restrict name
-#define GEMM_OUT(name) __global float *restrict name
+#define GEMM_IN(name) __global const CLRN_CONV2D_TYPE(name) *restrict name
+#define GEMM_OUT(name) __global CLRN_CONV2D_TYPE(name) *restrict name
 #define GEMM_INT(name) const int name
 
 __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
@@ -52,8 +55,8 @@ __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
     return;
   const int n = tile / tiles_per_image, p0 = (tile - n * tiles_per_image) * GEMM_NR;
   const int valid = min(GEMM_NR, plane - p0);
-  __global const float *in = input + (size_t)n * (size_t)in_c * (size_t)plane + p0;
-  __global const float *w = weight + (size_t)block * (size_t)in_c * GEMM_MR;
+  __global const CLRN_ACT *in = input + (size_t)n * (size_t)in_c * (size_t)plane + p0;
+  __global const CLRN_ACT *w = weight + (size_t)block * (size_t)in_c * GEMM_MR;
 
   vecn acc[GEMM_MR];
 #pragma unroll
@@ -61,10 +64,10 @@ __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
     acc[m] = (vecn)(0.0f);
   if (valid == GEMM_NR) {
     for (int ci = 0; ci < in_c; ci++) {
-      const vecn x = GEMM_LOAD(in + (size_t)ci * (size_t)plane);
+      const vecn x = GEMM_LOAD_ACT(in + (size_t)ci * (size_t)plane);
 #pragma unroll
       for (int m = 0; m < GEMM_MR; m++)
-        acc[m] = fma((vecn)(w[m]), x, acc[m]);
+        acc[m] = fma((vecn)(CLRN_LOAD(m, w)), x, acc[m]);
       w += GEMM_MR;
     }
   } else {
@@ -73,11 +76,11 @@ __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
       float t[GEMM_NR];
 #pragma unroll
       for (int j = 0; j < GEMM_NR; j++)
-        t[j] = in[(size_t)ci * (size_t)plane + min(j, valid - 1)];
+        t[j] = CLRN_LOAD((size_t)ci * (size_t)plane + min(j, valid - 1), in);
       const vecn x = GEMM_LOAD(t);
 #pragma unroll
       for (int m = 0; m < GEMM_MR; m++)
-        acc[m] = fma((vecn)(w[m]), x, acc[m]);
+        acc[m] = fma((vecn)(CLRN_LOAD(m, w)), x, acc[m]);
       w += GEMM_MR;
     }
   }
@@ -94,20 +97,20 @@ __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
     const size_t o = ((size_t)n * (size_t)out_c + (size_t)(co0 + m)) * (size_t)plane + p0;
     if (valid == GEMM_NR) {
       if (flags & CLRN_CONV2D_FLAG_RESIDUAL)
-        y += GEMM_LOAD(residual + o);
+        y += GEMM_LOAD_ACT(residual + o);
       if (flags & CLRN_CONV2D_FLAG_RELU)
         y = select(y, (vecn)(0.0f), y < (vecn)(0.0f)); /* like torch.relu: NaN stays NaN */
-      GEMM_STORE(y, output + o);
+      GEMM_STORE_ACT(y, output + o);
     } else {
       float t[GEMM_NR];
       GEMM_STORE(y, t);
       for (int j = 0; j < valid; j++) {
         float v = t[j];
         if (flags & CLRN_CONV2D_FLAG_RESIDUAL)
-          v += residual[o + j];
+          v += CLRN_LOAD(o + j, residual);
         if (flags & CLRN_CONV2D_FLAG_RELU)
           v = v < 0.0f ? 0.0f : v;
-        output[o + j] = v;
+        CLRN_STORE(v, o + j, output);
       }
     }
   }

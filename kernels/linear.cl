@@ -13,9 +13,11 @@ __kernel void linear_bias_f32(__global float *output, __global const float *bias
  * computes output feature j (dimension 0) for LINEAR_ROWS samples (dimension 1
  * runs over groups of them), so each row of W, read in float8 steps, serves
  * LINEAR_ROWS dot products whose inputs stay in the cache. Rows past the batch
- * repeat the last one and are not stored. bias holds zeros for a layer without. */
+ * repeat the last one and are not stored. bias holds zeros for a layer without.
+ * The input is CLRN_ACT (float, or half with CLRN_HALF_STORAGE: prelude.h); weight, bias
+ * and the output (the logits) are float in every mode. */
 #define LINEAR_ROWS 4
-__kernel void linear_rows_f32(__global const float *restrict input,
+__kernel void linear_rows_f32(__global const CLRN_ACT *restrict input,
                               __global const float *restrict weight,
                               __global const float *restrict bias, __global float *restrict output,
                               const int in_features, const int out_features, const int rows) {
@@ -35,7 +37,7 @@ __kernel void linear_rows_f32(__global const float *restrict input,
     const float8 wv = vload8(k, w);
 #pragma unroll
     for (int r = 0; r < LINEAR_ROWS; r++)
-      acc[r] = fma(wv, vload8(k, input + x[r]), acc[r]);
+      acc[r] = fma(wv, CLRN_VLOAD(8, k, input + x[r]), acc[r]);
   }
 #pragma unroll
   for (int r = 0; r < LINEAR_ROWS; r++) {
@@ -45,7 +47,7 @@ __kernel void linear_rows_f32(__global const float *restrict input,
     vstore8(acc[r], 0, lane);
     float sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
     for (int k = vectors * 8; k < in_features; k++)
-      sum = fma(w[k], input[x[r] + k], sum);
+      sum = fma(w[k], CLRN_LOAD(x[r] + k, input), sum);
     if (r0 + r < rows)
       output[(size_t)(r0 + r) * (size_t)out_features + j] = sum + bias[j];
   }

@@ -13,6 +13,43 @@
 #endif
 
 #define CLRN_ADD(a, b) ((a) + (b))
+#define CLRN_CAT_(a, b) a##b
+#define CLRN_CAT(a, b) CLRN_CAT_(a, b)
+
+/* Storage of activations and convolution weights. The host builds a program with
+ * -DCLRN_HALF_STORAGE for --precision fp16: CLRN_ACT is then half, read and written only
+ * through vload_half/vstore_half (core OpenCL, no cl_khr_fp16 needed; rounding to
+ * nearest even), and all arithmetic stays float. Without it CLRN_ACT is float and
+ * the macros are plain loads and stores, so each kernel is written once:
+ *   CLRN_LOAD(i, p)            float from p[i]
+ *   CLRN_STORE(v, i, p)        p[i] = float v
+ *   CLRN_VLOAD(N, i, p)        floatN from p[i*N] (N = 2, 4, 8, 16)
+ *   CLRN_VSTORE(N, v, i, p)    floatN v to p[i*N]
+ * Epilogue vectors, BatchNorm scale/shift, the linear layer's weight, the logits
+ * and the probabilities stay float in every mode. */
+#ifdef CLRN_HALF_STORAGE
+#define CLRN_ACT half
+#define CLRN_LOAD(i, p) vload_half((i), (p))
+#define CLRN_STORE(v, i, p) vstore_half((v), (i), (p))
+#define CLRN_VLOAD(N, i, p) CLRN_CAT(vload_half, N)((i), (p))
+#define CLRN_VSTORE(N, v, i, p) CLRN_CAT(vstore_half, N)((v), (i), (p))
+#else
+#define CLRN_ACT float
+#define CLRN_LOAD(i, p) ((p)[i])
+#define CLRN_STORE(v, i, p) ((p)[i] = (v))
+#define CLRN_VLOAD(N, i, p) CLRN_CAT(vload, N)((i), (p))
+#define CLRN_VSTORE(N, v, i, p) CLRN_CAT(vstore, N)((v), (i), (p))
+#endif
+
+/* The element type of each pointer argument of the conv2d kernels
+ * (CLRN_CONV2D_ARGS in clrn_abi.h), by name: CLRN_CONV2D_TYPE(input) is
+ * CLRN_ACT, CLRN_CONV2D_TYPE(epilogue) float. */
+#define CLRN_CONV2D_TYPE(name) CLRN_CAT(CLRN_CONV2D_TYPE_, name)
+#define CLRN_CONV2D_TYPE_input CLRN_ACT
+#define CLRN_CONV2D_TYPE_weight CLRN_ACT
+#define CLRN_CONV2D_TYPE_epilogue float
+#define CLRN_CONV2D_TYPE_residual CLRN_ACT
+#define CLRN_CONV2D_TYPE_output CLRN_ACT
 
 /* CLRN_LOCAL_REDUCE(NAME, OP) defines
  *     float NAME(__local float *scratch, uint lid, uint size, float value)

@@ -30,6 +30,28 @@ typedef struct clrn_context clrn_context;
 typedef void (*clrn_build_progress_fn)(const clrn_device_info *device, size_t done, size_t total,
                                        bool compiled, void *user_data);
 
+/** The arithmetic a model runs with (clrn_model_options.precision, `--precision`). */
+typedef enum clrn_precision {
+  CLRN_PRECISION_FP32 = 0, /**< float32 storage and arithmetic (the default) */
+  /** weights and activations stored as float16 (vload_half/vstore_half, every
+   * device), float32 arithmetic; on NVIDIA devices of compute capability 8.0 or
+   * later the convolutions run on tensor cores (fp16 inputs, fp32 sums) */
+  CLRN_PRECISION_FP16 = 1,
+  /** float32 storage, convolutions on tensor cores with TF32 inputs (10-bit
+   * mantissa) and fp32 sums: NVIDIA compute capability 8.0 or later only; model
+   * creation fails with CLRN_STATUS_UNSUPPORTED elsewhere */
+  CLRN_PRECISION_TF32 = 2
+} clrn_precision;
+
+/** "fp32", "fp16" or "tf32" ("unknown" for other values). */
+CLRN_API const char *clrn_precision_string(clrn_precision precision);
+
+/** Succeeds when device can run models of precision; else fails with
+ * CLRN_STATUS_UNSUPPORTED and a one-line reason (tf32 on a device without tensor
+ * cores reached through PTX), or CLRN_STATUS_INVALID_ARGUMENT for an unknown value.
+ * fp32 and fp16 run on every device. */
+CLRN_API clrn_status clrn_precision_check(const clrn_device_info *device, clrn_precision precision);
+
 /** How a context is made. Start from clrn_context_options_default(). */
 typedef struct clrn_context_options {
   bool profiling;     /**< queues record OpenCL profiling timestamps */

@@ -28,6 +28,7 @@ typedef struct clrn_model_options {
   /** run the model once on zeros at creation (see clrn_model_warm_up()) at its
    * maximum batch (default false) */
   bool warm_up;
+  clrn_precision precision; /**< storage and arithmetic (default CLRN_PRECISION_FP32) */
 } clrn_model_options;
 
 /** Fills options with the defaults. */

@@ -102,6 +102,12 @@ typedef struct clrn_engine clrn_engine;
 typedef void (*clrn_build_progress_fn)(const clrn_device_info *device, size_t done,
                                        size_t total, bool compiled, void *user_data);
 
+typedef enum clrn_precision {
+  CLRN_PRECISION_FP32 = 0,
+  CLRN_PRECISION_FP16 = 1,
+  CLRN_PRECISION_TF32 = 2
+} clrn_precision;
+
 typedef struct clrn_model_options {
   bool fuse;
   int max_batch;
@@ -109,6 +115,7 @@ typedef struct clrn_model_options {
   int width;
   size_t memory_limit;
   bool warm_up;
+  clrn_precision precision;
 } clrn_model_options;
 
 typedef struct clrn_engine_options {
@@ -157,6 +164,8 @@ clrn_status clrn_devices_select(const clrn_device_info *devices, size_t count,
 const char *clrn_device_type_name(clrn_device_type type);
 
 const char *clrn_arch_name(clrn_arch arch);
+const char *clrn_precision_string(clrn_precision precision);
+clrn_status clrn_precision_check(const clrn_device_info *device, clrn_precision precision);
 clrn_status clrn_arch_parse(const char *text, clrn_arch *arch);
 clrn_status clrn_weights_open(const char *path, clrn_arch arch, clrn_weights **weights);
 clrn_arch clrn_weights_arch(const clrn_weights *weights);

@@ -70,6 +70,10 @@ fail:
   return status;
 }
 
+clrn_status clrn_batchnorm_store_half(clrn_batchnorm *bn) {
+  return clrn_kernel_get(bn->context, "batchnorm", clrn_op_defines(true), kernel_name, &bn->kernel);
+}
+
 clrn_status clrn_batchnorm_launch(clrn_batchnorm *bn, cl_command_queue queue,
                                   const clrn_tensor *input, const clrn_tensor *output,
                                   cl_uint num_wait, const cl_event *wait, cl_event *event) {

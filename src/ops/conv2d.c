@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/half.h"
 #include "clrn_abi.h"
 #include "ops/conv2d_igemm.h"
 #include "ops/conv2d_packed.h"
@@ -26,6 +27,7 @@
 #include "ops/conv2d_winograd.h"
 #include "ops/op_launch.h"
 #include "ops/ops_internal.h"
+#include "runtime/nvidia.h"
 #include "runtime/tuning.h"
 
 _Static_assert(CLRN_CONV_AUTO == (int)CLRN_CONV2D_VARIANT_AUTO &&
@@ -51,6 +53,7 @@ struct clrn_conv2d {
   cl_event first;                  /* the first launch of the last enqueue, if it took several */
   size_t local0;                   /* work-group size along dimension 0 */
   double weight_bytes;             /* size of the packed weight */
+  size_t element;                  /* bytes of a stored element: 4, or 2 for half */
 };
 
 clrn_status clrn_conv2d_output_size(const clrn_conv2d_desc *desc, int in_h, int in_w, int *out_h,
@@ -149,6 +152,49 @@ static void layer_defines(const clrn_context *context, const clrn_conv2d_config 
     snprintf(out, size, "-DGEMM_MR=%d -DGEMM_NR=%d", c->cout_block, c->pix_block);
 }
 
+/* Uploads the packed weight, as half when the convolution stores half. */
+static clrn_status upload_weight(clrn_conv2d *conv, const clrn_conv2d_packed *packed) {
+  size_t count = packed->weight_count;
+  if (!conv->config.half)
+    return clrn_buffer_create(conv->context, CL_MEM_READ_ONLY, count * sizeof(float),
+                              packed->weight, &conv->weight);
+  uint16_t *half = malloc(count * sizeof *half);
+  if (!half)
+    return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "conv2d: %zu half weights", count);
+  clrn_half_from_floats(packed->weight, count, half);
+  clrn_status status = clrn_buffer_create(conv->context, CL_MEM_READ_ONLY, count * sizeof *half,
+                                          half, &conv->weight);
+  free(half);
+  return status;
+}
+
+/* The convolution's kernel, built for its storage; the tensor-core variant only
+ * on a device whose compute capability it needs. */
+static clrn_status get_kernel(clrn_conv2d *conv) {
+  const clrn_conv2d_config *c = &conv->config;
+  if (c->variant != CLRN_CONV_MMA) {
+    /* The layer's own tile sizes (a tuning file's), then the storage. */
+    char defines[192];
+    layer_defines(conv->context, c, defines, sizeof defines);
+    const char *storage = clrn_op_defines(c->half);
+    size_t used = strlen(defines);
+    if (storage)
+      snprintf(defines + used, sizeof defines - used, "%s%s", used ? " " : "", storage);
+    return clrn_kernel_get(conv->context, c->program, defines, c->kernel_name, &conv->kernel);
+  }
+  const clrn_device_info *device = clrn_context_device(conv->context);
+  long cc = clrn_device_nv_compute(device);
+  if (cc < CLRN_NV_MMA_MIN_COMPUTE)
+    return clrn_fail(CLRN_STATUS_UNSUPPORTED,
+                     "conv2d: %s has no tensor cores reachable through PTX (NVIDIA compute "
+                     "capability 8.0 or later): the mma variant cannot run there",
+                     device->name);
+  char defines[96];
+  return clrn_kernel_get(conv->context, c->program,
+                         clrn_nv_mma_defines(cc, c->half, defines, sizeof defines), c->kernel_name,
+                         &conv->kernel);
+}
+
 clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_desc *desc,
                                       const clrn_conv2d_config *config,
                                       const clrn_conv2d_packed *packed, clrn_conv2d **out) {
@@ -160,33 +206,32 @@ clrn_status clrn_conv2d_create_packed(clrn_context *context, const clrn_conv2d_d
   conv->desc = *desc;
   conv->config = *config;
   conv->desc.variant = conv->config.variant;
+  conv->element = config->half ? 2 : sizeof(float);
   clrn_status status = CLRN_STATUS_SUCCESS;
   conv->weight_bytes = 4.0 * (double)packed->weight_count;
-  CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->weight_count * sizeof(float),
-                               packed->weight, &conv->weight),
-            fail, status);
+  CLRN_GOTO(upload_weight(conv, packed), fail, status);
   CLRN_GOTO(clrn_buffer_create(context, CL_MEM_READ_ONLY, packed->epilogue_count * sizeof(float),
                                packed->epilogue, &conv->epilogue),
             fail, status);
-  char defines[128];
-  layer_defines(context, &conv->config, defines, sizeof defines);
-  CLRN_GOTO(clrn_kernel_get(context, conv->config.program, defines, conv->config.kernel_name,
-                            &conv->kernel),
-            fail, status);
+  CLRN_GOTO(get_kernel(conv), fail, status);
   conv->shape = (clrn_conv_shape){
       desc->in_channels, desc->out_channels, desc->kernel_h, desc->kernel_w, desc->stride_h,
       desc->stride_w,    desc->pad_h,        desc->pad_w,    desc->groups,   desc->relu};
   long long ph, pw;
   conv->padded = clrn_conv2d_padded_plane(&conv->shape, &conv->config, 1, 1, &ph, &pw);
   if (conv->padded)
-    CLRN_GOTO(clrn_conv2d_pad_init(&conv->pad, context), fail, status);
+    CLRN_GOTO(clrn_conv2d_pad_init_storage(&conv->pad, context, conv->config.half), fail, status);
   if (conv->config.variant == CLRN_CONV2D_VARIANT_WINOGRAD)
     CLRN_GOTO(clrn_conv2d_wino_init(&conv->wino, context, &conv->config), fail, status);
   set_fixed_args(conv);
   if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM)
     CLRN_GOTO(clrn_conv2d_igemm_check(context, conv->kernel, &conv->config, packed->weight_count),
               fail, status);
-  conv->local0 = clrn_op_local_size(context, conv->kernel, (long)conv->config.work_group, true);
+  /* The emulated tensor-core kernel runs one warp a work-group (runtime/nvidia.h). */
+  long want = conv->config.variant == CLRN_CONV_MMA && clrn_nv_mma_emulated()
+                  ? 32
+                  : (long)conv->config.work_group;
+  conv->local0 = clrn_op_local_size(context, conv->kernel, want, true);
   *out = conv;
   return CLRN_STATUS_SUCCESS;
 fail:
@@ -288,7 +333,7 @@ size_t clrn_conv2d_workspace_size(const clrn_conv2d *conv, int n, int in_h, int 
     return 0;
   long long ph, pw;
   padded_size(conv, out_h, out_w, &ph, &pw);
-  return (size_t)n * (size_t)conv->desc.in_channels * (size_t)ph * (size_t)pw * sizeof(float);
+  return (size_t)n * (size_t)conv->desc.in_channels * (size_t)ph * (size_t)pw * conv->element;
 }
 
 clrn_status clrn_conv2d_set_workspace(clrn_conv2d *conv, cl_mem buffer, size_t bytes) {
@@ -351,6 +396,13 @@ static clrn_status launch(clrn_conv2d *conv, cl_command_queue queue, const clrn_
   if (conv->config.variant == CLRN_CONV2D_VARIANT_IGEMM) {
     dims = 2;
     clrn_conv2d_igemm_grid(&conv->config, conv->desc.groups, pixels, global, local);
+  } else if (conv->config.variant == CLRN_CONV_MMA) {
+    /* A warp (32 work-items of dimension 0) per tile of 16 channels by pix_block
+     * pixels of the whole batch (kernels/conv2d_mma.cl). */
+    dims = 2;
+    size_t tiles = ((size_t)pixels + (size_t)conv->config.pix_block - 1) / conv->config.pix_block;
+    global[0] = tiles * 32;
+    global[1] = (size_t)conv->config.blocks_g;
   } else if (conv->config.variant == CLRN_CONV2D_VARIANT_DIRECT) {
     dims = 3;
     global[0] = (size_t)output->h * output->w;

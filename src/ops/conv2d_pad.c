@@ -12,8 +12,13 @@
 enum { PAD_WORK_GROUP = 64 }; /* conv2d_pad's work-group size, at most */
 
 clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context) {
+  return clrn_conv2d_pad_init_storage(pad, context, false);
+}
+
+clrn_status clrn_conv2d_pad_init_storage(clrn_conv2d_pad *pad, clrn_context *context, bool half) {
   pad->context = context;
-  CLRN_TRY(clrn_kernel_get(context, "conv2d", NULL, "conv2d_pad", &pad->kernel));
+  pad->element = half ? 2 : sizeof(float);
+  CLRN_TRY(clrn_kernel_get(context, "conv2d", clrn_op_defines(half), "conv2d_pad", &pad->kernel));
   pad->local0 = clrn_op_local_size(context, pad->kernel, PAD_WORK_GROUP, true);
   return CLRN_STATUS_SUCCESS;
 }
@@ -53,7 +58,7 @@ clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue
                                     int padded_w, cl_uint num_wait, const cl_event *wait,
                                     cl_event *done) {
   size_t planes = (size_t)input->n * input->c;
-  CLRN_TRY(clrn_conv2d_pad_reserve(pad, planes * padded_h * padded_w * sizeof(float)));
+  CLRN_TRY(clrn_conv2d_pad_reserve(pad, planes * padded_h * padded_w * pad->element));
   cl_event *all = NULL;
   CLRN_TRY(clrn_conv2d_pad_waits(pad, &num_wait, &wait, &all));
   size_t local[3] = {pad->local0, 1, 1};

@@ -22,10 +22,15 @@ typedef struct clrn_conv2d_pad {
   size_t bytes;        /**< size of scratch */
   cl_event busy;       /**< the last launch that read scratch, or NULL */
   bool lent;           /**< scratch is a workspace lent by the caller: never grown */
+  size_t element;      /**< bytes per element: 4, or 2 for half storage */
 } clrn_conv2d_pad;
 
 /** Finds the padding kernel for pad (zeroed by the caller). */
 clrn_status clrn_conv2d_pad_init(clrn_conv2d_pad *pad, clrn_context *context);
+
+/** clrn_conv2d_pad_init for tensors stored as half (half true: the kernel built
+ * with -DCLRN_HALF_STORAGE, 2-byte elements) or float. */
+clrn_status clrn_conv2d_pad_init_storage(clrn_conv2d_pad *pad, clrn_context *context, bool half);
 
 /** Enqueues the copy of input, pad_h rows and pad_w columns of zeros before it,
  * into the scratch buffer as planes of padded_h x padded_w (zeros after the input

@@ -34,6 +34,7 @@ struct clrn_linear {
   clrn_kernel *bias_kernel; /* the context's */
   clrn_kernel *own_kernel;  /* the context's: linear_rows_f32 */
   bool clblast_user;        /* counted by clrn_clblast_acquire() */
+  bool half;                /* half input: own_kernel built for it, always the own path */
 };
 
 static const char bias_kernel_name[] = "linear_bias_f32";
@@ -143,14 +144,21 @@ static clrn_status launch_own(clrn_linear *linear, cl_command_queue queue, const
   return CLRN_STATUS_SUCCESS;
 }
 
+clrn_status clrn_linear_store_half(clrn_linear *linear) {
+  CLRN_TRY(clrn_kernel_get(linear->context, "linear", clrn_op_defines(true), "linear_rows_f32",
+                           &linear->own_kernel));
+  linear->half = true;
+  return CLRN_STATUS_SUCCESS;
+}
+
 /* Which path a launch of batch rows takes: the one decision behind both the
  * launch and the name the trace shows. */
 typedef enum linear_path { PATH_OWN, PATH_GEMV, PATH_GEMM } linear_path;
 
 static linear_path path_of(const clrn_linear *linear, long batch) {
   /* CLBlast compiles its kernels from source: a device without a compiler (kernels
-   * from offline binaries) takes our own kernel. */
-  if (clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN) ||
+   * from offline binaries) takes our own kernel, as does a half input. */
+  if (linear->half || clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_OWN) ||
       !clrn_context_device(linear->context)->compiler_available)
     return PATH_OWN;
   long gemv_max = clrn_context_tuning_value(linear->context, CLRN_TUNING_LINEAR_GEMV_MAX_BATCH);

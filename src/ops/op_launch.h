@@ -92,6 +92,10 @@ clrn_status clrn_op_launch(clrn_kernel *kernel, cl_command_queue queue, const cl
                            const size_t *local, cl_uint num_wait, const cl_event *wait,
                            cl_event *event);
 
+/** The build defines of a kernel program whose tensors are stored as half
+ * (kernels/prelude.h's storage macros), or NULL for float. */
+static inline const char *clrn_op_defines(bool half) { return half ? "-DCLRN_HALF_STORAGE" : NULL; }
+
 /** Smallest power of two at or above x (x >= 1), capped at cap. */
 size_t clrn_op_pow2_at_least(size_t x, size_t cap);
 

@@ -4,7 +4,13 @@
  * calls the launcher here; a launcher trusts its caller and queries nothing from
  * OpenCL: same arguments, same meaning, but the context, queue, wait list and
  * tensors must be what the public function would accept (shapes that agree, live
- * buffers of the op's context, large enough). */
+ * buffers of the op's context, large enough).
+ *
+ * The scheduler also runs models whose activations are stored as half
+ * (CLRN_PRECISION_FP16): the stateless launchers take half (true: every tensor
+ * but the linear layer's output is half, the kernels built with -DCLRN_HALF_STORAGE), and
+ * the op objects are switched to half storage once, after create. The public API
+ * is float32 only and passes false. */
 #ifndef CLRN_OPS_OPS_INTERNAL_H
 #define CLRN_OPS_OPS_INTERNAL_H
 
@@ -20,35 +26,42 @@ clrn_status clrn_conv2d_launch(clrn_conv2d *conv, cl_command_queue queue, const 
  * its start. Owned by the convolution; valid until its next enqueue. */
 cl_event clrn_conv2d_first_event(const clrn_conv2d *conv);
 
+/** Makes a BatchNorm read and write half tensors (its scale and shift stay float). */
+clrn_status clrn_batchnorm_store_half(clrn_batchnorm *batchnorm);
+
+/** Makes a linear layer read a half input (through clresnet's own kernel, never
+ * CLBlast; weight, bias and output stay float). */
+clrn_status clrn_linear_store_half(clrn_linear *linear);
+
 /** clrn_batchnorm_enqueue without the checks. */
 clrn_status clrn_batchnorm_launch(clrn_batchnorm *batchnorm, cl_command_queue queue,
                                   const clrn_tensor *input, const clrn_tensor *output,
                                   cl_uint num_wait, const cl_event *wait, cl_event *event);
 
 /** clrn_relu_enqueue without the checks. */
-clrn_status clrn_relu_launch(clrn_context *context, cl_command_queue queue,
+clrn_status clrn_relu_launch(clrn_context *context, bool half, cl_command_queue queue,
                              const clrn_tensor *input, const clrn_tensor *output, cl_uint num_wait,
                              const cl_event *wait, cl_event *event);
 
 /** clrn_add_enqueue without the checks. */
-clrn_status clrn_add_launch(clrn_context *context, cl_command_queue queue, const clrn_tensor *a,
-                            const clrn_tensor *b, const clrn_tensor *output, bool relu,
-                            cl_uint num_wait, const cl_event *wait, cl_event *event);
+clrn_status clrn_add_launch(clrn_context *context, bool half, cl_command_queue queue,
+                            const clrn_tensor *a, const clrn_tensor *b, const clrn_tensor *output,
+                            bool relu, cl_uint num_wait, const cl_event *wait, cl_event *event);
 
 /** clrn_maxpool2d_enqueue without the checks. */
-clrn_status clrn_maxpool2d_launch(clrn_context *context, cl_command_queue queue,
+clrn_status clrn_maxpool2d_launch(clrn_context *context, bool half, cl_command_queue queue,
                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
                                   const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                   cl_event *event);
 
 /** clrn_avgpool2d_enqueue without the checks. */
-clrn_status clrn_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+clrn_status clrn_avgpool2d_launch(clrn_context *context, bool half, cl_command_queue queue,
                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
                                   const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                   cl_event *event);
 
 /** clrn_adaptive_avgpool2d_enqueue without the checks. */
-clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, bool half, cl_command_queue queue,
                                            const clrn_tensor *input, const clrn_tensor *output,
                                            cl_uint num_wait, const cl_event *wait, cl_event *event);
 

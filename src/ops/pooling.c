@@ -117,12 +117,12 @@ typedef enum launch_shape {
 /* Launches a pooling kernel over output (planes = n*c): args are its arguments,
  * to which SHAPE_GROUP appends its local scratch; reduce is the number of pixels a
  * SHAPE_GROUP work-group sums (no wider group than that helps). */
-static clrn_status launch(clrn_context *context, cl_command_queue queue, const char *name,
-                          const clrn_op_arg *args, size_t arg_count, launch_shape shape,
-                          size_t reduce, const clrn_tensor *output, cl_uint num_wait,
-                          const cl_event *wait, cl_event *event) {
+static clrn_status launch(clrn_context *context, bool half, cl_command_queue queue,
+                          const char *name, const clrn_op_arg *args, size_t arg_count,
+                          launch_shape shape, size_t reduce, const clrn_tensor *output,
+                          cl_uint num_wait, const cl_event *wait, cl_event *event) {
   clrn_kernel *kernel = NULL;
-  CLRN_TRY(clrn_kernel_get(context, "pooling", NULL, name, &kernel));
+  CLRN_TRY(clrn_kernel_get(context, "pooling", clrn_op_defines(half), name, &kernel));
   size_t local[3] = {1, 1, 1};
   size_t planes = (size_t)output->n * (size_t)output->c;
   bool group = shape == SHAPE_GROUP;
@@ -160,8 +160,8 @@ static clrn_status launch(clrn_context *context, cl_command_queue queue, const c
 
 /* A window pooling: maxpool2d_rows_f32's arguments, then count_include_pad for
  * avgpool2d_f32 (include_pad not NULL). */
-static clrn_status launch_window(clrn_context *context, cl_command_queue queue, const char *name,
-                                 launch_shape shape, const clrn_pool2d_desc *desc,
+static clrn_status launch_window(clrn_context *context, bool half, cl_command_queue queue,
+                                 const char *name, launch_shape shape, const clrn_pool2d_desc *desc,
                                  const cl_int *include_pad, const clrn_tensor *input,
                                  const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                  cl_event *event) {
@@ -178,31 +178,32 @@ static clrn_status launch_window(clrn_context *context, cl_command_queue queue, 
                               CLRN_ARG(desc->pad_h),
                               CLRN_ARG(desc->pad_w),
                               {sizeof(cl_int), include_pad, true}};
-  return launch(context, queue, name, args, include_pad ? 13 : 12, shape, 0, output, num_wait, wait,
-                event);
+  return launch(context, half, queue, name, args, include_pad ? 13 : 12, shape, 0, output, num_wait,
+                wait, event);
 }
 
-clrn_status clrn_maxpool2d_launch(clrn_context *context, cl_command_queue queue,
+clrn_status clrn_maxpool2d_launch(clrn_context *context, bool half, cl_command_queue queue,
                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
                                   const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                   cl_event *event) {
   /* A work-item per output row: ResNet's 3x3 stride-2 window with constants. */
   bool k3s2 =
       desc->kernel_h == 3 && desc->kernel_w == 3 && desc->stride_h == 2 && desc->stride_w == 2;
-  return launch_window(context, queue, k3s2 ? "maxpool2d_rows_k3s2_f32" : "maxpool2d_rows_f32",
-                       SHAPE_ROWS, desc, NULL, input, output, num_wait, wait, event);
+  return launch_window(context, half, queue,
+                       k3s2 ? "maxpool2d_rows_k3s2_f32" : "maxpool2d_rows_f32", SHAPE_ROWS, desc,
+                       NULL, input, output, num_wait, wait, event);
 }
 
-clrn_status clrn_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+clrn_status clrn_avgpool2d_launch(clrn_context *context, bool half, cl_command_queue queue,
                                   const clrn_pool2d_desc *desc, const clrn_tensor *input,
                                   const clrn_tensor *output, cl_uint num_wait, const cl_event *wait,
                                   cl_event *event) {
   cl_int include_pad = desc->count_include_pad ? 1 : 0;
-  return launch_window(context, queue, "avgpool2d_f32", SHAPE_WINDOW, desc, &include_pad, input,
-                       output, num_wait, wait, event);
+  return launch_window(context, half, queue, "avgpool2d_f32", SHAPE_WINDOW, desc, &include_pad,
+                       input, output, num_wait, wait, event);
 }
 
-clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, cl_command_queue queue,
+clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, bool half, cl_command_queue queue,
                                            const clrn_tensor *input, const clrn_tensor *output,
                                            cl_uint num_wait, const cl_event *wait,
                                            cl_event *event) {
@@ -211,18 +212,18 @@ clrn_status clrn_adaptive_avgpool2d_launch(clrn_context *context, cl_command_que
     cl_uint plane_count = (cl_uint)input->n * (cl_uint)input->c;
     if (hw >= (cl_uint)clrn_context_tuning_value(context, CLRN_TUNING_GAP_GROUP_MIN_HW)) {
       const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer), CLRN_ARG(hw)};
-      return launch(context, queue, "global_avgpool_group_f32", args, 3, SHAPE_GROUP, hw, output,
-                    num_wait, wait, event);
+      return launch(context, half, queue, "global_avgpool_group_f32", args, 3, SHAPE_GROUP, hw,
+                    output, num_wait, wait, event);
     }
     const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer), CLRN_ARG(hw),
                                 CLRN_ARG(plane_count)};
-    return launch(context, queue, "global_avgpool_f32", args, 4, SHAPE_PLANES, 0, output, num_wait,
-                  wait, event);
+    return launch(context, half, queue, "global_avgpool_f32", args, 4, SHAPE_PLANES, 0, output,
+                  num_wait, wait, event);
   }
   const clrn_op_arg args[] = {CLRN_ARG(input->buffer), CLRN_ARG(output->buffer),
                               CLRN_ARG(input->h),      CLRN_ARG(input->w),
                               CLRN_ARG(output->h),     CLRN_ARG(output->w)};
-  return launch(context, queue, "adaptive_avgpool2d_f32", args, 6, SHAPE_WINDOW, 0, output,
+  return launch(context, half, queue, "adaptive_avgpool2d_f32", args, 6, SHAPE_WINDOW, 0, output,
                 num_wait, wait, event);
 }
 
@@ -233,7 +234,7 @@ clrn_status clrn_maxpool2d_enqueue(clrn_context *context, cl_command_queue queue
   static const char op[] = "clrn_maxpool2d_enqueue";
   CLRN_TRY(check_pool_call(op, context, queue, input, output, num_wait, wait));
   CLRN_TRY(check_window(op, desc, input, output));
-  return clrn_maxpool2d_launch(context, queue, desc, input, output, num_wait, wait, event);
+  return clrn_maxpool2d_launch(context, false, queue, desc, input, output, num_wait, wait, event);
 }
 
 clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
@@ -247,7 +248,7 @@ clrn_status clrn_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue
   if (desc->count_include_pad && (desc->pad_bottom_extra || desc->pad_right_extra))
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
                      "%s: count_include_pad with asymmetric padding is not supported", op);
-  return clrn_avgpool2d_launch(context, queue, desc, input, output, num_wait, wait, event);
+  return clrn_avgpool2d_launch(context, false, queue, desc, input, output, num_wait, wait, event);
 }
 
 clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_queue queue,
@@ -261,5 +262,6 @@ clrn_status clrn_adaptive_avgpool2d_enqueue(clrn_context *context, cl_command_qu
       (long long)(output->w + 1) * input->w > INT_MAX)
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT, "%s: %dx%d to %dx%d is too large", op, input->h,
                      input->w, output->h, output->w);
-  return clrn_adaptive_avgpool2d_launch(context, queue, input, output, num_wait, wait, event);
+  return clrn_adaptive_avgpool2d_launch(context, false, queue, input, output, num_wait, wait,
+                                        event);
 }

@@ -9,7 +9,12 @@
 
 #include "base/error.h"
 #include "plan/conv_candidates.h"
+#include "runtime/nvidia.h"
 #include "runtime/tuning.h"
+
+/* The tensor-core kernel's tile: 16 output channels by MMA_PIXELS pixels per warp
+ * of 32 work-items (kernels/conv2d_mma.cl), MMA_WG work-items a group. */
+enum { MMA_CHANNELS = 16, MMA_PIXELS = 32, MMA_WG = 128 };
 
 const char *clrn_conv2d_variant_string(int variant) {
   switch (variant) {
@@ -20,6 +25,7 @@ const char *clrn_conv2d_variant_string(int variant) {
   case CLRN_CONV_IGEMM: return "igemm";
   case CLRN_CONV_WINOGRAD: return "winograd";
   case CLRN_CONV_GROUPED: return "grouped";
+  case CLRN_CONV_MMA: return "mma";
   default: break;
   }
   return "unknown";
@@ -73,6 +79,8 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->wino_xform_wg = clrn_context_tuning_value(context, CLRN_TUNING_WINO_XFORM_WG);
   t->grouped_max_cout = clrn_context_tuning_value(context, CLRN_TUNING_GROUPED_MAX_COUT);
   t->tuned = *clrn_context_tuned(context);
+  t->precision = CLRN_PRECISION_FP32;
+  t->nv_compute = clrn_device_nv_compute(clrn_context_device(context));
 }
 
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b) {
@@ -87,7 +95,28 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->wino_min_plane == b->wino_min_plane && a->wino_mr == b->wino_mr &&
          a->wino_nr == b->wino_nr && a->wino_wg == b->wino_wg &&
          a->wino_xform_wg == b->wino_xform_wg && a->grouped_max_cout == b->grouped_max_cout &&
-         clrn_tuned_equal(&a->tuned, &b->tuned);
+         clrn_tuned_equal(&a->tuned, &b->tuned) && a->precision == b->precision &&
+         a->nv_compute == b->nv_compute;
+}
+
+size_t clrn_precision_storage_bytes(long precision) {
+  return precision == CLRN_PRECISION_FP16 ? 2 : sizeof(float);
+}
+
+bool clrn_conv2d_variant_stores(int variant, long precision) {
+  if (precision != CLRN_PRECISION_FP16)
+    return true;
+  switch (variant) {
+  case CLRN_CONV_DIRECT:
+  case CLRN_CONV_BLOCKED:
+  case CLRN_CONV_GEMM:
+  case CLRN_CONV_MMA: return true;
+  default: return false; /* not converted to the prelude's storage macros */
+  }
+}
+
+bool clrn_conv2d_mma_fits(const clrn_conv_tuning *t, const clrn_conv_shape *s) {
+  return t->nv_compute >= CLRN_NV_MMA_MIN_COMPUTE && s->groups == 1;
 }
 
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
@@ -134,6 +163,12 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     t = tuned;
   config->tuned = tuned != NULL;
   int cout_g = shape->out_channels / shape->groups;
+  /* Reduced precisions run on tensor cores where the device has them. */
+  if (variant == CLRN_CONV_AUTO && t->precision != CLRN_PRECISION_FP32 &&
+      clrn_conv2d_mma_fits(t, shape))
+    variant = CLRN_CONV_MMA;
+  if (variant == CLRN_CONV_MMA && !clrn_conv2d_mma_fits(t, shape))
+    variant = CLRN_CONV_AUTO;
   /* Winograd first: where it fits it does a quarter of the multiplications or
    * fewer; on small planes the tiles past the border waste much of that. */
   if (variant == CLRN_CONV_AUTO && t->wino_tile && clrn_conv2d_winograd_fits(shape) &&
@@ -162,10 +197,24 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
      * channels would be padding (depthwise and tiny layers stay direct). */
     variant =
         t->auto_blocked && 2L * cout_g >= t->cout_block ? CLRN_CONV_BLOCKED : CLRN_CONV_DIRECT;
+  /* A variant whose kernels cannot store this precision is never chosen. */
+  if (!clrn_conv2d_variant_stores(variant, t->precision))
+    variant = CLRN_CONV_BLOCKED;
   config->variant = variant;
   config->program = "conv2d";
   config->pixels_first = (int)t->pixels_first;
-  if (variant == CLRN_CONV_GEMM) {
+  config->half = t->precision == CLRN_PRECISION_FP16;
+  if (variant == CLRN_CONV_MMA) {
+    /* PyTorch's weight layout; blocks_g counts 16-channel tiles, pix_block the
+     * pixels of a warp's tile. */
+    config->program = "conv2d_mma";
+    config->kernel_name = "conv2d_mma";
+    config->tf32 = !config->half;
+    config->cout_block = MMA_CHANNELS;
+    config->pix_block = MMA_PIXELS;
+    config->blocks_g = (cout_g + MMA_CHANNELS - 1) / MMA_CHANNELS;
+    config->work_group = MMA_WG;
+  } else if (variant == CLRN_CONV_GEMM) {
     /* The blocked weight layout with a block of GEMM_MR channels and one tap. */
     config->program = "conv2d_gemm";
     config->kernel_name = "conv2d_gemm1x1";
@@ -227,9 +276,17 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   else if (c->variant == CLRN_CONV_GEMM)
     snprintf(text, size, "gemm oc%dx%d wg%zu pf%d%s", c->cout_block, c->pix_block, c->work_group,
              c->pixels_first, c->tuned ? " tuned" : "");
+  else if (c->variant == CLRN_CONV_MMA)
+    snprintf(text, size, "mma %s oc%dx%d wg%zu", c->tf32 ? "tf32" : "f16", c->cout_block,
+             c->pix_block, c->work_group);
   else
     snprintf(text, size, "%s wg%zu%s", clrn_conv2d_variant_string(c->variant), c->work_group,
              c->tuned ? " tuned" : "");
+  if (c->half && c->variant != CLRN_CONV_MMA) {
+    size_t used = strlen(text);
+    if (used < size)
+      snprintf(text + used, size - used, " fp16");
+  }
 }
 
 bool clrn_conv2d_padded_plane(const clrn_conv_shape *s, const clrn_conv2d_config *config, int out_h,
@@ -265,7 +322,7 @@ size_t clrn_conv2d_padded_bytes(const clrn_conv_shape *s, const clrn_conv2d_conf
   long long h, w;
   if (!clrn_conv2d_padded_plane(s, config, out_h, out_w, &h, &w))
     return 0;
-  return (size_t)s->in_channels * (size_t)h * (size_t)w * sizeof(float);
+  return (size_t)s->in_channels * (size_t)h * (size_t)w * (config->half ? 2 : sizeof(float));
 }
 
 void clrn_conv2d_packed_free(clrn_conv2d_packed *packed) {

@@ -24,6 +24,9 @@ enum {
   CLRN_CONV_WINOGRAD = 5,
   CLRN_CONV_GROUPED = 6
 };
+/* Internal variants the plan chooses but the public op API does not offer: the
+ * tensor-core kernel of kernels/conv2d_mma.cl (NVIDIA, compute capability >= 8.0). */
+enum { CLRN_CONV_MMA = 16 };
 
 /** A convolution's shape as the plan records it: clrn_conv2d_desc without the variant. */
 typedef struct clrn_conv_shape {
@@ -53,6 +56,12 @@ typedef struct clrn_conv_tuning {
   long wino_xform_wg;                /**< WINO_XFORM_WG */
   long grouped_max_cout;             /**< GROUPED_MAX_COUT */
   clrn_tuned_convs tuned; /**< the tuning file's per-layer choices (plan/conv_candidates.h) */
+  /** Not profile values but part of what a plan depends on: the run's
+   * clrn_precision (clrn_conv_tuning_read() sets CLRN_PRECISION_FP32; the model
+   * sets its option) and the device's NVIDIA compute capability as major * 10 +
+   * minor (0 for other devices; from cl_nv_device_attribute_query). */
+  long precision;
+  long nv_compute;
 } clrn_conv_tuning;
 
 /** The variant a convolution runs and how its kernel is launched: the choice a
@@ -75,6 +84,8 @@ typedef struct clrn_conv2d_config {
   size_t work_group; /**< wanted work-group size along dimension 0 (igemm: the exact one) */
   int pixels_first;  /**< CONV_PIXELS_FIRST: 0 never, 1 always, 2 when the weight is bigger */
   bool tuned;        /**< chosen by the tuning file rather than the profile alone */
+  bool half;         /**< weights and activations stored as half (CLRN_PRECISION_FP16) */
+  bool tf32;         /**< MMA: TF32 tensor-core inputs (else f16 from half storage) */
 } clrn_conv2d_config;
 
 /** Host copies of the arrays a variant reads. */
@@ -89,6 +100,22 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *tuning
 
 /** Whether two sets of tuning values are the same (then one plan serves both). */
 bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b);
+
+/** Bytes of one stored activation or convolution weight element: 2 for
+ * CLRN_PRECISION_FP16, else 4 (sizeof(float)). */
+size_t clrn_precision_storage_bytes(long precision);
+
+/** Whether a variant's kernels can store their tensors as precision asks: every
+ * variant stores float; half storage (FP16) only where its kernels were converted
+ * to the prelude's storage macros (direct, blocked, gemm, mma); TF32 stores float.
+ * Variants added without conversion are fp32-only, and the plan does not choose
+ * them for an fp16 run. */
+bool clrn_conv2d_variant_stores(int variant, long precision);
+
+/** Whether the tensor-core variant (kernels/conv2d_mma.cl) can run this shape on
+ * a device of that NVIDIA compute capability (tuning->nv_compute >= 80; any
+ * kernel size, stride and padding, one group). */
+bool clrn_conv2d_mma_fits(const clrn_conv_tuning *tuning, const clrn_conv_shape *shape);
 
 /** Whether the GEMM variant can run a convolution of this shape: 1x1, stride 1,
  * no padding, one group. */

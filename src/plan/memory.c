@@ -1,5 +1,8 @@
 /* Liveness-based buffer slots for a plan's intermediate tensors, and the device
- * memory a plan needs (see plan.h). */
+ * memory a plan needs (see plan.h). Slots, the network input, padded-input
+ * workspaces and convolution weights take clrn_plan_element_bytes() per element
+ * (2 for --precision fp16); logits, probabilities, epilogues, BatchNorm and linear
+ * parameters are float in every mode. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,11 +109,16 @@ clrn_status clrn_plan_assign_slots(clrn_plan *plan) {
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
+size_t clrn_plan_element_bytes(const clrn_plan *plan) {
+  return clrn_precision_storage_bytes(plan->tuning.precision);
+}
+
 /* Device bytes of a step's parameters, as its op object holds them. */
-static size_t step_weight_bytes(const clrn_step *s) {
+static size_t step_weight_bytes(const clrn_step *s, size_t element) {
   size_t in = (size_t)s->channels[0], out = (size_t)s->channels[1];
   switch (s->kind) {
-  case CLRN_STEP_CONV: return (s->packed.weight_count + s->packed.epilogue_count) * sizeof(float);
+  case CLRN_STEP_CONV:
+    return s->packed.weight_count * element + s->packed.epilogue_count * sizeof(float);
   case CLRN_STEP_BATCHNORM: return 2 * out * sizeof(float); /* folded to scale and shift */
   case CLRN_STEP_LINEAR: return (in * out + out) * sizeof(float);
   default: return 0;
@@ -119,18 +127,19 @@ static size_t step_weight_bytes(const clrn_step *s) {
 
 void clrn_plan_memory_needs(const clrn_plan *plan, clrn_plan_memory *m) {
   memset(m, 0, sizeof *m);
+  size_t element = clrn_plan_element_bytes(plan);
   for (size_t i = 0; i < plan->slot_count; i++) {
-    size_t bytes = plan->slot_floats[i] * sizeof(float);
+    size_t bytes = plan->slot_floats[i] * element;
     m->activation_bytes += bytes;
     m->largest_buffer_bytes = max_size(m->largest_buffer_bytes, bytes);
   }
-  size_t in = clrn_plan_value_floats(plan, plan->graph.input) * sizeof(float);
+  size_t in = clrn_plan_value_floats(plan, plan->graph.input) * element;
   size_t out = clrn_plan_value_floats(plan, plan->graph.output) * sizeof(float);
   m->io_bytes = 2 * (in + 2 * out);
   m->largest_buffer_bytes = max_size(m->largest_buffer_bytes, max_size(in, out));
   for (size_t i = 0; i < plan->step_count; i++) {
     const clrn_step *s = &plan->steps[i];
-    m->weight_bytes += step_weight_bytes(s);
+    m->weight_bytes += step_weight_bytes(s, element);
     if (s->kind != CLRN_STEP_CONV)
       continue;
     const clrn_value *v = &plan->graph.values[s->output];

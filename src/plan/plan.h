@@ -5,7 +5,8 @@
  * folded and packed in the layout that algorithm reads, and every intermediate
  * tensor assigned to a reusable buffer slot by liveness. A plan holds no OpenCL
  * object: it is built once and shared by every device whose tuning values
- * (clrn_conv_tuning) are the same, and each device's model instantiates its op
+ * (clrn_conv_tuning, which includes the run's precision) are the same, and each
+ * device's model instantiates its op
  * objects from it (sched/instance.c), uploading the weights as they are.
  *
  * Slots are sized per image; the scheduler allocates each slot for the batch it
@@ -79,8 +80,13 @@ clrn_status clrn_plan_assign_slots(clrn_plan *plan);
 /** Frees the steps' host weights and the arrays. Safe on a zeroed plan. */
 void clrn_plan_free(clrn_plan *plan);
 
-/** Floats per image of a value. */
+/** Elements per image of a value. */
 size_t clrn_plan_value_floats(const clrn_plan *plan, int value);
+
+/** Bytes of one stored activation (slots and the network input; logits and
+ * probabilities are always float): 2 when the plan's precision is
+ * CLRN_PRECISION_FP16, else 4. */
+size_t clrn_plan_element_bytes(const clrn_plan *plan);
 
 /** Device memory a plan needs on one device (memory.c). The memory policy fits
  * the batch by it (sched/model.c) and the scheduler allocates exactly it

@@ -133,8 +133,9 @@ static clrn_status add_device(clrn_engine *e, const clrn_device_info *device,
   const clrn_plan *plan = NULL;
   clrn_status status = clrn_context_prepare(slot->ctx, NULL, 0);
   if (status == CLRN_STATUS_SUCCESS) {
-    clrn_conv_tuning_read(slot->ctx, &tuning);
-    status = find_plan(e, &tuning, weights, &plan);
+    status = clrn_model_tuning(slot->ctx, &e->options.model, &tuning);
+    if (status == CLRN_STATUS_SUCCESS)
+      status = find_plan(e, &tuning, weights, &plan);
   }
   if (status == CLRN_STATUS_SUCCESS)
     status = clrn_model_create_from_plan(slot->ctx, plan, &e->options.model, &slot->model);

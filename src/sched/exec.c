@@ -7,6 +7,7 @@
 
 #include "base/array.h"
 #include "base/error.h"
+#include "base/half.h"
 #include "ops/ops_internal.h"
 
 #define QUEUES 3
@@ -44,6 +45,8 @@ struct clrn_exec {
   buffer_track *tracks;
   size_t bytes;
   bool profiling;
+  bool half;            /* activations stored as half (--precision fp16) */
+  uint16_t *staging[2]; /* half: the input converted, per input buffer */
   pending_record *pending;
   size_t pending_count, pending_capacity;
   clrn_trace_record *trace;
@@ -156,15 +159,16 @@ static clrn_status launch(clrn_exec *x, const clrn_step *s, const clrn_step_op *
                               waits, event);
   case CLRN_STEP_BATCHNORM:
     return clrn_batchnorm_launch(op->batchnorm, q, &in, &out, w->count, waits, event);
-  case CLRN_STEP_RELU: return clrn_relu_launch(x->ctx, q, &in, &out, w->count, waits, event);
+  case CLRN_STEP_RELU:
+    return clrn_relu_launch(x->ctx, x->half, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_ADD:
-    return clrn_add_launch(x->ctx, q, &in, &second, &out, s->relu, w->count, waits, event);
+    return clrn_add_launch(x->ctx, x->half, q, &in, &second, &out, s->relu, w->count, waits, event);
   case CLRN_STEP_MAXPOOL: {
     clrn_pool2d_desc pool = clrn_instance_pool(s);
-    return clrn_maxpool2d_launch(x->ctx, q, &pool, &in, &out, w->count, waits, event);
+    return clrn_maxpool2d_launch(x->ctx, x->half, q, &pool, &in, &out, w->count, waits, event);
   }
   case CLRN_STEP_AVGPOOL:
-    return clrn_adaptive_avgpool2d_launch(x->ctx, q, &in, &out, w->count, waits, event);
+    return clrn_adaptive_avgpool2d_launch(x->ctx, x->half, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_LINEAR:
     return clrn_linear_launch(op->linear, q, &in, &out, w->count, waits, event);
   case CLRN_STEP_SOFTMAX: return clrn_softmax_launch(x->ctx, q, &in, &out, w->count, waits, event);
@@ -213,11 +217,34 @@ static clrn_status add_download(clrn_exec *x, cl_event event) {
   return CLRN_STATUS_SUCCESS;
 }
 
-/* Uploads (write) or downloads (read) one chunk between host and a value's buffer. */
+/* With half storage, converts n images of input into the staging copy of input
+ * buffer parity (once the upload that last read it has finished) and points *host
+ * at it; else leaves *host as it is. */
+static clrn_status stage_input(clrn_exec *x, int parity, int n, void **host,
+                               const buffer_track *t) {
+  if (!x->half)
+    return CLRN_STATUS_SUCCESS;
+  if (t->writer.event && t->writer.queue == TRANSFER_QUEUE) {
+    cl_int err = clWaitForEvents(1, &t->writer.event);
+    if (err != CL_SUCCESS)
+      return clrn_fail_cl(err, "waiting for the previous upload of the input");
+  }
+  size_t count = clrn_plan_value_floats(x->plan, x->plan->graph.input) * (size_t)n;
+  clrn_half_from_floats(*host, count, x->staging[parity]);
+  *host = x->staging[parity];
+  return CLRN_STATUS_SUCCESS;
+}
+
+/* Uploads (write) or downloads (read) one chunk between host and a value's buffer.
+ * The input is stored as the plan's activations are (half with --precision fp16,
+ * converted here); logits and probabilities are always float. */
 static clrn_status transfer(clrn_exec *x, bool upload, int value, int parity, int n, int chunk,
                             void *host, const char *name) {
   int b = buffer_of(x, value, parity);
-  size_t bytes = clrn_plan_value_floats(x->plan, value) * (size_t)n * sizeof(float);
+  size_t element = upload ? clrn_plan_element_bytes(x->plan) : sizeof(float);
+  size_t bytes = clrn_plan_value_floats(x->plan, value) * (size_t)n * element;
+  if (upload)
+    CLRN_TRY(stage_input(x, parity, n, &host, &x->tracks[b]));
   wait_list w = {.count = 0};
   if (upload)
     wait_for_write(&w, &x->tracks[b], TRANSFER_QUEUE);
@@ -331,7 +358,7 @@ clrn_status clrn_exec_run(clrn_exec *x, const float *input, int batch, float *lo
 static clrn_status allocate(clrn_exec *x, size_t bytes, cl_mem *buffer) {
   CLRN_TRY(clrn_buffer_create(x->ctx, CL_MEM_READ_WRITE, bytes, NULL, buffer));
   x->bytes += bytes;
-  const float zero = 0.0f;
+  const cl_uchar zero = 0; /* one byte: half buffers may hold an odd number of halves */
   cl_int err =
       clEnqueueFillBuffer(x->queues[0], *buffer, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
   return err == CL_SUCCESS ? CLRN_STATUS_SUCCESS
@@ -365,6 +392,7 @@ clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, const clr
   x->ops = ops;
   x->max_batch = max_batch;
   x->profiling = clrn_context_profiling(ctx);
+  x->half = clrn_plan_element_bytes(plan) == 2;
   size_t queues = clrn_context_queue_count(ctx);
   for (int q = 0; q < QUEUES; q++) {
     x->queue_index[q] = q < (int)queues ? q : (int)queues - 1;
@@ -382,13 +410,19 @@ clrn_status clrn_exec_create(clrn_context *ctx, const clrn_plan *plan, const clr
   clrn_plan_memory_needs(plan, &needs);
   size_t in_floats = clrn_plan_value_floats(plan, plan->graph.input);
   size_t out_floats = clrn_plan_value_floats(plan, plan->graph.output);
+  size_t element = clrn_plan_element_bytes(plan);
   for (size_t i = 0; i < x->buffer_count; i++) {
     size_t floats = i < plan->slot_count       ? plan->slot_floats[i]
                     : i < plan->slot_count + 2 ? in_floats
                                                : out_floats;
-    CLRN_GOTO(allocate(x, floats * (size_t)max_batch * sizeof(float), &x->buffers[i]), fail,
-              status);
+    size_t bytes = (i < plan->slot_count + 2 ? element : sizeof(float)) * floats;
+    CLRN_GOTO(allocate(x, bytes * (size_t)max_batch, &x->buffers[i]), fail, status);
   }
+  for (int i = 0; x->half && i < 2; i++)
+    if (!(x->staging[i] = malloc(in_floats * (size_t)max_batch * sizeof *x->staging[i]))) {
+      status = clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "half input staging");
+      goto fail;
+    }
   CLRN_GOTO(lend_workspaces(x, &needs), fail, status);
   CLRN_CL_GOTO(clFinish(x->queues[0]), fail, status, "allocating %zu bytes of buffers", x->bytes);
   *out = x;
@@ -423,6 +457,8 @@ void clrn_exec_release(clrn_exec *x) {
     if (x->workspaces[q])
       clReleaseMemObject(x->workspaces[q]);
   free(x->tracks);
+  free(x->staging[0]);
+  free(x->staging[1]);
   free(x->pending);
   free(x->trace);
   free(x->downloads);

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "ops/conv2d_packed.h"
+#include "ops/ops_internal.h"
 
 static clrn_conv2d_desc conv_desc(const clrn_step *s) {
   const clrn_conv_shape *c = &s->conv;
@@ -30,7 +31,9 @@ clrn_pool2d_desc clrn_instance_pool(const clrn_step *s) {
                             .pad_w = s->window[2]};
 }
 
-static clrn_status make_op(clrn_context *ctx, const clrn_step *s, clrn_step_op *op) {
+/* The op object of step s; half: the plan stores activations as half (the
+ * convolution's config says so itself). */
+static clrn_status make_op(clrn_context *ctx, const clrn_step *s, bool half, clrn_step_op *op) {
   int in = s->channels[0], out = s->channels[1];
   const float *p = s->params;
   switch (s->kind) {
@@ -39,10 +42,12 @@ static clrn_status make_op(clrn_context *ctx, const clrn_step *s, clrn_step_op *
     return clrn_conv2d_create_packed(ctx, &desc, &s->config, &s->packed, &op->conv);
   }
   case CLRN_STEP_BATCHNORM: /* params: mean, var, weight, bias */
-    return clrn_batchnorm_create(ctx, out, p, p + out, p + 2 * out, p + 3 * out, s->eps,
-                                 &op->batchnorm);
+    CLRN_TRY(clrn_batchnorm_create(ctx, out, p, p + out, p + 2 * out, p + 3 * out, s->eps,
+                                   &op->batchnorm));
+    return half ? clrn_batchnorm_store_half(op->batchnorm) : CLRN_STATUS_SUCCESS;
   case CLRN_STEP_LINEAR: /* params: weight, then bias */
-    return clrn_linear_create(ctx, in, out, p, p + (size_t)in * out, &op->linear);
+    CLRN_TRY(clrn_linear_create(ctx, in, out, p, p + (size_t)in * out, &op->linear));
+    return half ? clrn_linear_store_half(op->linear) : CLRN_STATUS_SUCCESS;
   default: return CLRN_STATUS_SUCCESS;
   }
 }
@@ -53,7 +58,7 @@ clrn_status clrn_instance_create(clrn_context *ctx, const clrn_plan *plan, clrn_
   if (!ops)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "op objects");
   for (size_t i = 0; i < plan->step_count; i++) {
-    clrn_status status = make_op(ctx, &plan->steps[i], &ops[i]);
+    clrn_status status = make_op(ctx, &plan->steps[i], clrn_plan_element_bytes(plan) == 2, &ops[i]);
     if (status != CLRN_STATUS_SUCCESS) {
       clrn_instance_release(ops, plan->step_count);
       return clrn_fail_prefix(status, "%s", plan->steps[i].name);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "runtime/nvidia.h"
 #include "runtime/platform_lock.h"
 #include "sched/exec.h"
 
@@ -55,17 +56,27 @@ static clrn_status check_options(const clrn_model_options *options) {
   return CLRN_STATUS_SUCCESS;
 }
 
+clrn_status clrn_model_tuning(const clrn_context *ctx, const clrn_model_options *options,
+                              clrn_conv_tuning *tuning) {
+  CLRN_TRY(clrn_precision_check(clrn_context_device(ctx), options->precision));
+  clrn_conv_tuning_read(ctx, tuning);
+  tuning->precision = options->precision;
+  return CLRN_STATUS_SUCCESS;
+}
+
 clrn_status clrn_model_create_from_plan(clrn_context *ctx, const clrn_plan *plan,
                                         const clrn_model_options *options, clrn_model **out) {
   *out = NULL;
   CLRN_TRY(check_options(options));
   /* The kernels are built with the profile's blocking: the plan must be packed for it. */
   clrn_conv_tuning tuning;
-  clrn_conv_tuning_read(ctx, &tuning);
+  CLRN_TRY(clrn_model_tuning(ctx, options, &tuning));
   if (!clrn_conv_tuning_equal(&tuning, &plan->tuning))
     return clrn_fail(CLRN_STATUS_INVALID_ARGUMENT,
-                     "%s: the plan was made for other convolution tuning values than profile %s's",
-                     clrn_context_device(ctx)->name, clrn_context_profile_name(ctx));
+                     "%s: the plan was made for other convolution tuning values or precision than "
+                     "profile %s's at %s",
+                     clrn_context_device(ctx)->name, clrn_context_profile_name(ctx),
+                     clrn_precision_string(options->precision));
   clrn_model *m = calloc(1, sizeof *m);
   if (!m)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "model");
@@ -111,7 +122,9 @@ clrn_status clrn_model_create(clrn_context *ctx, const clrn_weights *weights,
     options = &defaults;
   CLRN_TRY(check_options(options));
   clrn_conv_tuning tuning;
-  clrn_conv_tuning_read(ctx, &tuning);
+  clrn_status checked = clrn_model_tuning(ctx, options, &tuning);
+  if (checked != CLRN_STATUS_SUCCESS)
+    return clrn_fail_prefix(checked, "%s", clrn_context_device(ctx)->name);
   clrn_plan *plan = calloc(1, sizeof *plan);
   if (!plan)
     return clrn_fail(CLRN_STATUS_OUT_OF_HOST_MEMORY, "plan");

@@ -15,6 +15,13 @@
 clrn_status clrn_model_create_from_plan(clrn_context *context, const clrn_plan *plan,
                                         const clrn_model_options *options, clrn_model **model);
 
+/** The tuning values a plan for context must be built with under options: the
+ * profile's, the options' precision and the device's compute capability. Fails
+ * with CLRN_STATUS_UNSUPPORTED (a one-line reason naming the device) when the
+ * device cannot run that precision (tf32 off NVIDIA compute capability >= 8.0). */
+clrn_status clrn_model_tuning(const clrn_context *context, const clrn_model_options *options,
+                              clrn_conv_tuning *tuning);
+
 /** The batch sizes a clrn_model_run() of batch images launches: writes one or two
  * sizes to sizes and returns how many (0 when batch < 1). */
 int clrn_model_launch_sizes(const clrn_model *model, int batch, int sizes[2]);

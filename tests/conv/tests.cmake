@@ -15,3 +15,11 @@ add_test(NAME igemm_strict_compile
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/conv/check_igemm_strict.py
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(igemm_strict_compile PROPERTIES LABELS "unit" SKIP_RETURN_CODE 77)
+
+# The tensor-core kernel (--precision tf32/fp16 on NVIDIA compute capability >= 8.0)
+# compiled to PTX by clang's NVPTX target and assembled by ptxas for sm_80, both
+# storages; skipped without them. It cannot run here: its refusal on PoCL is in
+# tests/model/test_precision_device.c.
+add_test(NAME conv2d_mma_ptx COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/conv/mma_ptx.sh
+                                     ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/mma_ptx)
+set_tests_properties(conv2d_mma_ptx PROPERTIES LABELS "unit;precision" SKIP_RETURN_CODE 77)

@@ -60,6 +60,43 @@ clrn_add_test(NAME test_onnx_import SOURCES model/test_onnx_import.c LABELS unit
 target_compile_definitions(test_onnx_import PRIVATE
                            CLRN_ONNX_CORPUS="${PROJECT_SOURCE_DIR}/tests/fuzz/onnx_corpus")
 
+# --precision without a device: float-to-half conversion, the plan's choices per
+# precision (tensor cores only where allowed) and the memory of half storage.
+clrn_add_test(NAME test_precision_plan SOURCES model/test_precision_plan.c LABELS unit precision)
+# --precision on a device: fp16 ops against fp32, tf32 and the tensor-core variant
+# refused on a device without them (PoCL), with one clear line.
+clrn_add_test(NAME test_precision_device SOURCES model/test_precision_device.c
+              LABELS device precision)
+# Not yet under Oclgrind: with CLRN_TEST_SMALL=1 (one fused fp16 ResNet-18 at 32x32,
+# ~5 min) Oclgrind 21.10 reports "Controlflow depends on uninitialized value" at the
+# first conv2d_blocked_k7 fma (the stem, reading the padded input from the model's
+# device-filled workspace); not yet told apart from its known buffer-state quirks
+# (ops/conv2d_pad.c). Run by hand:
+#   CLRN_TEST_SMALL=1 tests/common/oclgrind_run.sh build/tests/test_precision_device
+
+# --precision fp16 (half storage, float arithmetic) against the same torchvision
+# float32 logits, with the fp16 tolerance test_network.c derives from half's
+# 11-bit significand. The lock keeps a network's fp32 and fp16 tests from making
+# its reference data at once.
+foreach(arch resnet18 resnet50 resnext50_32x4d)
+  add_test(NAME network_fp16_${arch} COMMAND test_network ${arch} fp16)
+  set_tests_properties(network_fp16_${arch} PROPERTIES LABELS "network;device;precision"
+                       SKIP_RETURN_CODE 77 TIMEOUT 1800 ENVIRONMENT "${CLRN_TEST_ENV}"
+                       RESOURCE_LOCK network_${arch})
+  set_tests_properties(network_${arch} PROPERTIES RESOURCE_LOCK network_${arch})
+endforeach()
+
+# The tensor-core variant (kernels/conv2d_mma.cl) at tf32 and fp16, with each
+# mma.sync emulated by its PTX definition (CLRN_TEST_MMA_EMULATE: no NVIDIA GPU in
+# CI), against torchvision with the fp16 tolerance.
+foreach(mode tf32 fp16)
+  add_test(NAME network_${mode}_mma_emulated_resnet18 COMMAND test_network resnet18 ${mode})
+  set_tests_properties(network_${mode}_mma_emulated_resnet18 PROPERTIES
+                       LABELS "network;device;precision" SKIP_RETURN_CODE 77 TIMEOUT 1800
+                       ENVIRONMENT "${CLRN_TEST_ENV};CLRN_TEST_MMA_EMULATE=1"
+                       RESOURCE_LOCK network_resnet18)
+endforeach()
+
 # Several devices: two PoCL devices, and two platforms (PoCL + Oclgrind) through an
 # ICD folder made here, with small inputs so the simulator stays quick.
 clrn_add_test(NAME test_multidevice SOURCES model/test_multidevice.c LABELS multidevice device

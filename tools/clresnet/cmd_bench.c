@@ -96,18 +96,20 @@ static int bench_option(int key, const char *value, void *own) {
 static const cli_command bench_command = {"bench", bench_options, print_help, bench_option};
 
 static void print_help(void) {
-  printf("Usage: clresnet bench -m ARCH [-w WEIGHTS] [-b BATCH] [-n ITERS] [-t SECONDS]\n"
-         "                      [--warmup N] [-d SPEC] [-H HEIGHT -W WIDTH] [--threads N]\n"
-         "                      [--json] [--trace FILE] [--profile] [--no-fuse] [-v | -q]\n"
-         "\n"
-         "Runs inference on synthetic input and prints the latency per batch (mean, standard\n"
-         "deviation, min, p50 (the median), p90, p99, max), the first (cold) batch's time, host\n"
-         "peak RSS and device memory, images per second (from the median), effective GFLOP/s\n"
-         "(2 x the model's multiply-adds) and, where\n"
-         "the device profile knows the device's peak, the fraction of that nominal peak\n"
-         "(compute units x the clock OpenCL reports x FLOP per cycle; CPUs that boost above\n"
-         "that clock can exceed 100%%).\n"
-         "\n");
+  printf(
+      "Usage: clresnet bench -m ARCH [-w WEIGHTS] [-b BATCH] [-n ITERS] [-t SECONDS]\n"
+      "                      [--warmup N] [-d SPEC] [-H HEIGHT -W WIDTH] [--threads N]\n"
+      "                      [--precision MODE] [--json] [--trace FILE] [--profile] [--no-fuse]\n"
+      "                      [-v | -q]\n"
+      "\n"
+      "Runs inference on synthetic input and prints the latency per batch (mean, standard\n"
+      "deviation, min, p50 (the median), p90, p99, max), the first (cold) batch's time, host\n"
+      "peak RSS and device memory, images per second (from the median), effective GFLOP/s\n"
+      "(2 x the model's multiply-adds) and, where\n"
+      "the device profile knows the device's peak, the fraction of that nominal peak\n"
+      "(compute units x the clock OpenCL reports x FLOP per cycle; CPUs that boost above\n"
+      "that clock can exceed 100%%).\n"
+      "\n");
   cli_print_options(&bench_command);
   printf("\n"
          "Examples:\n"
@@ -287,7 +289,8 @@ static void print_text(const bench_args *a, clrn_engine *engine, const timing *t
          a->height, a->width, a->common.batch, l->count, a->warmup);
   if (a->duration > 0)
     printf(", -t %g s", a->duration);
-  printf(") on %zu device%s%s\n", n, n > 1 ? "s" : "", a->common.no_fuse ? ", unfused" : "");
+  printf(") on %zu device%s%s, %s\n", n, n > 1 ? "s" : "", a->common.no_fuse ? ", unfused" : "",
+         clrn_precision_string(a->common.precision));
   printf("  latency per batch: mean %.2f ms, stddev %.2f ms; first batch (cold) %.2f ms\n",
          1e3 * l->mean, 1e3 * l->stddev, 1e3 * t->first);
   printf("  min %.2f ms, p50 (median) %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
@@ -332,6 +335,7 @@ static void print_json(const bench_args *a, clrn_engine *engine, const timing *t
   cJSON_AddNumberToObject(root, "height", (double)a->height);
   cJSON_AddNumberToObject(root, "width", (double)a->width);
   cJSON_AddBoolToObject(root, "fused", !a->common.no_fuse);
+  cJSON_AddStringToObject(root, "precision", clrn_precision_string(a->common.precision));
   cJSON *devices = cJSON_AddArrayToObject(root, "devices");
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {

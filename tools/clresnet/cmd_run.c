@@ -98,8 +98,9 @@ static const cli_command run_command = {"run", run_options, print_help, run_opti
 static void print_help(void) {
   printf("Usage: clresnet run -w WEIGHTS [-m ARCH] [-d SPEC] [-b BATCH] [-k TOPK]\n"
          "                    [-o LOGITS.npy] [--save-input INPUT.npy] [--json] [--no-fuse]\n"
-         "                    [--preprocess MODE] [--resize N] [--crop N] [--mean R,G,B]\n"
-         "                    [--std R,G,B] [--labels FILE] [--trace FILE] [-v | -q] INPUT...\n"
+         "                    [--precision fp32|fp16|tf32] [--preprocess MODE]\n"
+         "                    [--resize N] [--crop N] [--mean R,G,B] [--std R,G,B]\n"
+         "                    [--labels FILE] [--trace FILE] [-v | -q] INPUT...\n"
          "       clresnet run -w WEIGHTS [options] [--jsonl FILE | --csv FILE] [--resume]\n"
          "                    [--truth FILE] [--decode-threads N] DIR|@LIST|INPUT...\n"
          "\n"

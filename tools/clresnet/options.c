@@ -29,6 +29,10 @@ static const cli_option engine_options[] = {
      "first device; several devices split each batch by measured speed"},
     {"list-devices", CLI_OPT_LIST, NULL, "list devices and exit"},
     {"batch", 'b', "N", "largest batch a device runs at once, 1..4096 (default 8)"},
+    {"precision", CLI_OPT_PRECISION, "MODE",
+     "fp32 (default); fp16: weights and activations stored as half,\n"
+     "float arithmetic, any device; tf32: tensor cores, NVIDIA GPUs of\n"
+     "compute capability 8.0 or later only (fp16 uses them there too)"},
     {NULL, 0, NULL, NULL}};
 
 /* ... and after them. */
@@ -89,6 +93,13 @@ static int shared_option(const char *command, int key, const char *value, cli_se
   case CLI_OPT_JSON: a->json = true; return CLI_EXIT_OK;
   case CLI_OPT_NO_FUSE: a->no_fuse = true; return CLI_EXIT_OK;
   case CLI_OPT_TRACE: a->trace = value; return CLI_EXIT_OK;
+  case CLI_OPT_PRECISION:
+    for (int p = CLRN_PRECISION_FP32; p <= CLRN_PRECISION_TF32; p++)
+      if (strcmp(value, clrn_precision_string((clrn_precision)p)) == 0) {
+        a->precision = (clrn_precision)p;
+        return CLI_EXIT_OK;
+      }
+    return cli_usage_error(command, "--precision: \"%s\" is not fp32, fp16 or tf32", value);
   default: return CLI_CONTINUE;
   }
 }

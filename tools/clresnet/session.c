@@ -70,6 +70,7 @@ int cli_session_start(cli_session *s, const cli_session_args *a, int height, int
   clrn_engine_options options;
   clrn_engine_options_default(&options);
   options.model.fuse = !a->no_fuse;
+  options.model.precision = a->precision;
   options.model.max_batch = (int)a->batch;
   options.model.height = height;
   options.model.width = width;

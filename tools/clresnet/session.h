@@ -20,22 +20,23 @@ typedef struct cli_option {
 } cli_option;
 
 /** Keys of the shared long-only options, for a command's help overrides. */
-enum { CLI_OPT_LIST = 1000, CLI_OPT_JSON, CLI_OPT_NO_FUSE, CLI_OPT_TRACE };
+enum { CLI_OPT_LIST = 1000, CLI_OPT_JSON, CLI_OPT_NO_FUSE, CLI_OPT_TRACE, CLI_OPT_PRECISION };
 
 /** The first id of a command's own long-only options (the shared ones lie below). */
 #define CLI_OPTION_OWN 1100
 
 /** The values of the shared options. */
 typedef struct cli_session_args {
-  const char *weights; /* -w (NULL: none given) */
-  const char *device;  /* -d (NULL: CLRN_DEVICE, else the default) */
-  const char *trace;   /* --trace */
-  clrn_arch arch;      /* -m (CLRN_ARCH_AUTO: from the weights) */
-  long batch;          /* -b (default 8) */
-  long images;         /* images each engine run gets, which a cold start warms up for (0: no
-                         warm-up: bench times the first run, first launches included) */
-  bool json;           /* --json */
-  bool no_fuse;        /* --no-fuse */
+  const char *weights;      /* -w (NULL: none given) */
+  const char *device;       /* -d (NULL: CLRN_DEVICE, else the default) */
+  const char *trace;        /* --trace */
+  clrn_arch arch;           /* -m (CLRN_ARCH_AUTO: from the weights) */
+  long batch;               /* -b (default 8) */
+  long images;              /* images each engine run gets, which a cold start warms up for (0: no
+                              warm-up: bench times the first run, first launches included) */
+  bool json;                /* --json */
+  bool no_fuse;             /* --no-fuse */
+  clrn_precision precision; /* --precision (default fp32) */
 } cli_session_args;
 
 /** A command that takes the shared options: its name, its own options (ending with
