@@ -40,6 +40,7 @@ static bool parse_case(char *line, reference_case *c) {
   snprintf(c->image, sizeof c->image, "%s", fields[1]);
   c->width = atoi(fields[2]);
   c->height = atoi(fields[3]);
+  c->preprocess.mode = CLRN_PREPROCESS_TORCHVISION;
   c->preprocess.resize = atoi(fields[4]);
   c->preprocess.crop = atoi(fields[5]);
   for (int i = 0; i < 3; i++) {
