@@ -127,15 +127,19 @@ __kernel void conv2d_direct(CONV_ARGS) {
 
 /* Copies input [planes][in_h][in_w] into padded [planes][padded_h][padded_w]
  * with pad_h rows and pad_w columns of zeros before it (and zeros after it where
- * padded is larger), so the blocked kernels never meet the border. */
+ * padded is larger), so the blocked kernels never meet the border. With a step
+ * above 1 it copies every step_h-th row and step_w-th column only: the input of
+ * an unpadded strided 1x1 convolution, subsampled so that it runs as a stride-1
+ * one on a quarter of the data (padded[y][x] = input[y * step_h - pad_h][x *
+ * step_w - pad_w]). */
 __kernel void conv2d_pad(__global const CLRN_ACT *restrict input,
                          __global CLRN_ACT *restrict padded, const int in_h, const int in_w,
                          const int pad_h, const int pad_w, const int padded_h,
-                         const int padded_w) {
+                         const int padded_w, const int step_h, const int step_w) {
   const int x = get_global_id(0), y = get_global_id(1), plane = get_global_id(2);
   if (x >= padded_w || y >= padded_h)
     return;
-  const int ix = x - pad_w, iy = y - pad_h;
+  const int ix = x * step_w - pad_w, iy = y * step_h - pad_h;
   const bool inside = ix >= 0 && ix < in_w && iy >= 0 && iy < in_h;
   CLRN_STORE(inside ? CLRN_LOAD((plane * in_h + iy) * in_w + ix, input) : 0.0f,
              (plane * padded_h + y) * padded_w + x, padded);

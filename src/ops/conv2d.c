@@ -9,7 +9,10 @@
  * A padded convolution on the blocked variant, and every one on the grouped
  * variant, launches twice: conv2d_pad copies the input into a zero-padded scratch
  * buffer the object keeps (conv2d_pad.c), then the kernel reads it with no border
- * checks. The implicit-GEMM variant checks the border itself; its device checks
+ * checks. So does an unpadded strided 1x1 one under CONV_SUBSAMPLE
+ * (config.subsample): the copy takes every stride-th pixel, and the blocked or
+ * GEMM kernel runs it with stride 1 on a quarter of the input, which stays in
+ * the cache. The implicit-GEMM variant checks the border itself; its device checks
  * and grid are in conv2d_igemm.c. The Winograd variant launches three times
  * through a workspace of its own (conv2d_winograd.c). The first launch of a
  * convolution that takes several is kept for profiles (clrn_conv2d_first_event). */
@@ -128,8 +131,9 @@ static void set_fixed_args(clrn_conv2d *conv) {
   v[CLRN_CONV2D_ARG_blocks_g] = conv->config.blocks_g;
   v[CLRN_CONV2D_ARG_kernel_h] = d->kernel_h;
   v[CLRN_CONV2D_ARG_kernel_w] = d->kernel_w;
-  v[CLRN_CONV2D_ARG_stride_h] = d->stride_h;
-  v[CLRN_CONV2D_ARG_stride_w] = d->stride_w;
+  /* A subsampled convolution reads a copy of every stride-th pixel: stride 1. */
+  v[CLRN_CONV2D_ARG_stride_h] = conv->config.subsample ? 1 : d->stride_h;
+  v[CLRN_CONV2D_ARG_stride_w] = conv->config.subsample ? 1 : d->stride_w;
   /* The blocked kernel reads an input padded beforehand. */
   v[CLRN_CONV2D_ARG_pad_h] = conv->padded ? 0 : d->pad_h;
   v[CLRN_CONV2D_ARG_pad_w] = conv->padded ? 0 : d->pad_w;
@@ -148,8 +152,10 @@ static void layer_defines(const clrn_context *context, const clrn_conv2d_config 
              c->cout_block, c->pix_block);
   else if (c->variant == CLRN_CONV_GEMM &&
            (c->cout_block != clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MR) ||
-            c->pix_block != clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NR)))
-    snprintf(out, size, "-DGEMM_MR=%d -DGEMM_NR=%d", c->cout_block, c->pix_block);
+            c->vec != clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NR) ||
+            c->pix_block != c->vec * clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NV)))
+    snprintf(out, size, "-DGEMM_MR=%d -DGEMM_NR=%d -DGEMM_NV=%d", c->cout_block, c->vec,
+             c->pix_block / c->vec);
 }
 
 /* Uploads the packed weight, as half when the convolution stores half. */
@@ -361,8 +367,10 @@ static clrn_status enqueue_pad(clrn_conv2d *conv, cl_command_queue queue, const 
                      (long long)input->n, input->c, ph, pw);
   *padded_h = (int)ph;
   *padded_w = (int)pw;
+  int step_h = conv->config.subsample ? d->stride_h : 1;
+  int step_w = conv->config.subsample ? d->stride_w : 1;
   return clrn_conv2d_pad_enqueue(&conv->pad, queue, input, d->pad_h, d->pad_w, *padded_h, *padded_w,
-                                 num_wait, wait, done);
+                                 step_h, step_w, num_wait, wait, done);
 }
 
 clrn_status clrn_conv2d_enqueue(clrn_conv2d *conv, cl_command_queue queue, const clrn_tensor *input,

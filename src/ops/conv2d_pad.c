@@ -55,20 +55,20 @@ clrn_status clrn_conv2d_pad_reserve(clrn_conv2d_pad *pad, size_t bytes) {
 
 clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue,
                                     const clrn_tensor *input, int pad_h, int pad_w, int padded_h,
-                                    int padded_w, cl_uint num_wait, const cl_event *wait,
-                                    cl_event *done) {
+                                    int padded_w, int step_h, int step_w, cl_uint num_wait,
+                                    const cl_event *wait, cl_event *done) {
   size_t planes = (size_t)input->n * input->c;
   CLRN_TRY(clrn_conv2d_pad_reserve(pad, planes * padded_h * padded_w * pad->element));
   cl_event *all = NULL;
   CLRN_TRY(clrn_conv2d_pad_waits(pad, &num_wait, &wait, &all));
   size_t local[3] = {pad->local0, 1, 1};
   size_t global[3] = {(size_t)padded_w, (size_t)padded_h, planes};
-  clrn_status status =
-      clrn_op_launch(pad->kernel, queue,
-                     CLRN_OP_ARGS(CLRN_ARG(input->buffer), CLRN_ARG(pad->scratch),
-                                  CLRN_ARG(input->h), CLRN_ARG(input->w), CLRN_ARG(pad_h),
-                                  CLRN_ARG(pad_w), CLRN_ARG(padded_h), CLRN_ARG(padded_w)),
-                     3, global, local, num_wait, wait, done);
+  clrn_status status = clrn_op_launch(
+      pad->kernel, queue,
+      CLRN_OP_ARGS(CLRN_ARG(input->buffer), CLRN_ARG(pad->scratch), CLRN_ARG(input->h),
+                   CLRN_ARG(input->w), CLRN_ARG(pad_h), CLRN_ARG(pad_w), CLRN_ARG(padded_h),
+                   CLRN_ARG(padded_w), CLRN_ARG(step_h), CLRN_ARG(step_w)),
+      3, global, local, num_wait, wait, done);
   free(all);
   return status;
 }

@@ -35,11 +35,13 @@ clrn_status clrn_conv2d_pad_init_storage(clrn_conv2d_pad *pad, clrn_context *con
 /** Enqueues the copy of input, pad_h rows and pad_w columns of zeros before it,
  * into the scratch buffer as planes of padded_h x padded_w (zeros after the input
  * where those are larger), after the wait list and the scratch's last reader.
+ * step_h and step_w (1: every row and column) subsample the input: the copy's
+ * pixel (y, x) is the input's (y * step_h - pad_h, x * step_w - pad_w).
  * *done receives the copy's event. */
 clrn_status clrn_conv2d_pad_enqueue(clrn_conv2d_pad *pad, cl_command_queue queue,
                                     const clrn_tensor *input, int pad_h, int pad_w, int padded_h,
-                                    int padded_w, cl_uint num_wait, const cl_event *wait,
-                                    cl_event *done);
+                                    int padded_w, int step_h, int step_w, cl_uint num_wait,
+                                    const cl_event *wait, cl_event *done);
 
 /** Makes the scratch at least bytes long (growing the convolution's own; a lent
  * workspace that is too small fails). For users of the scratch other than the

@@ -62,9 +62,11 @@ void clrn_conv_tuning_read(const clrn_context *context, clrn_conv_tuning *t) {
   t->pixels_first = clrn_context_tuning_value(context, CLRN_TUNING_CONV_PIXELS_FIRST);
   t->gemm_mr = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MR);
   t->gemm_nr = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NR);
+  t->gemm_nv = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_NV);
   t->gemm_wg = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_WG);
   t->auto_gemm = clrn_context_tuning_value(context, CLRN_TUNING_CONV_AUTO_GEMM);
   t->gemm_min_plane = clrn_context_tuning_value(context, CLRN_TUNING_GEMM_MIN_PLANE);
+  t->subsample = clrn_context_tuning_value(context, CLRN_TUNING_CONV_SUBSAMPLE);
   t->igemm_bm = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_BM);
   t->igemm_bn = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_BN);
   t->igemm_bk = clrn_context_tuning_value(context, CLRN_TUNING_IGEMM_BK);
@@ -88,7 +90,8 @@ bool clrn_conv_tuning_equal(const clrn_conv_tuning *a, const clrn_conv_tuning *b
          a->direct_wg == b->direct_wg && a->blocked_wg == b->blocked_wg &&
          a->auto_blocked == b->auto_blocked && a->pixels_first == b->pixels_first &&
          a->gemm_mr == b->gemm_mr && a->gemm_nr == b->gemm_nr && a->gemm_wg == b->gemm_wg &&
-         a->auto_gemm == b->auto_gemm && a->gemm_min_plane == b->gemm_min_plane &&
+         a->gemm_nv == b->gemm_nv && a->auto_gemm == b->auto_gemm &&
+         a->gemm_min_plane == b->gemm_min_plane && a->subsample == b->subsample &&
          a->igemm_bm == b->igemm_bm && a->igemm_bn == b->igemm_bn && a->igemm_bk == b->igemm_bk &&
          a->igemm_tm == b->igemm_tm && a->igemm_tn == b->igemm_tn &&
          a->auto_igemm == b->auto_igemm && a->wino_tile == b->wino_tile &&
@@ -122,6 +125,13 @@ bool clrn_conv2d_mma_fits(const clrn_conv_tuning *t, const clrn_conv_shape *s) {
 bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
   return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
          s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
+}
+
+/* An unpadded strided 1x1 convolution of one group, which CONV_SUBSAMPLE runs as a
+ * stride-1 one on a subsampled copy of its input. */
+static bool subsamples(const clrn_conv_tuning *t, const clrn_conv_shape *s) {
+  return t->subsample && s->kernel_h == 1 && s->kernel_w == 1 &&
+         (s->stride_h > 1 || s->stride_w > 1) && s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
 }
 
 bool clrn_conv2d_winograd_fits(const clrn_conv_shape *s) {
@@ -176,8 +186,10 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     variant = CLRN_CONV_WINOGRAD;
   if (variant == CLRN_CONV_WINOGRAD && !clrn_conv2d_winograd_fits(shape))
     variant = CLRN_CONV_BLOCKED;
-  /* Small planes waste much of the GEMM kernel's last pixel tile. */
-  if (variant == CLRN_CONV_AUTO && t->auto_gemm && clrn_conv2d_gemm_fits(shape) &&
+  /* Small planes waste much of the GEMM kernel's last pixel tile. A subsampled
+   * strided 1x1 convolution is a stride-1 one to the kernels. */
+  bool subsampled = subsamples(t, shape);
+  if (variant == CLRN_CONV_AUTO && t->auto_gemm && (clrn_conv2d_gemm_fits(shape) || subsampled) &&
       (plane == 0 || plane >= t->gemm_min_plane))
     variant = CLRN_CONV_GEMM;
   /* Groups too narrow to fill the blocked kernel's channel vectors: vectors of
@@ -186,7 +198,7 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
   if (variant == CLRN_CONV_AUTO && shape->groups > 1 && cout_g >= 2 &&
       cout_g <= t->grouped_max_cout)
     variant = CLRN_CONV_GROUPED;
-  if (variant == CLRN_CONV_GEMM && !clrn_conv2d_gemm_fits(shape))
+  if (variant == CLRN_CONV_GEMM && !clrn_conv2d_gemm_fits(shape) && !subsampled)
     variant = CLRN_CONV_BLOCKED;
   /* The implicit GEMM where at most half of its channel tile would be padding
    * (ResNeXt's narrow groups stay on the other kernels). */
@@ -201,6 +213,7 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
   if (!clrn_conv2d_variant_stores(variant, t->precision))
     variant = CLRN_CONV_BLOCKED;
   config->variant = variant;
+  config->subsample = subsampled && (variant == CLRN_CONV_BLOCKED || variant == CLRN_CONV_GEMM);
   config->program = "conv2d";
   config->pixels_first = (int)t->pixels_first;
   config->half = t->precision == CLRN_PRECISION_FP16;
@@ -220,7 +233,7 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->kernel_name = "conv2d_gemm1x1";
     config->vec = (int)t->gemm_nr;
     config->cout_block = (int)t->gemm_mr;
-    config->pix_block = (int)t->gemm_nr;
+    config->pix_block = (int)(t->gemm_nr * t->gemm_nv);
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)t->gemm_wg;
   } else if (variant == CLRN_CONV_IGEMM) {
@@ -282,6 +295,11 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   else
     snprintf(text, size, "%s wg%zu%s", clrn_conv2d_variant_string(c->variant), c->work_group,
              c->tuned ? " tuned" : "");
+  if (c->subsample) {
+    size_t used = strlen(text);
+    if (used < size)
+      snprintf(text + used, size - used, " sub");
+  }
   if (c->half && c->variant != CLRN_CONV_MMA) {
     size_t used = strlen(text);
     if (used < size)
@@ -294,8 +312,13 @@ bool clrn_conv2d_padded_plane(const clrn_conv_shape *s, const clrn_conv2d_config
   *padded_h = *padded_w = 0;
   bool grouped = config->variant == CLRN_CONV_GROUPED;
   bool blocked = config->variant == CLRN_CONV_BLOCKED && (s->pad_h || s->pad_w);
-  if ((!grouped && !blocked) || out_h < 1 || out_w < 1)
+  if ((!grouped && !blocked && !config->subsample) || out_h < 1 || out_w < 1)
     return false;
+  if (config->subsample) { /* every stride-th pixel: the output's plane */
+    *padded_h = out_h;
+    *padded_w = out_w;
+    return true;
+  }
   /* The planes reach as far as the windows do; the grouped kernel's row tiles
    * load 16 pixels (stride 2: 32 inputs) from the start of each window. */
   long long w = out_w;

@@ -46,8 +46,10 @@ typedef struct clrn_conv_tuning {
   long auto_blocked;                 /**< CONV_AUTO_BLOCKED */
   long pixels_first;                 /**< CONV_PIXELS_FIRST */
   long gemm_mr, gemm_nr, gemm_wg;    /**< GEMM_MR, GEMM_NR, GEMM_WG */
+  long gemm_nv;                      /**< GEMM_NV */
   long auto_gemm;                    /**< CONV_AUTO_GEMM */
   long gemm_min_plane;               /**< GEMM_MIN_PLANE */
+  long subsample;                    /**< CONV_SUBSAMPLE */
   long igemm_bm, igemm_bn, igemm_bk; /**< IGEMM_BM, IGEMM_BN, IGEMM_BK */
   long igemm_tm, igemm_tn;           /**< IGEMM_TM, IGEMM_TN */
   long auto_igemm;                   /**< CONV_AUTO_IGEMM */
@@ -72,7 +74,7 @@ typedef struct clrn_conv2d_config {
                                        "conv2d_winograd" or "conv2d_grouped" */
   const char *kernel_name;        /**< kernel of that program (winograd: its GEMM) */
   int vec, cout_block, pix_block; /**< blocked: CONV_VEC, CONV_COUT_BLOCK, CONV_PIX_BLOCK;
-                                       gemm: GEMM_NR, GEMM_MR, GEMM_NR;
+                                       gemm: GEMM_NR, GEMM_MR, GEMM_NV * GEMM_NR;
                                        igemm: 4, IGEMM_BM, IGEMM_BN;
                                        winograd: WINO_NR, WINO_MR, WINO_NR;
                                        grouped: 16, 4 or 8 channels, 16 pixels */
@@ -86,6 +88,8 @@ typedef struct clrn_conv2d_config {
   bool tuned;        /**< chosen by the tuning file rather than the profile alone */
   bool half;         /**< weights and activations stored as half (CLRN_PRECISION_FP16) */
   bool tf32;         /**< MMA: TF32 tensor-core inputs (else f16 from half storage) */
+  bool subsample;    /**< an unpadded strided 1x1 convolution (blocked or gemm) that reads a
+                          copy of every stride-th input pixel and runs with stride 1 */
 } clrn_conv2d_config;
 
 /** Host copies of the arrays a variant reads. */
@@ -176,7 +180,8 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *config, char *text, s
 
 /** The zero-padded input planes (height, width) the blocked and grouped variants
  * read for an output of out_h x out_w: as far as the windows reach, and for the
- * grouped variant as far as its last 16-pixel row tile's vector loads reach.
+ * grouped variant as far as its last 16-pixel row tile's vector loads reach; for
+ * a subsampled 1x1 convolution (config->subsample) the output's plane.
  * Returns false (0 x 0) when the convolution reads its input directly. */
 bool clrn_conv2d_padded_plane(const clrn_conv_shape *shape, const clrn_conv2d_config *config,
                               int out_h, int out_w, long long *padded_h, long long *padded_w);

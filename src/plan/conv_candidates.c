@@ -36,10 +36,11 @@ static const variant_row rows[] = {
      4},
     {CLRN_CONV_GEMM,
      clrn_conv2d_gemm_fits,
-     {{CLRN_TUNING_GEMM_MR, {8, 16}, 2},
+     {{CLRN_TUNING_GEMM_MR, {8, 16, 4}, 3},
       {CLRN_TUNING_GEMM_NR, {16, 8}, 2},
+      {CLRN_TUNING_GEMM_NV, {2, 1, 4}, 3},
       {CLRN_TUNING_GEMM_WG, {4, 16}, 2}},
-     3},
+     4},
 };
 
 bool clrn_conv_tuning_set(clrn_conv_tuning *t, clrn_tuning_id id, long value) {
@@ -52,18 +53,21 @@ bool clrn_conv_tuning_set(clrn_conv_tuning *t, clrn_tuning_id id, long value) {
   case CLRN_TUNING_CONV_PIXELS_FIRST: t->pixels_first = value; break;
   case CLRN_TUNING_GEMM_MR: t->gemm_mr = value; break;
   case CLRN_TUNING_GEMM_NR: t->gemm_nr = value; break;
+  case CLRN_TUNING_GEMM_NV: t->gemm_nv = value; break;
   case CLRN_TUNING_GEMM_WG: t->gemm_wg = value; break;
   default: return false;
   }
   return true;
 }
 
-/* Whether a candidate's values are a set the kernels accept together. */
+/* Whether a candidate's values are a set the kernels accept together, and, for the
+ * GEMM kernel, whose accumulators (GEMM_MR x GEMM_NV vectors) fit 16 registers
+ * beside its operands: more spill on every CPU. */
 static bool consistent(const clrn_conv_tuning *t, const clrn_conv_candidate *c) {
   clrn_conv_tuning u = *t;
   for (int i = 0; i < c->count; i++)
     clrn_conv_tuning_set(&u, c->ids[i], c->values[i]);
-  return u.cout_block % u.vec == 0;
+  return u.cout_block % u.vec == 0 && (c->variant != CLRN_CONV_GEMM || u.gemm_mr * u.gemm_nv <= 16);
 }
 
 /* Whether two configs launch the same kernel the same way. */

@@ -45,6 +45,9 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
                              "output channels per work-item of the 1x1 GEMM convolution"},
     [CLRN_TUNING_GEMM_NR] = {"GEMM_NR", "conv2d_gemm", DEFINE, 16, 4, 16, gemm_widths, 3,
                              "pixels per work-item (one vector) of the 1x1 GEMM convolution"},
+    [CLRN_TUNING_GEMM_NV] = {"GEMM_NV", "conv2d_gemm", DEFINE, 1, 1, 4, NULL, 0,
+                             "pixel vectors per work-item of the 1x1 GEMM convolution (its "
+                             "tile is GEMM_NV x GEMM_NR pixels of a row)"},
     [CLRN_TUNING_GEMM_WG] = {"GEMM_WG", "conv2d_gemm", HOST, 4, 1, WG_MAX, NULL, 0,
                              "work-group size of the 1x1 GEMM convolution along dimension 0"},
     [CLRN_TUNING_CONV_AUTO_GEMM] = {"CONV_AUTO_GEMM", "conv2d_gemm", HOST, 0, 0, 1, NULL, 0,
@@ -53,6 +56,11 @@ static const clrn_tuning_param table[CLRN_TUNING_COUNT] = {
     [CLRN_TUNING_GEMM_MIN_PLANE] = {"GEMM_MIN_PLANE", "conv2d_gemm", HOST, 0, 0, NEVER, NULL, 0,
                                     "smallest output plane (height x width) a plan runs on the "
                                     "GEMM kernel under CONV_AUTO_GEMM"},
+    [CLRN_TUNING_CONV_SUBSAMPLE] = {"CONV_SUBSAMPLE", "conv2d", HOST, 0, 0, 1, NULL, 0,
+                                    "1: unpadded strided 1x1 convolutions (ResNet's "
+                                    "downsampling shortcuts) copy every stride-th input pixel "
+                                    "first and run as stride-1 ones, on the GEMM kernel where "
+                                    "it applies"},
     [CLRN_TUNING_IGEMM_BM] = {"IGEMM_BM", "conv2d_igemm", DEFINE, 64, 16, 128, igemm_tiles, 4,
                               "output channels per work-group tile of the implicit-GEMM "
                               "convolution"},

@@ -434,7 +434,9 @@ static void test_auto(void) {
   /* One output channel per group would waste most of a block: direct. */
   if (clrn_context_tuning(context, "CONV_COUT_BLOCK", 8) > 2)
     CU_ASSERT_EQUAL(run_case(&depthwise, 0, CLRN_CONV2D_VARIANT_AUTO), CLRN_CONV2D_VARIANT_DIRECT);
-  /* A 1x1 stride-1 layer runs on gemm where the profile says so; strided not. */
+  /* A 1x1 stride-1 layer runs on gemm where the profile says so; strided not
+   * (this one's 4x4 output is below any GEMM_MIN_PLANE that CONV_SUBSAMPLE goes
+   * with: test_subsample). */
   const conv_case pointwise = {1, 64, 7, 7, 32, 1, 1, 1, 1, 0, 0, 1};
   const conv_case strided = {1, 64, 7, 7, 32, 1, 1, 2, 2, 0, 0, 1};
   bool prefer_gemm = clrn_context_tuning(context, "CONV_AUTO_GEMM", 0) != 0;
@@ -500,6 +502,8 @@ static void test_other_blockings(void) {
       "GEMM_MR=3,GEMM_NR=4,GEMM_WG=1,CONV_PIXELS_FIRST=0,CONV_AUTO_GEMM=1",
       "GEMM_MR=16,GEMM_NR=8,GEMM_WG=7,CONV_PIXELS_FIRST=1",
       "GEMM_MR=1,GEMM_NR=16,GEMM_WG=64,CONV_PIXELS_FIRST=2",
+      "GEMM_MR=5,GEMM_NR=4,GEMM_NV=3,GEMM_WG=2,CONV_PIXELS_FIRST=0",
+      "GEMM_MR=4,GEMM_NR=16,GEMM_NV=4,CONV_PIXELS_FIRST=2",
       /* The implicit GEMM: the tiles of devices/nvidia-hopper.json and intel-gpu.json
        * (an A tile smaller than the work-group; nvidia.json's and amd.json's run in
        * the network tests), the smallest and the largest register tiles, K steps
@@ -577,6 +581,40 @@ static void test_winograd_tiles(void) {
     const conv_case strided = {1, 8, 7, 7, 8, 3, 3, 2, 2, 1, 1, 1};
     CU_ASSERT_NOT_EQUAL(run_case(&strided, 0, CLRN_CONV2D_VARIANT_AUTO),
                         CLRN_CONV2D_VARIANT_WINOGRAD);
+  }
+  restore_tuning();
+}
+
+/* CONV_SUBSAMPLE: unpadded strided 1x1 convolutions read a copy of every
+ * stride-th pixel and run with stride 1, on the GEMM kernel (AUTO, with
+ * CONV_AUTO_GEMM) and on the blocked one; odd sizes (the last row and column
+ * taken), unequal strides, batches, partial blocks and tiles, every epilogue.
+ * Padded and stride-1 ones are unaffected. */
+static void test_subsample(void) {
+  const conv_case cases[] = {
+      {2, 16, 9, 9, 20, 1, 1, 2, 2, 0, 0, 1}, {1, 70, 11, 11, 33, 1, 1, 2, 2, 0, 0, 1},
+      {3, 13, 7, 10, 9, 1, 1, 3, 2, 0, 0, 1}, {1, 64, 14, 14, 128, 1, 1, 2, 2, 0, 0, 1},
+      {2, 8, 1, 1, 5, 1, 1, 2, 2, 0, 0, 1},   {1, 32, 33, 17, 48, 1, 1, 2, 2, 0, 0, 1},
+  };
+  const conv_case padded = {2, 6, 7, 9, 10, 1, 1, 2, 3, 1, 2, 1};
+  const char *tunings[] = {"CONV_SUBSAMPLE=1,CONV_AUTO_GEMM=1,GEMM_MIN_PLANE=0",
+                           "CONV_SUBSAMPLE=1,CONV_AUTO_GEMM=1,GEMM_MIN_PLANE=0,GEMM_MR=3,"
+                           "GEMM_NR=4,CONV_PIXELS_FIRST=1"};
+  size_t tuning_count = small ? 1 : COUNT(tunings), case_count = small ? 2 : COUNT(cases);
+  for (size_t t = 0; t < tuning_count; t++) {
+    use_tuning(tunings[t]);
+    for (size_t i = 0; i < case_count; i++) {
+      CU_ASSERT_EQUAL(run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_AUTO),
+                      CLRN_CONV2D_VARIANT_GEMM);
+      run_case(&cases[i], EPI_ALL, CLRN_CONV2D_VARIANT_BLOCKED);
+      if (!small) {
+        run_case(&cases[i], 0, CLRN_CONV2D_VARIANT_AUTO);
+        run_case(&cases[i], EPI_SCALE | EPI_SHIFT | EPI_RELU, CLRN_CONV2D_VARIANT_BLOCKED);
+      }
+    }
+    /* A padded strided 1x1 convolution is not subsampled: blocked, padded. */
+    CU_ASSERT_NOT_EQUAL(run_case(&padded, EPI_ALL, CLRN_CONV2D_VARIANT_AUTO),
+                        CLRN_CONV2D_VARIANT_GEMM);
   }
   restore_tuning();
 }
@@ -1031,12 +1069,12 @@ int main(void) {
   small = getenv("CLRN_TEST_SMALL") && atoi(getenv("CLRN_TEST_SMALL")) != 0;
   clrn_device_info device;
   clrn_test_require_device(&device);
-  clrn_test_add_suite("conv2d", setup, teardown, "resnet shapes", test_resnet_shapes, "residual",
-                      test_residual_shapes, "grouped shapes", test_grouped_shapes, "odd shapes",
-                      test_odd_shapes, "epilogues", test_epilogues, "auto", test_auto,
-                      "other blockings", test_other_blockings, "winograd tiles",
-                      test_winograd_tiles, "wait list", test_wait_list, "reuse", test_reuse,
-                      "two queues", test_two_queues, "lent workspace", test_workspace,
-                      "igemm limits", test_igemm_limits, "bad arguments", test_bad_arguments, NULL);
+  clrn_test_add_suite(
+      "conv2d", setup, teardown, "resnet shapes", test_resnet_shapes, "residual",
+      test_residual_shapes, "grouped shapes", test_grouped_shapes, "odd shapes", test_odd_shapes,
+      "epilogues", test_epilogues, "auto", test_auto, "other blockings", test_other_blockings,
+      "winograd tiles", test_winograd_tiles, "subsample", test_subsample, "wait list",
+      test_wait_list, "reuse", test_reuse, "two queues", test_two_queues, "lent workspace",
+      test_workspace, "igemm limits", test_igemm_limits, "bad arguments", test_bad_arguments, NULL);
   return clrn_test_run();
 }
