@@ -233,7 +233,7 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
     config->kernel_name = "conv2d_gemm1x1";
     config->vec = (int)t->gemm_nr;
     config->cout_block = (int)t->gemm_mr;
-    config->pix_block = (int)(t->gemm_nr * t->gemm_nv);
+    config->pix_block = (int)(t->gemm_nr * (t->gemm_nv > 1 ? t->gemm_nv : 1));
     config->blocks_g = (cout_g + config->cout_block - 1) / config->cout_block;
     config->work_group = (size_t)t->gemm_wg;
   } else if (variant == CLRN_CONV_IGEMM) {

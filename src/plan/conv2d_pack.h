@@ -46,7 +46,7 @@ typedef struct clrn_conv_tuning {
   long auto_blocked;                 /**< CONV_AUTO_BLOCKED */
   long pixels_first;                 /**< CONV_PIXELS_FIRST */
   long gemm_mr, gemm_nr, gemm_wg;    /**< GEMM_MR, GEMM_NR, GEMM_WG */
-  long gemm_nv;                      /**< GEMM_NV */
+  long gemm_nv;                      /**< GEMM_NV (0 counts as 1) */
   long auto_gemm;                    /**< CONV_AUTO_GEMM */
   long gemm_min_plane;               /**< GEMM_MIN_PLANE */
   long subsample;                    /**< CONV_SUBSAMPLE */

@@ -171,6 +171,44 @@ static void test_gemm_choices(void) {
   clrn_weights_close(w50);
 }
 
+/* With CONV_SUBSAMPLE as well, ResNet-50's strided downsamples are subsampled:
+ * on the GEMM kernel where their output plane reaches GEMM_MIN_PLANE (layer2's
+ * 28x28, layer3's 14x14), blocked on layer4's 7x7, each reading a workspace of
+ * its output plane; stride-1 and 3x3 convolutions are not subsampled. */
+static void test_subsample_choices(void) {
+  clrn_conv_tuning t = blocked;
+  t.auto_gemm = 1;
+  t.gemm_mr = 8;
+  t.gemm_nr = 16;
+  t.gemm_nv = 2;
+  t.gemm_wg = 4;
+  t.gemm_min_plane = 100;
+  t.subsample = 1;
+  clrn_weights *w50 = NULL;
+  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNET50, CLASSES, 5, &w50));
+  clrn_plan p;
+  CLRN_ASSERT_OK(clrn_plan_build(&t, w50, 224, 224, true, &p));
+  int subsampled = 0;
+  for (size_t i = 0; i < p.step_count; i++) {
+    const clrn_step *s = &p.steps[i];
+    if (s->kind != CLRN_STEP_CONV)
+      continue;
+    const clrn_value *out = &p.graph.values[s->output];
+    bool strided_1x1 = s->conv.kernel_h == 1 && s->conv.stride_h == 2;
+    CU_ASSERT_EQUAL(s->config.subsample, strided_1x1);
+    if (!strided_1x1)
+      continue;
+    subsampled++;
+    CU_ASSERT_EQUAL(s->config.variant, out->h * out->w >= 100 ? CLRN_CONV_GEMM : CLRN_CONV_BLOCKED);
+    CU_ASSERT(strstr(s->choice, " sub") != NULL);
+    CU_ASSERT_EQUAL(clrn_conv2d_padded_bytes(&s->conv, &s->config, out->h, out->w),
+                    (size_t)s->conv.in_channels * out->h * out->w * sizeof(float));
+  }
+  CU_ASSERT_EQUAL(subsampled, 3);
+  clrn_plan_free(&p);
+  clrn_weights_close(w50);
+}
+
 /* With WINO_TILE=4, a ResNet-50 plan at 224x224 runs every 3x3 stride-1
  * convolution whose output plane reaches WINO_MIN_PLANE on Winograd F(4x4,3x3)
  * (the strided first 3x3 of layers 2-4 and layer4's 7x7 planes stay blocked),
@@ -436,7 +474,8 @@ static int teardown(void) {
 
 int main(void) {
   clrn_test_add_suite("plan", setup, teardown, "per-step choices", test_choices, "gemm choices",
-                      test_gemm_choices, "igemm choices", test_igemm_choices, "winograd choices",
+                      test_gemm_choices, "subsample choices", test_subsample_choices,
+                      "igemm choices", test_igemm_choices, "winograd choices",
                       test_winograd_choices, "folded and packed weights", test_folded_and_packed,
                       "memory needs", test_memory_needs, "grouped convolutions", test_grouped,
                       "grouped kernel", test_grouped_kernel, NULL);
