@@ -31,7 +31,7 @@ static const variant_row rows[] = {
      NULL,
      {{CLRN_TUNING_CONV_VEC, {8, 16}, 2},
       {CLRN_TUNING_CONV_COUT_BLOCK, {16, 32}, 2},
-      {CLRN_TUNING_CONV_PIX_BLOCK, {6, 4}, 2},
+      {CLRN_TUNING_CONV_PIX_BLOCK, {6, 4, 12}, 3},
       {CLRN_TUNING_CONV_BLOCK_WG, {4, 16}, 2}},
      4},
     {CLRN_CONV_GEMM,
@@ -60,14 +60,19 @@ bool clrn_conv_tuning_set(clrn_conv_tuning *t, clrn_tuning_id id, long value) {
   return true;
 }
 
-/* Whether a candidate's values are a set the kernels accept together, and, for the
- * GEMM kernel, whose accumulators (GEMM_MR x GEMM_NV vectors) fit 16 registers
- * beside its operands: more spill on every CPU. */
+/* Whether a candidate's values are a set the kernels accept together, and whose
+ * accumulators fit the registers beside its operands (more spill on every CPU):
+ * at most 16 vectors for the GEMM kernel (GEMM_MR x GEMM_NV), 24 for the blocked
+ * one (CONV_COUT_BLOCK / CONV_VEC x CONV_PIX_BLOCK). */
 static bool consistent(const clrn_conv_tuning *t, const clrn_conv_candidate *c) {
   clrn_conv_tuning u = *t;
   for (int i = 0; i < c->count; i++)
     clrn_conv_tuning_set(&u, c->ids[i], c->values[i]);
-  return u.cout_block % u.vec == 0 && (c->variant != CLRN_CONV_GEMM || u.gemm_mr * u.gemm_nv <= 16);
+  if (u.cout_block % u.vec != 0)
+    return false;
+  if (c->variant == CLRN_CONV_GEMM)
+    return u.gemm_mr * u.gemm_nv <= 16;
+  return c->variant != CLRN_CONV_BLOCKED || u.cout_block / u.vec * u.pix_block <= 24;
 }
 
 /* Whether two configs launch the same kernel the same way. */
