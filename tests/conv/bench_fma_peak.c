@@ -1,7 +1,8 @@
 /* The machine's FMA peak, the yardstick of the per-layer GFLOP/s that `clresnet
  * bench --profile` prints: T threads (default 2), each running 24 independent
  * chains of fused multiply-adds on vectors of 16 floats (zmm with AVX-512, two ymm
- * with AVX2: built with -march=native) for about S seconds (default 2), counting 2
+ * with AVX2: built with -march=native, and -ffp-contract=fast, which ISO C mode
+ * turns off) for about S seconds (default 2), counting 2
  * FLOP per lane. Not run by CTest: a benchmark program.
  * Usage: bench_fma_peak [THREADS [SECONDS]] */
 #include <pthread.h>

@@ -26,7 +26,7 @@ set_tests_properties(conv2d_mma_ptx PROPERTIES LABELS "unit;precision" SKIP_RETU
 # The machine's FMA peak, the yardstick for bench --profile's per-layer GFLOP/s
 # (built for the build machine's vector units, not run by CTest).
 add_executable(bench_fma_peak conv/bench_fma_peak.c)
-target_compile_options(bench_fma_peak PRIVATE ${CLRN_WARNINGS} -O2 -march=native)
+target_compile_options(bench_fma_peak PRIVATE ${CLRN_WARNINGS} -O2 -march=native -ffp-contract=fast)
 target_compile_definitions(bench_fma_peak PRIVATE _POSIX_C_SOURCE=200809L)
 find_package(Threads REQUIRED)
 target_link_libraries(bench_fma_peak PRIVATE Threads::Threads)
