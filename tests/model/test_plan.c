@@ -130,22 +130,34 @@ static void test_choices(void) {
   clrn_plan_free(&p);
 }
 
-/* With CONV_AUTO_GEMM, a ResNet-50 plan at 224x224 runs every 1x1 stride-1
- * convolution whose output plane reaches GEMM_MIN_PLANE on the GEMM kernel, with
- * the blocked layout of GEMM_MR channels; the 7x7 planes of layer4, the strided
- * downsamples and the 3x3 convolutions stay blocked. */
-static void test_gemm_choices(void) {
+/* pocl-cpu's values with the GEMM kernel on for planes of 100 pixels or more. */
+static clrn_conv_tuning gemm_tuning(void) {
   clrn_conv_tuning gemm = blocked;
   gemm.auto_gemm = 1;
   gemm.gemm_mr = 8;
   gemm.gemm_nr = 16;
   gemm.gemm_wg = 4;
   gemm.gemm_min_plane = 100;
+  return gemm;
+}
+
+/* A fused ResNet-50 plan at 224x224 on random weights under tuning t. */
+static void resnet50_plan(const clrn_conv_tuning *t, clrn_weights **w50, clrn_plan *p) {
+  *w50 = NULL;
+  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNET50, CLASSES, 5, w50));
+  CLRN_ASSERT_OK(clrn_plan_build(t, *w50, 224, 224, true, p));
+}
+
+/* With CONV_AUTO_GEMM, a ResNet-50 plan at 224x224 runs every 1x1 stride-1
+ * convolution whose output plane reaches GEMM_MIN_PLANE on the GEMM kernel, with
+ * the blocked layout of GEMM_MR channels; the 7x7 planes of layer4, the strided
+ * downsamples and the 3x3 convolutions stay blocked. */
+static void test_gemm_choices(void) {
+  clrn_conv_tuning gemm = gemm_tuning();
   CU_ASSERT(!clrn_conv_tuning_equal(&gemm, &blocked));
-  clrn_weights *w50 = NULL;
-  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNET50, CLASSES, 5, &w50));
+  clrn_weights *w50;
   clrn_plan p;
-  CLRN_ASSERT_OK(clrn_plan_build(&gemm, w50, 224, 224, true, &p));
+  resnet50_plan(&gemm, &w50, &p);
   int gemms = 0;
   for (size_t i = 0; i < p.step_count; i++) {
     const clrn_step *s = &p.steps[i];
@@ -176,18 +188,12 @@ static void test_gemm_choices(void) {
  * 28x28, layer3's 14x14), blocked on layer4's 7x7, each reading a workspace of
  * its output plane; stride-1 and 3x3 convolutions are not subsampled. */
 static void test_subsample_choices(void) {
-  clrn_conv_tuning t = blocked;
-  t.auto_gemm = 1;
-  t.gemm_mr = 8;
-  t.gemm_nr = 16;
+  clrn_conv_tuning t = gemm_tuning();
   t.gemm_nv = 2;
-  t.gemm_wg = 4;
-  t.gemm_min_plane = 100;
   t.subsample = 1;
-  clrn_weights *w50 = NULL;
-  CLRN_ASSERT_OK(clrn_weights_random(CLRN_ARCH_RESNET50, CLASSES, 5, &w50));
+  clrn_weights *w50;
   clrn_plan p;
-  CLRN_ASSERT_OK(clrn_plan_build(&t, w50, 224, 224, true, &p));
+  resnet50_plan(&t, &w50, &p);
   int subsampled = 0;
   for (size_t i = 0; i < p.step_count; i++) {
     const clrn_step *s = &p.steps[i];
