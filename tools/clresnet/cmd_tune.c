@@ -63,7 +63,7 @@ static void print_help(void) {
          "another driver version or profile, is ignored with a warning saying why.\n"
          "CLRN_TUNING=off, or any CLRN_TUNE setting, ignores the file. Tuning again keeps\n"
          "the entries of other shapes (other models, sizes). ResNet-50 at batch 8 took\n"
-         "3.4 minutes of CPU time on 2 cores of a Xeon (AVX-512).\n"
+         "3.6 minutes of CPU time (3.8 of wall time) on 2 cores of a Xeon (AVX-512).\n"
          "\n");
   cli_print_options(&tune_command);
   printf("\n"
