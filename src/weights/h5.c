@@ -23,16 +23,21 @@
  * The caller may have other threads (PoCL's, Python's) holding locks at the
  * moment of the fork; the child has only the forking thread. So the child calls
  * nothing but libhdf5 (unused by the parent, its locks free), malloc (fork-safe
- * in glibc), its own error slot (made before the fork, clrn_error_reserve(), so
- * no lock is taken), pwrite() and _exit(). It prints nothing (libhdf5's error
- * printing is off), closes none of the parent's descriptors, flushes none of its
- * stdio buffers and runs none of its atexit handlers (_exit), and frees nothing:
- * its exit returns its memory at once. Its crash signals go back to the default
- * action first, so that a crash ends it with that signal instead of running the
- * caller's crash handlers (Python's faulthandler, a sanitizer's report) in a copy
- * of the caller. The memory file is close-on-exec and unnamed: nothing outside
- * the process sees it. Linux only (memfd_create, file seals), as the rest of the
- * library's build. */
+ * in glibc: fork(), not _Fork(), so that glibc's own fork handlers reset its
+ * locks; other libraries' pthread_atfork handlers run as for any fork), its own
+ * error slot (made before the fork by clrn_error_reserve(): no lock is taken),
+ * pwrite() and _exit(). It prints nothing (libhdf5's error printing is off),
+ * closes none of the parent's descriptors, flushes none of its stdio buffers and
+ * runs none of its atexit handlers (_exit), and frees nothing: its exit returns
+ * its memory at once. Its crash signals go back to the default action first, so
+ * that a crash ends it with that signal instead of running the caller's crash
+ * handlers (Python's faulthandler, a sanitizer's report) in a copy of the caller.
+ * The memory file is close-on-exec and unnamed: nothing outside the process sees
+ * it. Limits: a caller that uses the same libhdf5 in another thread at the moment
+ * of the fork (h5py on Debian's libhdf5) may leave its lock held in the child,
+ * which then waits for ever; a caller that reaps every child (SIGCHLD ignored, a
+ * waitpid(-1) loop) leaves only the result to tell a finished child from a dead
+ * one. Linux only (memfd_create, file seals). */
 #define _GNU_SOURCE /* memfd_create() and file seals */
 #include "weights/h5.h"
 
