@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -211,9 +212,12 @@ static clrn_status read_values(int fd, int64_t file, clrn_h5 *h5, uint64_t *offs
   return status;
 }
 
-/* The child: lists and reads the file through libhdf5, writes the result into fd
- * and ends. Never returns. */
-static void reader_process(int fd, const char *name, const void *bytes, size_t size) {
+/* The child of parent: lists and reads the file through libhdf5, writes the
+ * result into fd and ends. It dies with the thread that forked it (killed while
+ * waiting, say), so that no reader outlives its caller. Never returns. */
+static void reader_process(pid_t parent, int fd, const char *name, const void *bytes, size_t size) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+    _exit(3);
   default_crash_signals();
   clrn_h5 h5;
   int64_t file = 0;
@@ -301,9 +305,9 @@ static clrn_status run_reader(const char *name, const void *bytes, size_t size, 
     return clrn_fail(CLRN_STATUS_IO_ERROR,
                      "%s: cannot make the memory file for libhdf5's reader process (%s)", name,
                      strerror(errno));
-  pid_t child = fork();
+  pid_t parent = getpid(), child = fork();
   if (child == 0)
-    reader_process(fd, name, bytes, size);
+    reader_process(parent, fd, name, bytes, size);
   if (child < 0) {
     int error = errno;
     close(fd);
