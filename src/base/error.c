@@ -114,6 +114,8 @@ const char *clrn_last_error(void) {
 
 void clrn_clear_error(void) { set_error_text(NULL); }
 
+bool clrn_error_reserve(void) { return get_slot(true) != NULL; }
+
 clrn_status clrn_fail(clrn_status status, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);

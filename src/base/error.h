@@ -12,6 +12,7 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #endif
 #include <CL/cl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "clresnet/status.h"
@@ -24,6 +25,11 @@
 
 /** Records the detail text for the calling thread and returns status. */
 clrn_status clrn_fail(clrn_status status, const char *fmt, ...) CLRN_PRINTF(2, 3);
+
+/** Makes the calling thread's error slot now, if it has none (false when out of
+ * memory), so that a process forked from this thread records its errors without
+ * taking a lock another thread of the parent may have held at the fork. */
+bool clrn_error_reserve(void);
 
 /** Records "what: CL_NAME (code)" and returns the status that fits the code. */
 clrn_status clrn_fail_cl(cl_int code, const char *fmt, ...) CLRN_PRINTF(2, 3);

@@ -23,13 +23,24 @@
  * [out, in, kh, kw], Dense [in, out] to [out, in]). Names that map onto nothing
  * keep their Keras path ("dense_7/kernel"), so the architecture check names them.
  *
- * libhdf5 never prints: its automatic error printing is switched off in every
- * thread that calls it and its error stack becomes one clrn error line. Before a
- * file reaches libhdf5 its signature and superblock version are checked; every
- * attribute and dataset is checked (class, rank, sizes, float type) before it is
- * read, and every count is bounded. Keras 3's .weights.h5 files (layers by class
- * name, "layers/conv2d_4/vars/0") are recognised and refused: their order is not
- * a stable contract. */
+ * libhdf5 never prints: its automatic error printing is switched off and its
+ * error stack becomes one clrn error line. Before a file reaches libhdf5 its
+ * signature and superblock version are checked; every attribute and dataset is
+ * checked (class, rank, sizes, float type) before it is read, and every count is
+ * bounded. Keras 3's .weights.h5 files (layers by class name,
+ * "layers/conv2d_4/vars/0") are recognised and refused: their order is not a
+ * stable contract.
+ *
+ * libhdf5 1.10 itself still crashes on some hostile files (fuzz_h5 found NULL
+ * reads in H5F__accum_read under H5HL_protect and H5B2_open), which no pre-check
+ * here can rule out. So libhdf5 only ever runs in a child process, one per file
+ * (see h5.c): it lists the weights, reads every one as float32 in the graph's
+ * layout and passes the table and the values back through an anonymous
+ * shared-memory file; the parent never calls libhdf5 for the file, checks the
+ * child's result as strictly as the file itself, and turns a child killed by a
+ * signal into CLRN_STATUS_INVALID_FORMAT ("libhdf5 crashed reading it"). The
+ * values of an open file therefore live in memory (at most
+ * CLRN_H5_MAX_TOTAL_ELEMENTS floats), and clrn_h5_read_f32() only copies them. */
 #ifndef CLRN_WEIGHTS_H5_H
 #define CLRN_WEIGHTS_H5_H
 
@@ -39,11 +50,12 @@
 
 #include "weights/safetensors.h"
 
-#define CLRN_H5_MAX_LAYERS 10000u /* layer_names entries */
-#define CLRN_H5_MAX_WEIGHTS 64u   /* weight_names entries of one layer */
-#define CLRN_H5_MAX_NAME 256u     /* bytes of one name */
-#define CLRN_H5_MAX_DIMS 4        /* of a weight */
-#define CLRN_H5_MAX_ELEMENTS (1ull << 28)
+#define CLRN_H5_MAX_LAYERS 10000u               /* layer_names entries */
+#define CLRN_H5_MAX_WEIGHTS 64u                 /* weight_names entries of one layer */
+#define CLRN_H5_MAX_NAME 256u                   /* bytes of one name */
+#define CLRN_H5_MAX_DIMS 4                      /* of a weight */
+#define CLRN_H5_MAX_ELEMENTS (1ull << 28)       /* of one weight */
+#define CLRN_H5_MAX_TOTAL_ELEMENTS (1ull << 28) /* of all weights together: 1 GiB of float32 */
 
 /** How a dataset's values are laid out relative to the graph's tensor. */
 typedef enum clrn_h5_layout {
@@ -58,41 +70,53 @@ typedef struct clrn_h5_tensor {
   clrn_dtype dtype;
   int ndim;
   int64_t shape[CLRN_H5_MAX_DIMS]; /**< as the graph sees it (transposed) */
-  clrn_h5_layout layout;
+  clrn_h5_layout layout;           /**< how the file held the values (data is already transposed) */
+  const float *data;               /**< product(shape) floats in the graph's layout, in image; NULL
+                                        when libhdf5 could not read them */
+  clrn_status read_status;         /**< why data is NULL (CLRN_STATUS_SUCCESS when it is not) */
+  char *read_error;                /**< that failure's message, naming the file and dataset */
 } clrn_h5_tensor;
 
 typedef struct clrn_h5 {
-  int64_t file;            /**< the libhdf5 file id (hid_t); 0 when closed */
   clrn_h5_tensor *tensors; /**< sorted by name */
   size_t count;
-  char *name; /**< the file's name, for errors */
+  char *name;        /**< the file's name, for errors */
+  void *image;       /**< the reader process's result, mapped read-only: the values */
+  size_t image_size; /**< bytes of image */
 } clrn_h5;
 
 /** Whether a file starting with these n bytes is an HDF5 file (its signature at
  * offset 0). */
 bool clrn_h5_detect(const unsigned char *head, size_t n);
 
-/** Opens and validates a Keras weights file (CLRN_STATUS_IO_ERROR when it cannot
- * be read, CLRN_STATUS_INVALID_FORMAT when it is malformed, CLRN_STATUS_UNSUPPORTED
- * for an HDF5 file that holds no Keras weights in the layer-named format). On
- * failure *h5 is left zeroed. */
+/** Opens and validates a Keras weights file and reads its values, through
+ * libhdf5 in a child process (CLRN_STATUS_IO_ERROR when it cannot be read or the
+ * process cannot be started, CLRN_STATUS_INVALID_FORMAT when it is malformed or
+ * crashes libhdf5, CLRN_STATUS_UNSUPPORTED for an HDF5 file that holds no Keras
+ * weights in the layer-named format, or more than the limits above). On failure
+ * *h5 is left zeroed. */
 clrn_status clrn_h5_open(const char *path, clrn_h5 *h5);
 
-/** As clrn_h5_open(), over size bytes in memory (copied into libhdf5's in-memory
- * file driver). */
+/** As clrn_h5_open(), over size bytes in memory (the child hands them to
+ * libhdf5's in-memory file driver). */
 clrn_status clrn_h5_parse(const void *bytes, size_t size, const char *name, clrn_h5 *h5);
 
-/** Closes the file and frees the table, leaving *h5 zeroed. Safe on a zeroed
- * struct and when called twice. */
+/** Frees the table and the values, leaving *h5 zeroed. Safe on a zeroed struct
+ * and when called twice. */
 void clrn_h5_close(clrn_h5 *h5);
 
 /** The tensor with this (graph) name, or NULL. */
 const clrn_h5_tensor *clrn_h5_find(const clrn_h5 *h5, const char *name);
 
-/** Reads a tensor as float32 into out (product(shape) floats, in the graph's
- * layout). CLRN_STATUS_IO_ERROR when libhdf5 cannot read it (a file truncated or
- * changed since it was opened). */
+/** Copies a tensor's values as float32 into out (product(shape) floats, in the
+ * graph's layout); when libhdf5 could not read them, the status and message it
+ * gave then (CLRN_STATUS_IO_ERROR for a dataset whose storage is corrupt). */
 clrn_status clrn_h5_read_f32(const clrn_h5 *h5, const clrn_h5_tensor *tensor, float *out);
+
+/** A test seam: when set, called in libhdf5's reader process just before it
+ * exits (fuzz_h5 copies the coverage the child's code gathered back to the
+ * fuzzer). */
+extern void (*clrn_h5_reader_exit_hook)(void);
 
 /** Maps Keras' layer name and weight leaf ("conv2_block1_0_conv", "kernel") onto
  * the graph's tensor name ("layer1.0.downsample.0.weight") and the layout its

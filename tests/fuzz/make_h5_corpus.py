@@ -10,6 +10,16 @@ import numpy as np
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "h5_corpus")
 rows = []
 
+# Inputs fuzz_h5 found on which libhdf5 1.10 itself crashes (SIGSEGV): kept as
+# found, never rewritten; the reader's child process turns the crash into an error.
+FOUND = [
+    ("libhdf5-crash-local-heap.h5", "INVALID_FORMAT",
+     "libhdf5 crashes on it (NULL read in H5F__accum_read under H5HL_protect, from "
+     "H5Lexists): its child process dies, the file is refused"),
+    ("libhdf5-crash-empty-heap.h5", "INVALID_FORMAT",
+     "a local heap with an empty data segment: libhdf5 crashes as above"),
+]
+
 
 def keras_file(name, status, why, layers=None, root="", names_kind="fixed", mutate=None,
                dtype=np.float32):
@@ -48,8 +58,10 @@ def raw_file(name, status, why, data):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    kept = {name for name, _, _ in FOUND}
     for old in os.listdir(OUT):
-        os.remove(os.path.join(OUT, old))
+        if old not in kept:
+            os.remove(os.path.join(OUT, old))
     good = keras_file("applications-layout.h5", "SUCCESS",
                       "layer groups at the root, fixed-length names with ':0'")
     keras_file("model-save-layout.h5", "SUCCESS",
@@ -194,6 +206,7 @@ def main():
     keras_file("negative-variance.h5", "INVALID_FORMAT", "a negative moving_variance, when read",
                mutate=negative)
 
+    rows.extend(FOUND)
     with open(os.path.join(OUT, "README.md"), "w") as f:
         f.write("# Keras .h5 corpus (fuzz_h5 seeds; test_h5_corpus)\n\n"
                 "Written by `tests/fuzz/make_h5_corpus.py`. Each file is opened with\n"
