@@ -24,8 +24,9 @@
  * Arguments: CLRN_CONV2D_ARGS (clrn_abi.h), like every conv2d kernel; it reads
  * in_c, out_c, out_h, out_w (the plane: the input's size), blocks_g (channel blocks),
  * pixels (N * plane) and flags. Macros from the tuning table (src/runtime/tuning.c):
- * GEMM_MR (1..16), GEMM_NR (4, 8 or 16) and GEMM_NV (1..4; 1 when absent). Input, weight, residual and output are
- * CLRN_ACT (float, or half with CLRN_HALF_STORAGE: prelude.h); arithmetic is float.
+ * GEMM_MR (1..16), GEMM_NR (4, 8 or 16) and GEMM_NV (1..4; 1 when absent). Input,
+ * weight, residual and output are CLRN_ACT (float, or half with CLRN_HALF_STORAGE:
+ * prelude.h); arithmetic is float.
  */
 
 #if !defined(GEMM_MR) || !defined(GEMM_NR)
@@ -55,6 +56,18 @@ typedef GEMM_CAT(float, GEMM_NR) vecn;
 #error "conv2d_gemm.cl: GEMM_NR must be 4, 8 or 16"
 #endif
 
+/* One step over the input channels: acc[m][v] += w[m] * x[v] for the GEMM_MR
+ * weights at w (then moved past them) and the GEMM_NV pixel vectors x. A macro,
+ * so that acc stays in registers. */
+#define GEMM_ACCUMULATE(acc, x, w)                                                                 \
+  do {                                                                                             \
+    _Pragma("unroll") for (int m = 0; m < GEMM_MR; m++) {                                          \
+      const vecn wm = (vecn)(CLRN_LOAD(m, w));                                                     \
+      _Pragma("unroll") for (int v = 0; v < GEMM_NV; v++) acc[m][v] = fma(wm, x[v], acc[m][v]);   \
+    }                                                                                              \
+    w += GEMM_MR;                                                                                  \
+  } while (0)
+
 #define GEMM_IN(name) __global const CLRN_CONV2D_TYPE(name) *restrict name
 #define GEMM_OUT(name) __global CLRN_CONV2D_TYPE(name) *restrict name
 #define GEMM_INT(name) const int name
@@ -83,14 +96,7 @@ __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
 #pragma unroll
       for (int v = 0; v < GEMM_NV; v++)
         x[v] = GEMM_LOAD_ACT(in + (size_t)ci * (size_t)plane + v * GEMM_NR);
-#pragma unroll
-      for (int m = 0; m < GEMM_MR; m++) {
-        const vecn wm = (vecn)(CLRN_LOAD(m, w));
-#pragma unroll
-        for (int v = 0; v < GEMM_NV; v++)
-          acc[m][v] = fma(wm, x[v], acc[m][v]);
-      }
-      w += GEMM_MR;
+      GEMM_ACCUMULATE(acc, x, w);
     }
   } else {
     /* The last tile of a plane: pixels past its end repeat the last one. */
@@ -104,14 +110,7 @@ __kernel void conv2d_gemm1x1(CLRN_CONV2D_ARGS(GEMM_IN, GEMM_OUT, GEMM_INT)) {
           t[j] = CLRN_LOAD((size_t)ci * (size_t)plane + min(v * GEMM_NR + j, valid - 1), in);
         x[v] = GEMM_LOAD(t);
       }
-#pragma unroll
-      for (int m = 0; m < GEMM_MR; m++) {
-        const vecn wm = (vecn)(CLRN_LOAD(m, w));
-#pragma unroll
-        for (int v = 0; v < GEMM_NV; v++)
-          acc[m][v] = fma(wm, x[v], acc[m][v]);
-      }
-      w += GEMM_MR;
+      GEMM_ACCUMULATE(acc, x, w);
     }
   }
 

@@ -122,16 +122,19 @@ bool clrn_conv2d_mma_fits(const clrn_conv_tuning *t, const clrn_conv_shape *s) {
   return t->nv_compute >= CLRN_NV_MMA_MIN_COMPUTE && s->groups == 1;
 }
 
-bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
-  return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
-         s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
+/* An unpadded 1x1 convolution of one group, of any stride. */
+static bool pointwise(const clrn_conv_shape *s) {
+  return s->kernel_h == 1 && s->kernel_w == 1 && s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
 }
 
-/* An unpadded strided 1x1 convolution of one group, which CONV_SUBSAMPLE runs as a
- * stride-1 one on a subsampled copy of its input. */
+bool clrn_conv2d_gemm_fits(const clrn_conv_shape *s) {
+  return pointwise(s) && s->stride_h == 1 && s->stride_w == 1;
+}
+
+/* A strided pointwise convolution, which CONV_SUBSAMPLE runs as a stride-1 one on
+ * a subsampled copy of its input. */
 static bool subsamples(const clrn_conv_tuning *t, const clrn_conv_shape *s) {
-  return t->subsample && s->kernel_h == 1 && s->kernel_w == 1 &&
-         (s->stride_h > 1 || s->stride_w > 1) && s->pad_h == 0 && s->pad_w == 0 && s->groups == 1;
+  return t->subsample && pointwise(s) && (s->stride_h > 1 || s->stride_w > 1);
 }
 
 bool clrn_conv2d_winograd_fits(const clrn_conv_shape *s) {
@@ -273,6 +276,13 @@ void clrn_conv2d_configure(const clrn_conv_tuning *t, const clrn_conv_shape *sha
   }
 }
 
+/* Appends suffix to the text in text[size], as far as it fits. */
+static void append(char *text, size_t size, const char *suffix) {
+  size_t used = strlen(text);
+  if (used < size)
+    snprintf(text + used, size - used, "%s", suffix);
+}
+
 void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t size) {
   if (c->variant == CLRN_CONV_BLOCKED)
     snprintf(text, size, "blocked oc%dx%d v%d wg%zu pf%d%s", c->cout_block, c->pix_block, c->vec,
@@ -295,16 +305,10 @@ void clrn_conv2d_config_describe(const clrn_conv2d_config *c, char *text, size_t
   else
     snprintf(text, size, "%s wg%zu%s", clrn_conv2d_variant_string(c->variant), c->work_group,
              c->tuned ? " tuned" : "");
-  if (c->subsample) {
-    size_t used = strlen(text);
-    if (used < size)
-      snprintf(text + used, size - used, " sub");
-  }
-  if (c->half && c->variant != CLRN_CONV_MMA) {
-    size_t used = strlen(text);
-    if (used < size)
-      snprintf(text + used, size - used, " fp16");
-  }
+  if (c->subsample)
+    append(text, size, " sub");
+  if (c->half && c->variant != CLRN_CONV_MMA)
+    append(text, size, " fp16");
 }
 
 bool clrn_conv2d_padded_plane(const clrn_conv_shape *s, const clrn_conv2d_config *config, int out_h,

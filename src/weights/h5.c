@@ -144,18 +144,21 @@ static clrn_status check_head(const char *name, const unsigned char *head, size_
 
 /* --- the reader process (the child) ---------------------------------------- */
 
+/* The signals a crash ends a process with. */
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+#define CRASH_SIGNALS (sizeof crash_signals / sizeof crash_signals[0])
+
 /* Crashes end the child with their signal, whatever handlers the caller set. */
 static void default_crash_signals(void) {
-  static const int crashes[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
   struct sigaction action;
   memset(&action, 0, sizeof action);
   action.sa_handler = SIG_DFL;
   sigemptyset(&action.sa_mask);
   sigset_t set;
   sigemptyset(&set);
-  for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++) {
-    sigaction(crashes[i], &action, NULL);
-    sigaddset(&set, crashes[i]);
+  for (size_t i = 0; i < CRASH_SIGNALS; i++) {
+    sigaction(crash_signals[i], &action, NULL);
+    sigaddset(&set, crash_signals[i]);
   }
   sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
@@ -257,8 +260,9 @@ static const char *signal_name(int number) {
 static clrn_status child_ended(const char *name, int wait_status) {
   if (WIFSIGNALED(wait_status)) {
     int number = WTERMSIG(wait_status);
-    bool crash = number == SIGSEGV || number == SIGBUS || number == SIGILL || number == SIGFPE ||
-                 number == SIGABRT || number == SIGTRAP || number == SIGSYS;
+    bool crash = false;
+    for (size_t i = 0; i < CRASH_SIGNALS; i++)
+      crash = crash || number == crash_signals[i];
     if (crash)
       return clrn_fail(CLRN_STATUS_INVALID_FORMAT,
                        "%s: libhdf5 crashed reading it (signal %d, %s): the file is corrupt", name,
